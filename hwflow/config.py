@@ -1,0 +1,242 @@
+"""YAML model specs: loading, deep-merged overrides, strict validation, defaults."""
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from hwflow.errors import HwflowError
+
+MNIST_DEFAULT_PATH = "../shared/datasets/mnist"
+REQUIRED = object()
+ORDER = ("name", "dataset", "input", "time_steps", "activation_integer", "weights", "bias", "layers",
+         "train", "energy")
+Check = Callable[[Any, str], Any]
+
+
+def repo_root() -> Path:
+    """The folder holding pyproject.toml (hwflow is installed editable from the repository)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").is_file():
+            return parent
+    return here.parents[1]
+
+
+def zoo_names() -> list[str]:
+    """Names of the YAML specs in <repo>/models."""
+    return sorted(p.stem for p in (repo_root() / "models").glob("*.yaml"))
+
+
+def _integer(lo: int, hi: int | None = None) -> Check:
+    def check(v: Any, where: str) -> int:
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
+            rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+            raise HwflowError(f"{where} must be an integer {rng}, got {v!r}; fix it in the YAML")
+        return v
+    return check
+
+
+def _optional_integer(lo: int) -> Check:
+    inner = _integer(lo)
+    return lambda v, where: None if v is None else inner(v, where)
+
+
+def _number(lo: float, hi: float | None = None, lo_open: bool = False) -> Check:
+    def check(v: Any, where: str) -> float:
+        ok = not isinstance(v, bool) and isinstance(v, (int, float))
+        ok = ok and (v > lo if lo_open else v >= lo) and (hi is None or v < hi)
+        if not ok:
+            rng = f"{'>' if lo_open else '>='} {lo}" + (f" and < {hi}" if hi is not None else "")
+            raise HwflowError(f"{where} must be a number {rng}, got {v!r}; fix it in the YAML")
+        return float(v)
+    return check
+
+
+def _choice(*options: str) -> Check:
+    def check(v: Any, where: str) -> str:
+        if v not in options:
+            raise HwflowError(f"{where} must be one of {', '.join(options)}, got {v!r}; fix it in the YAML")
+        return v
+    return check
+
+
+def _boolean(v: Any, where: str) -> bool:
+    if not isinstance(v, bool):
+        raise HwflowError(f"{where} must be true or false, got {v!r}; fix it in the YAML")
+    return v
+
+
+def _string(v: Any, where: str) -> str:
+    if not isinstance(v, str) or not v:
+        raise HwflowError(f"{where} must be a non-empty string, got {v!r}; fix it in the YAML")
+    return v
+
+
+def _optional_string(v: Any, where: str) -> str | None:
+    return None if v is None else _string(v, where)
+
+
+SECTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
+    "dataset": {"name": (_choice("digits", "mnist"), "digits"), "path": (_optional_string, None),
+                "limit_train": (_optional_integer(1), None), "limit_test": (_optional_integer(1), None)},
+    "input": {"bits": (_integer(1, 16), 8), "integer": (_integer(0, 16), 0),
+              "encoding": (_choice("direct", "bitplane"), "direct")},
+    "weights": {"bits": (_integer(2, 32), 8), "integer": (_integer(0, 31), 0)},
+    "bias": {"bits": (_integer(2, 32), 16), "integer": (_integer(0, 31), 5)},
+    "train": {"epochs": (_integer(1), 20), "batch_size": (_integer(1), 64),
+              "learning_rate": (_number(0.0, lo_open=True), 0.002), "seed": (_integer(0), 0),
+              "lambda": (_number(0.0), 0.0), "validation_split": (_number(0.0, 1.0), 0.0)},
+    "energy": {"e_mac_pj": (_number(0.0, lo_open=True), 4.6), "e_ac_pj": (_number(0.0, lo_open=True), 0.9)},
+}
+SCALARS: dict[str, tuple[Check, Any]] = {
+    "name": (_string, REQUIRED),
+    "time_steps": (_integer(1, 8), 4),
+    "activation_integer": (_integer(0, 8), 0),
+}
+LAYERS: dict[str, dict[str, tuple[Check, Any]]] = {
+    "dense": {"units": (_integer(1), REQUIRED), "batchnorm": (_boolean, False), "readout": (_boolean, False)},
+    "conv2d": {"filters": (_integer(1), REQUIRED), "kernel": (_integer(1), REQUIRED),
+               "strides": (_integer(1), 1), "padding": (_choice("same", "valid"), "valid"),
+               "batchnorm": (_boolean, False)},
+    "maxpool": {"pool": (_integer(1), 2)},
+    "avgpool": {"pool": (_integer(1), 2)},
+    "flatten": {},
+}
+
+
+def load_config(path_or_name: str | Path, overrides: dict | None = None) -> dict:
+    """Load a YAML spec (a path, or a zoo name such as 'digits_mlp'), deep-merge `overrides`, validate.
+
+    Returns a plain nested dict with every default filled in; dataset.path is absolute (or None).
+    """
+    path = _find(path_or_name)
+    source = _display(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        line = str(exc).replace("\n", " ")
+        raise HwflowError(f"{source} is not valid YAML ({line}); fix the syntax") from None
+    if not isinstance(raw, dict):
+        raise HwflowError(f"{source} must hold a mapping of keys (name, dataset, layers, ...); fix the file")
+    raw.setdefault("name", path.stem)
+    return validate_config(deep_merge(raw, overrides or {}), source)
+
+
+def deep_merge(base: dict, overrides: dict) -> dict:
+    """A copy of `base` with `overrides` merged in recursively (lists and scalars are replaced)."""
+    out = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def validate_config(raw: dict, source: str = "the config") -> dict:
+    """Validate a raw spec dict (unknown keys, types, ranges) and fill in defaults."""
+    if not isinstance(raw, dict):
+        raise HwflowError(f"{source} must be a mapping of keys; fix the file")
+    allowed = {**SCALARS, **dict.fromkeys(SECTIONS), "layers": None}
+    _reject_unknown(raw, allowed, f"at top level of {source}")
+    cfg: dict[str, Any] = _section({k: raw[k] for k in SCALARS if k in raw}, SCALARS, "", source)
+    for name, spec in SECTIONS.items():
+        value = raw.get(name, {})
+        if not isinstance(value, dict):
+            raise HwflowError(f"{name} of {source} must be a mapping with keys {', '.join(spec)}; fix it")
+        cfg[name] = _section(value, spec, name, source)
+    cfg["layers"] = _layers(raw.get("layers"), source)
+    _check_cross(cfg, source)
+    _resolve_dataset_path(cfg["dataset"])
+    return {key: cfg[key] for key in ORDER}
+
+
+def _section(value: dict, spec: dict[str, tuple[Check, Any]], name: str, source: str) -> dict:
+    where = f"in {name} of {source}" if name else f"at top level of {source}"
+    _reject_unknown(value, spec, where)
+    out = {}
+    for key, (check, default) in spec.items():
+        label = f"{name}.{key} of {source}" if name else f"{key} of {source}"
+        if key in value:
+            out[key] = check(value[key], label)
+        elif default is REQUIRED:
+            raise HwflowError(f"{label} is missing; add it to the YAML")
+        else:
+            out[key] = default
+    return out
+
+
+def _reject_unknown(value: dict, allowed: dict, where: str) -> None:
+    for key in value:
+        if key not in allowed:
+            raise HwflowError(f"unknown key '{key}' {where}; allowed: {', '.join(sorted(allowed))}")
+
+
+def _layers(value: Any, source: str) -> list[dict]:
+    if not isinstance(value, list) or not value:
+        raise HwflowError(f"layers of {source} must be a non-empty list of layers; add them to the YAML")
+    layers = []
+    for i, layer in enumerate(value):
+        if not isinstance(layer, dict) or layer.get("type") not in LAYERS:
+            raise HwflowError(f"layers[{i}] of {source} needs 'type' set to one of {', '.join(LAYERS)}; "
+                              f"got {layer!r}")
+        kind = layer["type"]
+        body = {k: v for k, v in layer.items() if k != "type"}
+        spec = LAYERS[kind]
+        _reject_unknown(body, {"type": None, **spec}, f"in layers[{i}] ({kind}) of {source}")
+        layers.append({"type": kind, **_section(body, spec, f"layers[{i}]", source)})
+    last = layers[-1]
+    if last["type"] != "dense":
+        raise HwflowError(f"the last layer of {source} must be a dense readout layer; add "
+                          "{type: dense, units: <classes>, readout: true}")
+    last["readout"] = True
+    for i, layer in enumerate(layers[:-1]):
+        if layer.get("readout"):
+            raise HwflowError(f"layers[{i}] of {source} has readout: true but only the last layer "
+                              "can be the readout; remove it")
+    return layers
+
+
+def _check_cross(cfg: dict, source: str) -> None:
+    for name in ("input", "weights", "bias"):
+        sec = cfg[name]
+        limit = sec["bits"] - (0 if name == "input" else 1)
+        if sec["integer"] > limit:
+            raise HwflowError(f"{name}.integer of {source} is {sec['integer']} but must be <= {limit} "
+                              f"for {sec['bits']} bits; lower it")
+    if cfg["activation_integer"] > cfg["time_steps"]:
+        raise HwflowError(f"activation_integer of {source} must be <= time_steps "
+                          f"({cfg['time_steps']}); lower it")
+
+
+def _resolve_dataset_path(dataset: dict) -> None:
+    path = dataset["path"]
+    if path is None and dataset["name"] == "mnist":
+        path = MNIST_DEFAULT_PATH
+    if path is not None:
+        dataset["path"] = os.path.normpath(repo_root() / Path(path).expanduser())
+
+
+def _find(path_or_name: str | Path) -> Path:
+    path = Path(path_or_name)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        if not path.is_file():
+            raise HwflowError(f"config file {path} not found; give an existing YAML path or a zoo name "
+                              f"({', '.join(zoo_names())})")
+        return path
+    zoo = repo_root() / "models" / f"{path_or_name}.yaml"
+    if not zoo.is_file():
+        raise HwflowError(f"unknown model '{path_or_name}'; give a YAML path or a zoo name "
+                          f"({', '.join(zoo_names())})")
+    return zoo
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(repo_root()))
+    except ValueError:
+        return str(path)

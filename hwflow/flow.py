@@ -1,0 +1,99 @@
+"""The end-to-end job: train (QAT) -> convert -> simulate the test set -> report.json."""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from hwflow.convert import convert
+from hwflow.energy import energy
+from hwflow.snn import SNN, RunStats
+
+
+def count_mismatches(a: np.ndarray, b: np.ndarray) -> int:
+    """Number of samples whose outputs differ in any element (exact comparison)."""
+    if a.shape != b.shape:
+        raise ValueError(f"output shapes differ: {a.shape} vs {b.shape}")
+    return int(np.any(a.reshape(len(a), -1) != b.reshape(len(b), -1), axis=1).sum())
+
+
+@contextmanager
+def atomic_dir(out: Path):
+    """Yield a temporary folder that replaces `out` only if the block succeeds (no partial output)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+
+
+def accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(np.argmax(outputs, axis=1) == labels))
+
+
+def evaluate(snn: SNN, model, x: np.ndarray, y: np.ndarray, cfg: dict, progress: bool = True) -> dict:
+    """Simulate x with the SNN and the QKeras model; accuracies, mismatches, spikes, energy."""
+    t0 = time.perf_counter()
+    ann_out = model.predict(x, batch_size=1000, verbose=0)
+    t_ann = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    stats: RunStats = snn.run(x, progress=progress)
+    t_snn = time.perf_counter() - t0
+    e_cfg = cfg.get("energy", {})
+    rows = energy(snn, stats, e_cfg.get("e_mac_pj", 4.6), e_cfg.get("e_ac_pj", 0.9))
+    comparable = snn.tf_float32_exact
+    return {
+        "samples": int(len(x)),
+        "ann_accuracy": accuracy(ann_out, y),
+        "snn_accuracy": accuracy(stats.output, y),
+        "mismatches": {"snn_vs_qkeras": count_mismatches(stats.output, ann_out) if comparable else None},
+        "tf_float32_exact": comparable,
+        "tf_inexact_layers": snn.tf_inexact_layers(),
+        "spikes_per_neuron": stats.spikes_per_neuron(),
+        "spikes_per_sample": sum(stats.spikes.values()) / stats.samples,
+        "input_spikes_per_sample": stats.input_spikes / stats.samples,
+        "energy_pj": {"ann": sum(r.ann_pj for r in rows), "snn": sum(r.snn_pj for r in rows),
+                      "layers": [r.__dict__ for r in rows]},
+        "seconds": {"qkeras_predict": t_ann, "snn_simulate": t_snn},
+    }
+
+
+def run(cfg: dict, out: Path, progress: bool = True) -> dict:
+    """Train the configured model, convert it, simulate the whole test set and write out/report.json."""
+    from hwflow.train import train
+    with atomic_dir(out) as tmp:
+        t0 = time.perf_counter()
+        result = train(cfg, tmp, verbose=2 if progress else 0)
+        t_train = time.perf_counter() - t0
+        ds = result.dataset
+        snn = convert(result.model, time_steps=cfg["time_steps"], encoding=cfg["input"]["encoding"])
+        report = {"model": cfg["name"], "dataset": ds.name, "time_steps": cfg["time_steps"],
+                  "encoding": cfg["input"]["encoding"], "lambda": cfg["train"]["lambda"]}
+        report.update(evaluate(snn, result.model, snn.quantize_input(ds.x_test), ds.y_test, cfg, progress))
+        report["seconds"]["train"] = t_train
+        from hwflow.serialize import save_snn
+        save_snn(snn, tmp / "snn.json")
+        (tmp / "report.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+def summary(report: dict) -> str:
+    """A short human-readable summary of a report."""
+    mm = report["mismatches"]["snn_vs_qkeras"]
+    lines = [f"{report['model']} on {report['dataset']}: T={report['time_steps']}, {report['samples']} test samples",
+             f"  accuracy   QKeras {report['ann_accuracy']:.4f}   SNN {report['snn_accuracy']:.4f}",
+             f"  mismatches SNN vs QKeras: {mm if mm is not None else 'not comparable (TF float32 may round in ' + ', '.join(report['tf_inexact_layers']) + ')'}",
+             "  spikes/neuron " + "  ".join(f"{k} {v:.3f}" for k, v in report["spikes_per_neuron"].items()),
+             f"  energy/inference  ANN {report['energy_pj']['ann'] / 1e3:.2f} nJ   SNN {report['energy_pj']['snn'] / 1e3:.2f} nJ"]
+    return "\n".join(lines)

@@ -1,0 +1,61 @@
+"""Build the QKeras quantization-aware model described by a validated config."""
+from __future__ import annotations
+
+import tensorflow as tf
+from qkeras import QActivation, QConv2D, QConv2DBatchnorm, QDense, quantized_bits, quantized_relu
+
+from hwflow.qlayers import QDenseBatchnorm
+from hwflow.regularizer import SpikeRegularizer
+
+IMAGE_SHAPES = {"digits": (8, 8, 1), "mnist": (28, 28, 1)}
+
+
+def build_model(cfg: dict) -> tf.keras.Model:
+    """A keras.Sequential QKeras model: input quantizer, then the config's layers in order.
+
+    Dense and conv layers use quantized_bits(bits, integer, alpha=1) kernels and biases (QKeras's
+    default Clip constraint keeps the float weights inside the quantizer's range); every layer
+    but the readout is followed by QActivation(quantized_relu(time_steps, activation_integer)).
+    """
+    t, a_int = cfg["time_steps"], cfg["activation_integer"]
+    lam = cfg["train"]["lambda"]
+    model = tf.keras.Sequential(name=cfg["name"])
+    model.add(tf.keras.Input(shape=IMAGE_SHAPES[cfg["dataset"]["name"]], name="input"))
+    model.add(QActivation(quantized_relu(cfg["input"]["bits"], cfg["input"]["integer"]),
+                          name="input_quant"))
+    counts: dict[str, int] = {}
+
+    def name(prefix: str) -> str:
+        counts[prefix] = counts.get(prefix, 0) + 1
+        return f"{prefix}{counts[prefix]}"
+
+    def activation() -> QActivation:
+        reg = SpikeRegularizer(lam, t, a_int) if lam > 0 else None
+        return QActivation(quantized_relu(t, a_int), activity_regularizer=reg, name=name("act"))
+
+    def quantizers() -> dict:
+        w, b = cfg["weights"], cfg["bias"]
+        return {"kernel_quantizer": quantized_bits(w["bits"], w["integer"], alpha=1),
+                "bias_quantizer": quantized_bits(b["bits"], b["integer"], alpha=1)}
+
+    for layer in cfg["layers"]:
+        kind = layer["type"]
+        if kind == "dense":
+            if len(model.output_shape) != 2:
+                model.add(tf.keras.layers.Flatten(name=name("flatten")))
+            cls = QDenseBatchnorm if layer["batchnorm"] else QDense
+            model.add(cls(layer["units"], name=name("dense"), **quantizers()))
+            if not layer["readout"]:
+                model.add(activation())
+        elif kind == "conv2d":
+            cls = QConv2DBatchnorm if layer["batchnorm"] else QConv2D
+            model.add(cls(layer["filters"], layer["kernel"], strides=layer["strides"],
+                          padding=layer["padding"], name=name("conv"), **quantizers()))
+            model.add(activation())
+        elif kind == "maxpool":
+            model.add(tf.keras.layers.MaxPooling2D(layer["pool"], name=name("pool")))
+        elif kind == "avgpool":
+            model.add(tf.keras.layers.AveragePooling2D(layer["pool"], name=name("pool")))
+        elif kind == "flatten":
+            model.add(tf.keras.layers.Flatten(name=name("flatten")))
+    return model

@@ -1,0 +1,83 @@
+"""IR passes, each a small callable SNN -> SNN (QONNX/FINN style)."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from hwflow.ir import SynapticLayer
+from hwflow.snn import SNN
+
+FLOAT32_MANTISSA_BITS = 24
+
+
+def replace_layers(snn: SNN, fn) -> SNN:
+    """A copy of snn with fn applied to every SynapticLayer."""
+    layers = [fn(layer) if isinstance(layer, SynapticLayer) else layer for layer in snn.layers]
+    return dataclasses.replace(snn, layers=layers)
+
+
+class AlignGrids:
+    """Put weighted sum, bias and threshold on one integer membrane grid.
+
+    The pre-activation is sum(W k) 2**-(in_frac + weight_frac) + B 2**-bias_frac. Choose the
+    membrane unit 2**-F with F = max(in_frac + weight_frac, bias_frac, T - i + 1), so that both
+    terms are integers and the threshold (one output level, 2**(F - (T - i)) units) is even and
+    its half, the bias shift, an integer. Weights and bias are shifted left; nothing is rounded.
+    """
+
+    def __call__(self, snn: SNN) -> SNN:
+        return replace_layers(snn, self.align)
+
+    @staticmethod
+    def align(layer: SynapticLayer) -> SynapticLayer:
+        natural = max(layer.in_frac + layer.weight_frac, layer.bias_frac)
+        frac = natural
+        neuron = layer.neuron
+        if neuron is not None:
+            level_frac = neuron.time_steps - neuron.integer
+            frac = max(frac, level_frac + 1)
+            neuron = dataclasses.replace(neuron, threshold_log2=frac - level_frac)
+        weight_frac = frac - layer.in_frac
+        return dataclasses.replace(
+            layer, weight=layer.weight << (weight_frac - layer.weight_frac), weight_frac=weight_frac,
+            bias=layer.bias << (frac - layer.bias_frac), bias_frac=frac, neuron=neuron, natural_frac=natural)
+
+
+class BoundWidths:
+    """Bound every membrane value, size the membrane, and check TensorFlow's float32 exactness.
+
+    For output neuron n, |v_t| <= sum_j |W[j, n]| * max|k_in| * (2**(t+1) - 1) / (2**S - 1) during
+    Horner integration over S input planes, so the final |sum W k| + |bias + shift| bounds every
+    membrane state, including the subtract-reset phase (which only lowers non-negative values).
+    TensorFlow computes the same sums in float32; they are exact when every partial sum and the
+    quantizer's internal difference fit in 24 mantissa bits on the finest grid it uses.
+    """
+
+    def __call__(self, snn: SNN) -> SNN:
+        in_max = {}
+        max_abs = snn.encoder.grid.max_abs
+        for layer in snn.layers:
+            in_max[layer.name] = max_abs
+            if isinstance(layer, SynapticLayer) and layer.neuron is not None:
+                max_abs = layer.neuron.grid.max_abs
+        return replace_layers(snn, lambda layer: self.bound(layer, in_max[layer.name]))
+
+    @staticmethod
+    def bound(layer: SynapticLayer, in_max_abs: int) -> SynapticLayer:
+        per_output = np.abs(layer.weight).reshape(-1, layer.weight.shape[-1]).sum(axis=0).astype(object)
+        total = per_output * in_max_abs + np.abs(layer.bias).astype(object)
+        shift = layer.neuron.bias_shift if layer.neuron else 0
+        bound = int(max(total, default=0)) + shift
+        tf_frac = layer.natural_frac
+        top = 0
+        if layer.neuron is not None:
+            level_frac = layer.neuron.time_steps - layer.neuron.integer
+            tf_frac = max(tf_frac, level_frac)
+            top = layer.neuron.grid.hi * 2.0 ** (tf_frac - level_frac)
+        tf_bound = int(max(total, default=0)) * 2.0 ** (tf_frac - layer.frac) + top
+        return dataclasses.replace(layer, membrane_bound=bound,
+                                   tf_float32_exact=tf_bound < 2**FLOAT32_MANTISSA_BITS)
+
+
+DEFAULT_PASSES = (AlignGrids(), BoundWidths())

@@ -1,0 +1,123 @@
+"""Reading QKeras quantizers as exact fixed-point grids."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwflow.errors import HwflowError
+
+MAX_FRAC_BITS = 32
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Signed or unsigned integer levels k in [lo, hi]; the value of level k is k * 2**-frac."""
+
+    lo: int
+    hi: int
+    frac: int
+
+    @property
+    def signed(self) -> bool:
+        return self.lo < 0
+
+    @property
+    def max_abs(self) -> int:
+        return max(abs(self.lo), abs(self.hi))
+
+    def levels(self, values: np.ndarray) -> np.ndarray:
+        """Integer levels of values that lie exactly on this grid (no rounding, no clipping)."""
+        return np.asarray(values, dtype=np.float64) * 2.0**self.frac
+
+    def values(self, levels: np.ndarray) -> np.ndarray:
+        """float32 values of integer levels (exact while |level| < 2**24)."""
+        return (np.asarray(levels, dtype=np.float64) * 2.0**-self.frac).astype(np.float32)
+
+    def quantize(self, x: np.ndarray) -> np.ndarray:
+        """Round to nearest level, ties to even, and clip, as QKeras does; returns float32 values."""
+        k = np.clip(np.round(np.asarray(x, dtype=np.float32).astype(np.float64) * 2.0**self.frac),
+                    self.lo, self.hi)
+        return self.values(k)
+
+
+@dataclass(frozen=True)
+class ReluGrid:
+    """quantized_relu(bits, integer): T = bits time steps, levels 0 .. 2**T - 1."""
+
+    bits: int
+    integer: int
+
+    @property
+    def grid(self) -> Grid:
+        return Grid(0, 2**self.bits - 1, self.bits - self.integer)
+
+
+def quantizer_name(q: object) -> str:
+    return type(q).__name__
+
+
+def relu_grid(q: object, where: str) -> ReluGrid:
+    """The exact grid of a QKeras quantized_relu, or a HwflowError saying why it is unsupported."""
+    name = quantizer_name(q)
+    if name != "quantized_relu":
+        raise HwflowError(
+            f"{where}: activation {q!s} is not supported; hwflow converts only "
+            f"quantized_relu(bits, integer) activations (use QActivation('quantized_relu(4,0)'))")
+    problems = []
+    if getattr(q, "negative_slope", 0) != 0:
+        problems.append("negative_slope must be 0")
+    if getattr(q, "use_sigmoid", 0):
+        problems.append("use_sigmoid must be 0")
+    if getattr(q, "use_stochastic_rounding", False):
+        problems.append("use_stochastic_rounding must be False")
+    if getattr(q, "relu_upper_bound", None) is not None:
+        problems.append("relu_upper_bound must be None")
+    if float(getattr(q, "qnoise_factor", 1.0)) != 1.0:
+        problems.append("qnoise_factor must be 1.0")
+    if problems:
+        raise HwflowError(f"{where}: {q!s} is not an exact binary-coded activation: "
+                          + "; ".join(problems))
+    bits, integer = int(q.bits), int(q.integer)
+    if not 1 <= bits <= 16:
+        raise HwflowError(f"{where}: {q!s} has {bits} bits; hwflow supports 1 to 16 time steps")
+    return ReluGrid(bits, integer)
+
+
+def input_grid(q: object, where: str) -> Grid:
+    """The grid of an input quantizer: quantized_relu or quantized_bits(alpha=1)."""
+    name = quantizer_name(q)
+    if name == "quantized_relu":
+        return relu_grid(q, where).grid
+    if name == "quantized_bits":
+        check_alpha(q, where)
+        keep_negative = int(bool(q.keep_negative))
+        unsigned_bits = int(q.bits) - keep_negative
+        if unsigned_bits <= 0:
+            raise HwflowError(f"{where}: {q!s} is a binary/sign quantizer; use at least 2 bits")
+        m = 2**unsigned_bits
+        lo = -keep_negative * (m - int(bool(getattr(q, "symmetric", 0))))
+        return Grid(lo, m - 1, unsigned_bits - int(q.integer))
+    raise HwflowError(f"{where}: input quantizer {q!s} is not supported; use "
+                      "QActivation('quantized_relu(bits, integer)') or quantized_bits(bits, integer, alpha=1)")
+
+
+def check_alpha(q: object, where: str) -> None:
+    """Reject quantizers whose scale is not the power-of-two grid (alpha='auto' and friends)."""
+    alpha = getattr(q, "alpha", None)
+    if isinstance(alpha, str) or (alpha is not None and float(alpha) != 1.0):
+        raise HwflowError(
+            f"{where}: {q!s} has alpha={alpha!r}, a per-channel float scale that is not a fixed-point "
+            "grid; use quantized_bits(bits, integer, alpha=1)")
+
+
+def to_integers(values: np.ndarray, where: str) -> tuple[np.ndarray, int]:
+    """Exact integers I and the smallest frac f >= 0 with values == I * 2**-f."""
+    v = np.asarray(values, dtype=np.float64)
+    for frac in range(MAX_FRAC_BITS + 1):
+        scaled = v * 2.0**frac
+        if np.all(scaled == np.round(scaled)):
+            return scaled.astype(np.int64), frac
+    raise HwflowError(
+        f"{where}: values are not on a fixed-point grid with at most {MAX_FRAC_BITS} fractional bits; "
+        "quantize them with a quantized_bits(bits, integer, alpha=1) quantizer")

@@ -1,0 +1,78 @@
+"""Quantization-aware training of the configured QKeras model, saving and reloading it."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+import yaml
+
+from hwflow.config import load_config
+from hwflow.datasets import Dataset, load_dataset
+from hwflow.errors import HwflowError
+from hwflow.model_builder import build_model
+from hwflow.qlayers import custom_objects
+
+MODEL_FILE = "model.h5"
+CONFIG_FILE = "config.yaml"
+
+
+@dataclass
+class TrainResult:
+    """The trained model, its data, the Keras history dict and the model's test accuracy (TF float32)."""
+
+    model: tf.keras.Model
+    dataset: Dataset
+    history: dict
+    float_accuracy: float
+
+
+def dataset_for(cfg: dict) -> Dataset:
+    """Load the dataset named in the config, with its path and limits."""
+    ds = cfg["dataset"]
+    return load_dataset(ds["name"], ds["path"], ds["limit_train"], ds["limit_test"])
+
+
+def train(cfg: dict, out_dir: Path | None = None, verbose: int = 1) -> TrainResult:
+    """Train with Adam on sparse cross-entropy from logits, deterministically from train.seed.
+
+    When out_dir is given, writes out_dir/model.h5 and out_dir/config.yaml.
+    """
+    tc = cfg["train"]
+    tf.keras.utils.set_random_seed(tc["seed"])
+    tf.config.experimental.enable_op_determinism()
+    data = dataset_for(cfg)
+    model = build_model(cfg)
+    model.compile(optimizer=tf.keras.optimizers.Adam(tc["learning_rate"]),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    history = model.fit(data.x_train, data.y_train, epochs=tc["epochs"], batch_size=tc["batch_size"],
+                        validation_split=tc["validation_split"], shuffle=True, verbose=verbose)
+    result = TrainResult(model, data, history.history, accuracy(model, data.x_test, data.y_test))
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():  # HDF5 is 'legacy'; QKeras quantizers serialize as constraints
+            warnings.simplefilter("ignore", UserWarning)
+            model.save(out_dir / MODEL_FILE, include_optimizer=False)
+        (out_dir / CONFIG_FILE).write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return result
+
+
+def load_trained(out_dir: Path) -> tuple[tf.keras.Model, dict]:
+    """Reload (model, cfg) written by train(out_dir=...)."""
+    out_dir = Path(out_dir)
+    model_path = out_dir / MODEL_FILE
+    if not model_path.is_file():
+        raise HwflowError(f"{model_path} not found; train first (hwflow run ... --out {out_dir})")
+    cfg = load_config(out_dir / CONFIG_FILE)
+    model = tf.keras.models.load_model(model_path, custom_objects=custom_objects(), compile=False)
+    return model, cfg
+
+
+def accuracy(model: tf.keras.Model, x: np.ndarray, y: np.ndarray) -> float:
+    """Top-1 accuracy of the model's logits (inference mode)."""
+    logits = model.predict(x, batch_size=1024, verbose=0)
+    return float(np.mean(np.argmax(logits, axis=-1) == y))

@@ -1,0 +1,144 @@
+"""The SNN equals QKeras bit for bit: random architectures, tie-heavy inputs, every rounding case."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import hwflow
+from hwflow import simulate
+from hwflow.ir import MaxPool, SynapticLayer
+from hwflow.simulate import from_planes
+from randmodels import Arch, build, inputs
+
+T = st.integers(1, 8)
+
+
+@st.composite
+def archs(draw) -> Arch:
+    n_conv = draw(st.integers(0, 2))
+    convs = [(draw(st.integers(1, 4)), draw(st.sampled_from([1, 2, 3])), draw(st.sampled_from([1, 2])),
+              draw(st.sampled_from(["valid", "same"])), draw(T), draw(st.integers(0, 3)),
+              draw(st.sampled_from([None, "max", "avg"]))) for _ in range(n_conv)]
+    denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3))) for _ in range(draw(st.integers(0, 2)))]
+    wb = draw(st.integers(2, 8))
+    bb = draw(st.integers(2, 10))
+    return Arch(seed=draw(st.integers(0, 2**31)), hw=draw(st.integers(4, 7)), channels=draw(st.integers(1, 2)),
+                input_bits=draw(st.integers(1, 8)), input_integer=draw(st.integers(0, 2)), convs=convs,
+                denses=denses, weight_bits=wb, weight_integer=draw(st.integers(0, 3)), bias_bits=bb,
+                bias_integer=draw(st.integers(0, 4)), out_units=draw(st.integers(1, 6)), readout=draw(st.booleans()))
+
+
+def buildable(arch: Arch) -> bool:
+    """Skip architectures whose spatial size collapses to zero."""
+    size = arch.hw
+    for _, kernel, stride, padding, *_, pool in arch.convs:
+        size = -(-size // stride) if padding == "same" else (size - kernel) // stride + 1
+        if size < 1:
+            return False
+        if pool:
+            size = -(-size // 2) if pool == "max" else size // 2
+        if size < 1:
+            return False
+    return True
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arch=archs(), encoding=st.sampled_from(["direct", "bitplane"]))
+def test_random_models_equal_qkeras(arch: Arch, encoding: str) -> None:
+    if not buildable(arch):
+        return
+    model = build(arch)
+    snn = hwflow.convert(model, encoding=encoding)
+    assert snn.tf_float32_exact, snn.summary()
+    x = inputs(arch, 64, arch.seed)
+    np.testing.assert_array_equal(snn.predict(x), model.predict(x, verbose=0))
+
+
+def tie_model(t: int) -> tuple[Arch, object]:
+    """Weights with one fractional bit and outputs one level = 2 membrane units: every odd
+    pre-activation sits exactly halfway between two levels."""
+    arch = Arch(seed=7, hw=6, channels=1, input_bits=3, input_integer=3,
+                convs=[(4, 3, 1, "same", t, 1, "max")], denses=[(16, t, 1)], weight_bits=3, weight_integer=1,
+                bias_bits=4, bias_integer=2, out_units=5, readout=True)
+    return arch, build(arch)
+
+
+def rounding_cases(snn: hwflow.SNN, x: np.ndarray) -> dict[str, int]:
+    """How often the inputs hit each case the neuron must get right, over all IF layers."""
+    tr = snn.trace(x)
+    cases = dict(odd_ties=0, even_ties=0, saturated=0, negative=0, pool_ties=0)
+    for layer in snn.layers:
+        lt = tr.layers[layer.name]
+        if isinstance(layer, SynapticLayer) and layer.neuron is not None:
+            theta, top = layer.neuron.threshold, 2**layer.neuron.time_steps
+            v = lt.membrane
+            tie = (v % theta == 0) & (v >= 0) & (v < top * theta)
+            cases["odd_ties"] += int((tie & ((v // theta) % 2 == 1)).sum())
+            cases["even_ties"] += int((tie & ((v // theta) % 2 == 0)).sum())
+            cases["saturated"] += int((v >= top * theta).sum())
+            cases["negative"] += int((v < 0).sum())
+        if isinstance(layer, MaxPool):
+            prev = snn.layers[snn.layers.index(layer) - 1]
+            levels = from_planes(tr.layers[prev.name].spikes)
+            win = hwflow.geometry.patches(levels, layer.pool, layer.strides, layer.padding)
+            win = win.reshape(win.shape[:3] + (-1, win.shape[-1]))
+            top_count = (win == win.max(axis=3, keepdims=True)).sum(axis=3)
+            cases["pool_ties"] += int(((top_count > 1) & (win.max(axis=3) > 0)).sum())
+    return cases
+
+
+@pytest.mark.parametrize("t", [1, 2, 4, 8])
+def test_tie_heavy_inputs_hit_every_case_and_match(t: int) -> None:
+    arch, model = tie_model(t)
+    x = inputs(arch, 300, seed=t)
+    snn = hwflow.convert(model)
+    np.testing.assert_array_equal(snn.predict(x), model.predict(x, verbose=0))
+    cases = rounding_cases(snn, x)
+    assert all(n > 0 for n in cases.values()), cases
+
+
+def test_round_half_up_neuron_would_mismatch(monkeypatch) -> None:
+    """The last-step strict comparison is what makes ties round to even: a non-strict neuron fails."""
+    arch, model = tie_model(4)
+    x = inputs(arch, 300, seed=1)
+    snn = hwflow.convert(model)
+    expected = model.predict(x, verbose=0)
+
+    def fire_half_up(v, neuron):
+        spikes = np.empty((v.shape[0], neuron.time_steps) + v.shape[1:], dtype=np.uint8)
+        v = v.copy()
+        for t in range(neuron.time_steps):
+            threshold = neuron.threshold << (neuron.time_steps - 1 - t)
+            s = v >= threshold
+            v -= s * threshold
+            spikes[:, t] = s
+        return spikes
+
+    monkeypatch.setattr(simulate, "fire", fire_half_up)
+    assert np.any(snn.predict(x) != expected)
+
+
+def test_trace_is_consistent_with_predict() -> None:
+    arch, model = tie_model(3)
+    x = inputs(arch, 20, seed=3)
+    snn = hwflow.convert(model, encoding="bitplane")
+    tr = snn.trace(x)
+    np.testing.assert_array_equal(tr.output, snn.predict(x))
+    first = snn.layers[0]
+    lt = tr.layers[first.name]
+    assert lt.spikes.shape == (20, 3) + first.out_shape
+    assert lt.membrane_steps.shape == (20, arch.input_bits) + first.out_shape
+    # Horner: the last partial membrane plus the bias is the integrated membrane
+    np.testing.assert_array_equal(lt.membrane_steps[:, -1] + first.membrane_bias, lt.membrane)
+    assert lt.spike_count == int(lt.spikes.sum())
+
+
+def test_large_accumulation_is_flagged_not_compared() -> None:
+    """A layer whose sums exceed float32's 24-bit mantissa is reported as not TF-exact."""
+    arch = Arch(seed=1, hw=8, channels=1, input_bits=8, input_integer=0, convs=[], denses=[(32, 8, 4)],
+                weight_bits=16, weight_integer=0, bias_bits=16, bias_integer=4, out_units=3, readout=True)
+    snn = hwflow.convert(build(arch))
+    assert not snn.tf_float32_exact
+    assert snn.tf_inexact_layers()

@@ -1,0 +1,158 @@
+"""Training side: config validation, datasets, QDenseBatchnorm folding, model save/load."""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from hwflow.config import load_config, repo_root
+from hwflow.datasets import load_dataset, read_idx
+from hwflow.errors import HwflowError
+from hwflow.model_builder import build_model
+from hwflow.train import load_trained, train
+
+MNIST_DIR = repo_root() / "../shared/datasets/mnist"
+FAST = {"dataset": {"limit_train": 320, "limit_test": 100}, "train": {"epochs": 1, "batch_size": 32}}
+CNN_LAYERS = [{"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same", "batchnorm": True},
+              {"type": "maxpool", "pool": 2},
+              {"type": "dense", "units": 10, "readout": True}]
+
+
+def write_yaml(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_config_defaults_and_zoo() -> None:
+    cfg = load_config("digits_mlp")
+    assert cfg["name"] == "digits_mlp" and cfg["input"]["encoding"] == "direct"
+    assert cfg["layers"][-1]["readout"] and not cfg["layers"][0]["readout"]
+    assert load_config("mnist_mlp")["dataset"]["path"] == str(MNIST_DIR.resolve())
+
+
+def test_config_rejects_unknown_top_level_key() -> None:
+    with pytest.raises(HwflowError, match=r"unknown key 'epoch' at top level .*allowed: .*time_steps"):
+        load_config("digits_mlp", overrides={"epoch": 3})
+
+
+def test_config_rejects_unknown_nested_key() -> None:
+    with pytest.raises(HwflowError, match=r"unknown key 'epoch' in train of models/digits_mlp.yaml; "
+                                          r"allowed: batch_size, epochs"):
+        load_config("digits_mlp", overrides={"train": {"epoch": 3}})
+
+
+def test_config_rejects_unknown_layer_key(tmp_path: Path) -> None:
+    path = write_yaml(tmp_path, "name: x\nlayers:\n  - {type: dense, units: 10, unit: 3}\n")
+    with pytest.raises(HwflowError, match=r"unknown key 'unit' in layers\[0\] \(dense\)"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("overrides, words", [
+    ({"time_steps": 9}, "time_steps"),
+    ({"time_steps": "4"}, "time_steps"),
+    ({"input": {"encoding": "rate"}}, "input.encoding"),
+    ({"train": {"epochs": True}}, "train.epochs"),
+    ({"layers": [{"type": "dense", "units": 10}, {"type": "flatten"}]}, "last layer"),
+])
+def test_config_rejects_bad_values(overrides: dict, words: str) -> None:
+    with pytest.raises(HwflowError, match=words):
+        load_config("digits_mlp", overrides=overrides)
+
+
+def test_config_overrides_merge_deeply() -> None:
+    cfg = load_config("digits_mlp", overrides={"time_steps": 2, "train": {"lambda": 1e-3}})
+    assert cfg["time_steps"] == 2 and cfg["train"]["lambda"] == 1e-3
+    assert cfg["train"]["epochs"] == load_config("digits_mlp")["train"]["epochs"]
+
+
+def test_missing_mnist_gives_hwflow_error(tmp_path: Path) -> None:
+    with pytest.raises(HwflowError, match="train-images-idx3-ubyte.gz not found; set dataset.path"):
+        load_dataset("mnist", tmp_path)
+    with pytest.raises(HwflowError, match="dataset.path"):
+        load_dataset("mnist", None)
+    with pytest.raises(HwflowError, match="digits, mnist"):
+        load_dataset("cifar10")
+
+
+def test_idx_wrong_magic(tmp_path: Path) -> None:
+    path = tmp_path / "bad.gz"
+    with gzip.open(path, "wb") as f:
+        f.write((1234).to_bytes(4, "big") + bytes(8))
+    with pytest.raises(ValueError, match="bad.gz"):
+        read_idx(path, 2051)
+
+
+def test_digits_split() -> None:
+    ds = load_dataset("digits")
+    assert ds.x_train.shape == (1437, 8, 8, 1) and ds.x_test.shape == (360, 8, 8, 1)
+    assert ds.x_train.dtype == np.float32 and ds.y_train.dtype == np.int64
+    assert np.all(ds.x_train * 16 == np.round(ds.x_train * 16)) and ds.x_train.max() == 1.0
+    small = load_dataset("digits", limit_train=10, limit_test=5)
+    assert len(small.x_train) == 10 and len(small.y_test) == 5
+
+
+@pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=f"MNIST not found in {MNIST_DIR}")
+def test_mnist_loader() -> None:
+    ds = load_dataset("mnist", MNIST_DIR)
+    assert ds.x_train.shape == (60000, 28, 28, 1) and ds.x_test.shape == (10000, 28, 28, 1)
+    assert ds.x_train.dtype == np.float32 and ds.y_train.dtype == np.int64
+    assert np.bincount(ds.y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert np.bincount(ds.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    for x in (ds.x_train, ds.x_test):
+        assert np.array_equal(x * 256, np.round(x * 256))
+        assert x.min() == 0.0 and x.max() == 255 / 256
+
+
+def test_model_builder_layers() -> None:
+    model = build_model(load_config("digits_mlp", overrides={"train": {"lambda": 1e-3}}))
+    names = [layer.name for layer in model.layers]
+    assert names == ["input_quant", "flatten1", "dense1", "act1", "dense2"]
+    assert type(model.get_layer("dense1")).__name__ == "QDenseBatchnorm"
+    assert model.get_layer("act1").activity_regularizer.lam == 1e-3
+    for name in ("dense1", "dense2"):
+        clip = model.get_layer(name).kernel_constraint
+        assert type(clip).__name__ == "Clip" and (clip.min_value, clip.max_value) == (-1, 1)
+
+
+@pytest.fixture(scope="module")
+def trained_mlp(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("digits_mlp")
+    return train(load_config("digits_mlp", overrides=FAST), out, verbose=0), out
+
+
+def test_qdense_batchnorm_inference_is_quantized_folded_dense(trained_mlp) -> None:
+    result, _ = trained_mlp
+    layer = result.model.get_layer("dense1")
+    bn = layer.batchnorm
+    assert not np.allclose(bn.moving_mean.numpy(), 0) and not np.allclose(bn.moving_variance.numpy(), 1)
+    x = tf.keras.Model(result.model.input, result.model.get_layer("flatten1").output)(
+        result.dataset.x_test).numpy()
+    kernel, bias = layer.get_folded_weights()
+    kq = layer.kernel_quantizer_internal(kernel).numpy()
+    bq = layer.bias_quantizer_internal(bias).numpy()
+    np.testing.assert_array_equal(layer(x, training=False).numpy(), x @ kq + bq)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_save_load_round_trip(kind: str, trained_mlp, tmp_path: Path) -> None:
+    if kind == "mlp":
+        cfg_in = load_config("digits_mlp", overrides=FAST)
+        result, out = trained_mlp
+    else:
+        cfg_in = load_config("digits_mlp", overrides={**FAST, "layers": CNN_LAYERS})
+        result, out = train(cfg_in, tmp_path, verbose=0), tmp_path
+    model, cfg = load_trained(out)
+    assert cfg == cfg_in
+    x = result.dataset.x_test
+    np.testing.assert_array_equal(model.predict(x, verbose=0), result.model.predict(x, verbose=0))
+
+
+def test_training_is_deterministic(trained_mlp) -> None:
+    result, _ = trained_mlp
+    again = train(load_config("digits_mlp", overrides=FAST), verbose=0)
+    for a, b in zip(result.model.get_weights(), again.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
