@@ -145,7 +145,7 @@ def validate_config(raw: dict, source: str = "the config") -> dict:
     _reject_unknown(raw, allowed, f"at top level of {source}")
     cfg: dict[str, Any] = _section({k: raw[k] for k in SCALARS if k in raw}, SCALARS, "", source)
     for name, spec in SECTIONS.items():
-        value = raw.get(name, {})
+        value = {} if raw.get(name) is None else raw[name]
         if not isinstance(value, dict):
             raise HwflowError(f"{name} of {source} must be a mapping with keys {', '.join(spec)}; fix it")
         cfg[name] = _section(value, spec, name, source)
