@@ -19,19 +19,42 @@ def pad_before(size: int, kernel: int, stride: int, padding: str) -> int:
     return total // 2
 
 
-def patches(x: np.ndarray, kernel: tuple[int, int], strides: tuple[int, int], padding: str) -> np.ndarray:
-    """Windows of x [B, H, W, C] as [B, Ho, Wo, kh, kw, C], zero padded as TensorFlow does."""
+def padded(x: np.ndarray, kernel: tuple[int, int], strides: tuple[int, int], padding: str):
+    """x [B, H, W, C] zero padded as TensorFlow does, with the output size (Ho, Wo)."""
     b, h, w, c = x.shape
-    kh, kw = kernel
-    sh, sw = strides
+    (kh, kw), (sh, sw) = kernel, strides
     ho, wo = out_size(h, kh, sh, padding), out_size(w, kw, sw, padding)
     ph, pw = pad_before(h, kh, sh, padding), pad_before(w, kw, sw, padding)
-    need_h, need_w = (ho - 1) * sh + kh, (wo - 1) * sw + kw
-    xp = np.zeros((b, max(need_h, h + ph), max(need_w, w + pw), c), dtype=x.dtype)
+    xp = np.zeros((b, max((ho - 1) * sh + kh, h + ph), max((wo - 1) * sw + kw, w + pw), c), dtype=x.dtype)
     xp[:, ph:ph + h, pw:pw + w, :] = x
-    win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(1, 2))  # [B, H', W', C, kh, kw]
-    win = win[:, :need_h - kh + 1:sh, :need_w - kw + 1:sw]
-    return win.transpose(0, 1, 2, 4, 5, 3)
+    return xp, ho, wo
+
+
+def tap(xp: np.ndarray, i: int, j: int, ho: int, wo: int, strides: tuple[int, int]) -> np.ndarray:
+    """The input pixels that kernel tap (i, j) reads for every output pixel: [B, Ho, Wo, C] view."""
+    sh, sw = strides
+    return xp[:, i:i + (ho - 1) * sh + 1:sh, j:j + (wo - 1) * sw + 1:sw, :]
+
+
+def conv2d(x: np.ndarray, w: np.ndarray, strides: tuple[int, int], padding: str) -> np.ndarray:
+    """2-D convolution (Keras cross-correlation, channels last) as a sum over kernel taps."""
+    kh, kw, _, cout = w.shape
+    xp, ho, wo = padded(x, (kh, kw), strides, padding)
+    acc = np.zeros((x.shape[0] * ho * wo, cout), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            acc += np.ascontiguousarray(tap(xp, i, j, ho, wo, strides)).reshape(len(acc), -1) @ w[i, j]
+    return acc.reshape(x.shape[0], ho, wo, cout)
+
+
+def patches(x: np.ndarray, kernel: tuple[int, int], strides: tuple[int, int], padding: str) -> np.ndarray:
+    """Windows of x [B, H, W, C] as [B, Ho, Wo, kh, kw, C], zero padded as TensorFlow does."""
+    xp, ho, wo = padded(x, kernel, strides, padding)
+    out = np.empty((x.shape[0], ho, wo) + tuple(kernel) + (x.shape[3],), dtype=x.dtype)
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            out[:, :, :, i, j, :] = tap(xp, i, j, ho, wo, strides)
+    return out
 
 
 def fan_out(in_hw: tuple[int, int], kernel: tuple[int, int], strides: tuple[int, int], padding: str) -> np.ndarray:

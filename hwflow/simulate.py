@@ -5,9 +5,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwflow.geometry import fan_out, patches
+from hwflow.geometry import conv2d, fan_out, patches
 from hwflow.ir import Flatten, InputEncoder, Layer, MaxPool, Neuron, SynapticLayer
 
+FLOAT32_EXACT_BITS = 24
 FLOAT64_EXACT_BITS = 53
 
 
@@ -49,30 +50,41 @@ def from_planes(planes: np.ndarray) -> np.ndarray:
     return (planes.astype(np.int64) * weights).sum(axis=1)
 
 
-def synaptic_input(layer: SynapticLayer, plane: np.ndarray) -> np.ndarray:
-    """W . s for one input plane [B, ...]: the weighted input of one time step, exact integers."""
-    exact_float = layer.membrane_bits <= FLOAT64_EXACT_BITS
-    dtype = np.float64 if exact_float else np.int64
+def exact_dtype(layer: SynapticLayer) -> type:
+    """The fastest dtype whose matmul is exact for this layer: every partial sum is bounded by
+    membrane_bound, so float32 (24-bit mantissa) or float64 (53-bit) BLAS is exact below those."""
+    if layer.membrane_bits <= FLOAT32_EXACT_BITS:
+        return np.float32
+    return np.float64 if layer.membrane_bits <= FLOAT64_EXACT_BITS else np.int64
+
+
+def synaptic_input(layer: SynapticLayer, planes: np.ndarray) -> np.ndarray:
+    """W . s for a stack of planes [N, ...] -> [N, *out_shape]: weighted inputs, exact integers."""
+    dtype = exact_dtype(layer)
+    weight = layer.weight.astype(dtype)
     if layer.op == "dense":
-        out = plane.reshape(plane.shape[0], -1).astype(dtype) @ layer.weight.astype(dtype)
+        out = planes.reshape(planes.shape[0], -1).astype(dtype) @ weight
     else:
-        kh, kw, cin, cout = layer.weight.shape
-        cols = patches(plane.astype(dtype), (kh, kw), layer.strides, layer.padding)
-        b, ho, wo = cols.shape[:3]
-        out = (cols.reshape(b * ho * wo, kh * kw * cin) @ layer.weight.reshape(-1, cout).astype(dtype))
-        out = out.reshape(b, ho, wo, cout)
-    return out.astype(np.int64) if exact_float else out
+        out = conv2d(planes.astype(dtype), weight, layer.strides, layer.padding)
+    return out.astype(np.int64)
 
 
 def integrate(layer: SynapticLayer, planes: np.ndarray, record: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Horner accumulation v <- 2 v + W . s(t) over the input planes, then + bias."""
-    v = np.zeros((planes.shape[0],) + layer.out_shape, dtype=np.int64)
-    steps = np.empty((planes.shape[0], planes.shape[1]) + layer.out_shape, dtype=np.int64) if record else None
-    for t in range(planes.shape[1]):
-        v = 2 * v + synaptic_input(layer, planes[:, t])
+    """Horner accumulation v <- 2 v + W . s(t) over the input planes, then + bias.
+
+    The weighted inputs W . s(t) of all steps are computed in one batched matmul; the Horner
+    recursion then runs step by step on the integer membranes.
+    """
+    b, steps = planes.shape[:2]
+    weighted = synaptic_input(layer, planes.reshape((b * steps,) + planes.shape[2:]))
+    weighted = weighted.reshape((b, steps) + layer.out_shape)
+    v = np.zeros((b,) + layer.out_shape, dtype=np.int64)
+    trace = np.empty_like(weighted) if record else None
+    for t in range(steps):
+        v = 2 * v + weighted[:, t]
         if record:
-            steps[:, t] = v
-    return v + layer.membrane_bias, steps
+            trace[:, t] = v
+    return v + layer.membrane_bias, trace
 
 
 def fire(v: np.ndarray, neuron: Neuron) -> np.ndarray:

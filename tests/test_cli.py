@@ -1,0 +1,37 @@
+"""The command line: train -> convert -> simulate, and run's report.json."""
+from __future__ import annotations
+
+import json
+
+from hwflow.cli import main
+from hwflow.serialize import load_snn
+
+REQUIRED_KEYS = {"model", "dataset", "time_steps", "samples", "ann_accuracy", "snn_accuracy", "mismatches",
+                 "spikes_per_neuron", "energy_pj"}
+
+
+def test_train_convert_simulate(tmp_path, capsys) -> None:
+    run_dir = tmp_path / "digits"
+    assert main(["train", "digits_mlp", "--set", "train.epochs=2", "--out", str(run_dir)]) == 0
+    assert (run_dir / "model.h5").is_file() and (run_dir / "config.yaml").is_file()
+    assert main(["convert", str(run_dir), "--encoding", "bitplane"]) == 0
+    snn = load_snn(run_dir / "snn.json")
+    assert snn.encoder.encoding == "bitplane" and snn.time_steps == [4]
+    capsys.readouterr()
+    assert main(["simulate", str(run_dir), "--samples", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "100 test samples" in out and "mismatches SNN vs QKeras: 0" in out
+
+
+def test_run_writes_report(tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    assert main(["run", "--set", "train.epochs=3", "--set", "time_steps=2", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert REQUIRED_KEYS <= set(report)
+    assert report["model"] == "digits_mlp" and report["time_steps"] == 2 and report["samples"] == 360
+    assert report["mismatches"]["snn_vs_qkeras"] == 0
+    assert report["snn_accuracy"] == report["ann_accuracy"] > 0.5
+    assert set(report["spikes_per_neuron"]) == {"dense1"}
+    assert report["energy_pj"]["ann"] > 0 and report["energy_pj"]["snn"] > 0
+    assert "mismatches SNN vs QKeras: 0" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no partial folders left behind
