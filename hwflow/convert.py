@@ -7,10 +7,10 @@ import warnings
 import numpy as np
 
 from hwflow.errors import HwflowError
-from hwflow.fold import fold_batchnorm
+from hwflow.fold import fold_batchnorm, quantized_weights
 from hwflow.ir import Flatten, InputEncoder, Layer, MaxPool, Neuron, SynapticLayer
 from hwflow.passes import DEFAULT_PASSES
-from hwflow.quant import Grid, check_alpha, input_grid, relu_grid, to_integers
+from hwflow.quant import Grid, input_grid, relu_grid, to_integers
 from hwflow.snn import SNN
 
 SUPPORTED_LAYERS = ("QDense", "QDenseBatchnorm", "QConv2D", "QConv2DBatchnorm", "BatchNormalization (folded)",
@@ -41,23 +41,6 @@ def shape_of(shape) -> tuple[int, ...]:
 
 def is_linear_activation(act) -> bool:
     return act is None or getattr(act, "__name__", "") == "linear"
-
-
-def quantized_weights(layer) -> tuple[np.ndarray, np.ndarray | None]:
-    """The kernel and bias exactly as the layer uses them in inference (after quantization / folding)."""
-    kq = getattr(layer, "kernel_quantizer_internal", None)
-    bq = getattr(layer, "bias_quantizer_internal", None)
-    for q in (kq, bq):
-        if q is not None:
-            check_alpha(q, f"layer '{layer.name}'")
-    if hasattr(layer, "get_folded_weights"):
-        kernel, bias = layer.get_folded_weights()
-    else:
-        kernel, bias = layer.kernel, (layer.bias if layer.use_bias else None)
-    kernel = kq(kernel) if kq is not None else kernel
-    if bias is not None and bq is not None:
-        bias = bq(bias)
-    return np.asarray(kernel, dtype=np.float32), None if bias is None else np.asarray(bias, dtype=np.float32)
 
 
 def synaptic_layer(layer, in_shape, in_steps: int, in_frac: int, analog: bool) -> SynapticLayer:

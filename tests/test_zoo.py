@@ -67,3 +67,14 @@ def test_float_batchnorm_is_folded_and_exact() -> None:
     assert not any(type(layer).__name__ == "BatchNormalization" for layer in folded.layers)
     np.testing.assert_array_equal(snn.predict(x), folded.predict(x, verbose=0))
     assert count_mismatches(snn.predict(x), model.predict(x, verbose=0)) < len(x)  # same network, re-quantized
+
+
+@pytest.mark.parametrize("name", ["digits_mlp", "mnist_cnn"])
+def test_folding_bn_layers_changes_nothing(name: str) -> None:
+    """QDenseBatchnorm / QConv2DBatchnorm -> QDense / QConv2D with folded quantized weights: identical."""
+    cfg = short(name, dataset={"limit_train": 1000, "limit_test": 500})
+    result = train(cfg, verbose=0)
+    folded = hwflow.fold_batchnorm(result.model)
+    assert not hwflow.fold.has_batchnorm(folded)
+    x = result.dataset.x_test
+    np.testing.assert_array_equal(folded.predict(x, verbose=0), result.model.predict(x, verbose=0))
