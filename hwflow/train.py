@@ -1,6 +1,7 @@
 """Quantization-aware training of the configured QKeras model, saving and reloading it."""
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,10 @@ def dataset_for(cfg: dict) -> Dataset:
 def train(cfg: dict, out_dir: Path | None = None, verbose: int = 1) -> TrainResult:
     """Train with Adam on sparse cross-entropy from logits, deterministically from train.seed.
 
+    The learning rate decays from train.learning_rate to 0 along a cosine over all steps: the
+    weights settle at the end, so the batch-norm moving statistics (which inference folds into
+    the weights) catch up with them.
+
     When out_dir is given, writes out_dir/model.h5 and out_dir/config.yaml.
     """
     tc = cfg["train"]
@@ -45,7 +50,10 @@ def train(cfg: dict, out_dir: Path | None = None, verbose: int = 1) -> TrainResu
     tf.config.experimental.enable_op_determinism()
     data = dataset_for(cfg)
     model = build_model(cfg)
-    model.compile(optimizer=tf.keras.optimizers.Adam(tc["learning_rate"]),
+    n_fit = int(len(data.x_train) * (1.0 - tc["validation_split"]))  # as Keras splits
+    steps = max(1, tc["epochs"] * math.ceil(n_fit / tc["batch_size"]))
+    schedule = tf.keras.optimizers.schedules.CosineDecay(tc["learning_rate"], steps)
+    model.compile(optimizer=tf.keras.optimizers.Adam(schedule),
                   loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     history = model.fit(data.x_train, data.y_train, epochs=tc["epochs"], batch_size=tc["batch_size"],

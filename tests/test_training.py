@@ -15,7 +15,8 @@ from hwflow.model_builder import build_model
 from hwflow.train import load_trained, train
 
 MNIST_DIR = repo_root() / "../shared/datasets/mnist"
-FAST = {"dataset": {"limit_train": 320, "limit_test": 100}, "train": {"epochs": 1, "batch_size": 32}}
+FAST = {"dataset": {"limit_train": 320, "limit_test": 100},
+        "train": {"epochs": 1, "batch_size": 32, "lambda": 1e-4}}
 CNN_LAYERS = [{"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same", "batchnorm": True},
               {"type": "maxpool", "pool": 2},
               {"type": "dense", "units": 10, "readout": True}]
