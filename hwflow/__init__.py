@@ -8,4 +8,12 @@ from hwflow.errors import HwflowError  # noqa: E402
 from hwflow.fold import fold_batchnorm  # noqa: E402
 from hwflow.snn import SNN  # noqa: E402
 
-__all__ = ["convert", "fold_batchnorm", "SNN", "HwflowError", "SUPPORTED_LAYERS"]
+__all__ = ["convert", "fold_batchnorm", "to_hls", "SNN", "HwflowError", "SUPPORTED_LAYERS"]
+
+
+def __getattr__(name: str):
+    """hwflow.to_hls imports hls4ml only when first used."""
+    if name == "to_hls":
+        from hwflow.hls import to_hls
+        return to_hls
+    raise AttributeError(f"module 'hwflow' has no attribute {name!r}")

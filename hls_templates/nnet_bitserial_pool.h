@@ -1,0 +1,106 @@
+#ifndef NNET_BITSERIAL_POOL_H_
+#define NNET_BITSERIAL_POOL_H_
+
+/*
+ * hwflow: 2-D max pooling on binary-coded spikes, computed bit-serially, MSB plane first.
+ *
+ * Every window keeps one 'alive' flag per tap: the taps still tied for the maximum. At plane t
+ * the output bit is the OR of the alive taps' bits; when it is 1, the alive taps whose bit is 0
+ * drop out. After T planes the output planes are exactly the binary code of the window's
+ * maximum level. Padded taps (Keras 'same') are skipped: they are zero and never the maximum.
+ * Logic only: AND / OR gates, no arithmetic.
+ *
+ * Loop structure and cycle model (T = steps, O = Ho * Wo * C output neurons, Q = pool_height *
+ * pool_width taps per window):
+ *
+ *   PoolSteps    for t in 0..T-1   PIPELINE II=1     sequential (alive flags carry)
+ *     Windows      for the O outputs UNROLL          O Q-input OR gates + O * Q flag updates
+ *
+ *   dataflow style:  latency = T + 1 cycles, II = T + 1.
+ *   pipeline style:  T chained gate levels (one Q-input OR + AND each), II = 1.
+ */
+
+#include "nnet_common.h"
+#include "nnet_spike_common.h"
+
+namespace nnet {
+
+struct bitserial_pool_config {
+    static const unsigned in_height = 4;
+    static const unsigned in_width = 4;
+    static const unsigned n_chan = 1;
+    static const unsigned out_height = 2;
+    static const unsigned out_width = 2;
+    static const unsigned pool_height = 2;
+    static const unsigned pool_width = 2;
+    static const unsigned stride_height = 2;
+    static const unsigned stride_width = 2;
+    static const unsigned pad_top = 0;
+    static const unsigned pad_left = 0;
+    static const unsigned steps = 1;        // T
+    static const unsigned in_plane = 16;    // H * W * C
+    static const unsigned out_plane = 4;    // Ho * Wo * C
+    static const unsigned in_size = 16;     // T * in_plane
+    static const unsigned out_size = 4;     // T * out_plane
+    static const unsigned pool_size = 4;    // Q = pool_height * pool_width
+};
+
+template <class data_T, class res_T, typename CONFIG_T>
+void bitserial_max_pool(const data_T spikes[CONFIG_T::in_size], res_T out[CONFIG_T::out_size]) {
+    bool alive[CONFIG_T::out_plane][CONFIG_T::pool_size];
+    #pragma HLS ARRAY_PARTITION variable=alive complete dim=0
+InitAlive:
+    for (unsigned o = 0; o < CONFIG_T::out_plane; o++) {
+        #pragma HLS UNROLL
+        for (unsigned q = 0; q < CONFIG_T::pool_size; q++) {
+            #pragma HLS UNROLL
+            alive[o][q] = true;
+        }
+    }
+
+PoolSteps:
+    for (unsigned t = 0; t < CONFIG_T::steps; t++) {
+        #pragma HLS PIPELINE II=1
+    OutRows:
+        for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
+            #pragma HLS UNROLL
+        OutCols:
+            for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
+                #pragma HLS UNROLL
+            Channels:
+                for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
+                    #pragma HLS UNROLL
+                    const unsigned o = spike_index::pixel<CONFIG_T::out_width, CONFIG_T::n_chan>(oh, ow, c);
+                    bool bit[CONFIG_T::pool_size];
+                    bool valid[CONFIG_T::pool_size];
+                    bool any = false;
+                WindowOr:
+                    for (unsigned q = 0; q < CONFIG_T::pool_size; q++) {
+                        #pragma HLS UNROLL
+                        const unsigned ph = q / CONFIG_T::pool_width;
+                        const unsigned pw = q % CONFIG_T::pool_width;
+                        const int ih = spike_index::window<CONFIG_T::stride_height, CONFIG_T::pad_top>(oh, ph);
+                        const int iw = spike_index::window<CONFIG_T::stride_width, CONFIG_T::pad_left>(ow, pw);
+                        valid[q] = ih >= 0 && ih < int(CONFIG_T::in_height) && iw >= 0 && iw < int(CONFIG_T::in_width);
+                        bit[q] = false;
+                        if (valid[q]) {
+                            const unsigned i = spike_index::pixel<CONFIG_T::in_width, CONFIG_T::n_chan>(ih, iw, c);
+                            bit[q] = spikes[spike_index::plane<CONFIG_T::in_plane>(t, i)] != 0;
+                        }
+                        any = any || (alive[o][q] && bit[q]);
+                    }
+                WindowUpdate:
+                    for (unsigned q = 0; q < CONFIG_T::pool_size; q++) {
+                        #pragma HLS UNROLL
+                        alive[o][q] = alive[o][q] && (bit[q] || !any);
+                    }
+                    out[spike_index::plane<CONFIG_T::out_plane>(t, o)] = any;
+                }
+            }
+        }
+    }
+}
+
+} // namespace nnet
+
+#endif

@@ -1,0 +1,93 @@
+#ifndef NNET_IF_NEURON_H_
+#define NNET_IF_NEURON_H_
+
+/*
+ * hwflow: the integrate-then-fire neuron and the membrane readout.
+ *
+ *   if_neuron_fire    v[N] (integrated membrane, bias and half-threshold shift included) ->
+ *                     T binary spike planes [T][N], MSB first. For t = 0..T-1 the threshold is
+ *                     thr_t = 2^(threshold_log2 + T-1-t) (a constant: a shift, no multiplier);
+ *                     spike = v >= thr_t, except at the last step where spike = v > thr_t (a tie
+ *                     onto an odd level rounds to the even level below: QKeras' round half to
+ *                     even); subtract reset v -= spike ? thr_t : 0. Membranes above the top level
+ *                     saturate (every step fires), negative membranes never fire (ReLU).
+ *   membrane_readout  v[N] -> ap_fixed<W, W - frac> values v * 2^-frac (the readout layer):
+ *                     a reinterpretation of the membrane's bits, no arithmetic.
+ *
+ * Loop structure and cycle model (T = out_steps, N = n_out):
+ *
+ *   FireSteps    for t in 0..T-1   PIPELINE II=1     sequential (the residual membrane carries)
+ *     FireNeurons  for n  UNROLL                      N comparators + N subtractors per cycle
+ *
+ *   dataflow style:  latency = T + 1 cycles (T compare/subtract steps + the copy), II = T + 1.
+ *   pipeline style:  T chained compare/subtract stages on membrane_t, scheduled at II = 1.
+ *   membrane_readout: 0 cycles (wiring).
+ *
+ * Resources: N * T comparators/subtractors of membrane_t width in pipeline style, N of them
+ * in dataflow style (reused over the T steps).
+ */
+
+#include "nnet_common.h"
+#include "nnet_spike_common.h"
+
+namespace nnet {
+
+struct if_neuron_config {
+    static const unsigned n_out = 10;
+    static const unsigned out_steps = 4;       // T
+    static const unsigned out_size = 40;       // T * n_out: length of the spike array
+    static const unsigned threshold_log2 = 1;  // threshold = 2^threshold_log2 membrane units
+    typedef ap_int<16> membrane_t;
+    typedef ap_int<8> threshold_t;             // holds 2^(threshold_log2 + T - 1)
+};
+
+template <class res_T, typename CONFIG_T>
+void if_neuron_fire(const typename CONFIG_T::membrane_t v[CONFIG_T::n_out], res_T spikes[CONFIG_T::out_size]) {
+    #pragma HLS ARRAY_PARTITION variable=v complete
+
+    typename CONFIG_T::membrane_t u[CONFIG_T::n_out];
+    #pragma HLS ARRAY_PARTITION variable=u complete
+LoadMembrane:
+    for (unsigned n = 0; n < CONFIG_T::n_out; n++) {
+        #pragma HLS UNROLL
+        u[n] = v[n];
+    }
+
+FireSteps:
+    for (unsigned t = 0; t < CONFIG_T::out_steps; t++) {
+        #pragma HLS PIPELINE II=1
+        const typename CONFIG_T::threshold_t thr = typename CONFIG_T::threshold_t(1)
+                                                   << (CONFIG_T::threshold_log2 + CONFIG_T::out_steps - 1 - t);
+        const bool last = (t == CONFIG_T::out_steps - 1);
+    FireNeurons:
+        for (unsigned n = 0; n < CONFIG_T::n_out; n++) {
+            #pragma HLS UNROLL
+            const bool spike = last ? (u[n] > thr) : (u[n] >= thr); // strict at the last step: ties to even
+            if (spike) {
+                u[n] -= thr; // subtract reset
+            }
+            spikes[spike_index::plane<CONFIG_T::n_out>(t, n)] = spike;
+        }
+    }
+}
+
+struct membrane_readout_config {
+    static const unsigned n_out = 10;
+    static const unsigned readout_width = 16;  // W of the ap_fixed<W, W - frac> result
+    typedef ap_int<16> membrane_t;
+};
+
+template <class res_T, typename CONFIG_T>
+void membrane_readout(const typename CONFIG_T::membrane_t v[CONFIG_T::n_out], res_T out[CONFIG_T::n_out]) {
+    #pragma HLS ARRAY_PARTITION variable=v complete
+Readout:
+    for (unsigned n = 0; n < CONFIG_T::n_out; n++) {
+        #pragma HLS UNROLL
+        const ap_int<CONFIG_T::readout_width> wide = v[n]; // sign extension
+        out[n].range(CONFIG_T::readout_width - 1, 0) = wide.range(CONFIG_T::readout_width - 1, 0);
+    }
+}
+
+} // namespace nnet
+
+#endif
