@@ -68,7 +68,7 @@ def cmd_simulate(args) -> None:
     d = cfg["dataset"]
     ds = load_dataset(d["name"], d.get("path"), limit_test=args.samples)
     report = {"model": cfg["name"], "dataset": ds.name, "time_steps": cfg["time_steps"]}
-    report.update(evaluate(snn, model, snn.quantize_input(ds.x_test), ds.y_test, cfg))
+    report.update(evaluate(snn, model, snn.quantize_input(ds.x_test), ds.y_test, cfg)[1])
     print(summary(report))
 
 

@@ -13,7 +13,7 @@ from hwflow.errors import HwflowError
 MNIST_DEFAULT_PATH = "../shared/datasets/mnist"
 REQUIRED = object()
 ORDER = ("name", "dataset", "input", "time_steps", "activation_integer", "weights", "bias", "layers",
-         "train", "energy")
+         "train", "energy", "hls")
 Check = Callable[[Any, str], Any]
 
 
@@ -91,6 +91,10 @@ SECTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
               "learning_rate": (_number(0.0, lo_open=True), 0.002), "seed": (_integer(0), 0),
               "lambda": (_number(0.0), 0.0), "validation_split": (_number(0.0, 1.0), 0.0)},
     "energy": {"e_mac_pj": (_number(0.0, lo_open=True), 4.6), "e_ac_pj": (_number(0.0, lo_open=True), 0.9)},
+    "hls": {"enabled": (_boolean, True), "backend": (_choice("Vitis", "Vivado"), "Vitis"),
+            "io_type": (_choice("io_parallel", "io_stream"), "io_parallel"),
+            "part": (_string, "xcu250-figd2104-2L-e"), "clock_period": (_number(0.0, lo_open=True), 5.0),
+            "reuse_factor": (_integer(1), 1), "ann_baseline": (_boolean, True)},
 }
 SCALARS: dict[str, tuple[Check, Any]] = {
     "name": (_string, REQUIRED),

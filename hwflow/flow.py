@@ -42,8 +42,10 @@ def accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(np.argmax(outputs, axis=1) == labels))
 
 
-def evaluate(snn: SNN, model, x: np.ndarray, y: np.ndarray, cfg: dict, progress: bool = True) -> dict:
-    """Simulate x with the SNN and the QKeras model; accuracies, mismatches, spikes, energy."""
+def evaluate(snn: SNN, model, x: np.ndarray, y: np.ndarray, cfg: dict,
+             progress: bool = True) -> tuple[np.ndarray, dict]:
+    """Simulate x with the SNN and the QKeras model: the QKeras outputs, and the report fields
+    (accuracies, mismatches, spikes, energy)."""
     t0 = time.perf_counter()
     ann_out = model.predict(x, batch_size=1000, verbose=0)
     t_ann = time.perf_counter() - t0
@@ -53,7 +55,7 @@ def evaluate(snn: SNN, model, x: np.ndarray, y: np.ndarray, cfg: dict, progress:
     e_cfg = cfg.get("energy", {})
     rows = energy(snn, stats, e_cfg.get("e_mac_pj", 4.6), e_cfg.get("e_ac_pj", 0.9))
     comparable = snn.tf_float32_exact
-    return {
+    return ann_out, {
         "samples": int(len(x)),
         "ann_accuracy": accuracy(ann_out, y),
         "snn_accuracy": accuracy(stats.output, y),
@@ -80,8 +82,15 @@ def run(cfg: dict, out: Path, progress: bool = True) -> dict:
         snn = convert(result.model, time_steps=cfg["time_steps"], encoding=cfg["input"]["encoding"])
         report = {"model": cfg["name"], "dataset": ds.name, "time_steps": cfg["time_steps"],
                   "encoding": cfg["input"]["encoding"], "lambda": cfg["train"]["lambda"]}
-        report.update(evaluate(snn, result.model, snn.quantize_input(ds.x_test), ds.y_test, cfg, progress))
+        x = snn.quantize_input(ds.x_test)
+        ann_out, fields = evaluate(snn, result.model, x, ds.y_test, cfg, progress)
+        report.update(fields)
         report["seconds"]["train"] = t_train
+        if cfg["hls"]["enabled"]:
+            from hwflow.firmware import firmware_stage
+            fw = firmware_stage(snn, result.model, x, ann_out, cfg, tmp)
+            report["mismatches"].update(fw.pop("mismatches"))
+            report.update(fw)
         from hwflow.serialize import save_snn
         save_snn(snn, tmp / "snn.json")
         (tmp / "report.json").write_text(json.dumps(report, indent=2))
@@ -90,10 +99,14 @@ def run(cfg: dict, out: Path, progress: bool = True) -> dict:
 
 def summary(report: dict) -> str:
     """A short human-readable summary of a report."""
-    mm = report["mismatches"]["snn_vs_qkeras"]
+    mm_fw = report["mismatches"]
+    mm = mm_fw["snn_vs_qkeras"]
     lines = [f"{report['model']} on {report['dataset']}: T={report['time_steps']}, {report['samples']} test samples",
              f"  accuracy   QKeras {report['ann_accuracy']:.4f}   SNN {report['snn_accuracy']:.4f}",
              f"  mismatches SNN vs QKeras: {mm if mm is not None else 'not comparable (TF float32 may round in ' + ', '.join(report['tf_inexact_layers']) + ')'}",
+             *([f"  firmware C simulation ({report['hls']['backend']}, {report['hls']['io_type']}): "
+                f"vs QKeras {mm_fw['csim_vs_qkeras']}, vs hls4ml ANN {mm_fw.get('csim_vs_hls4ml_ann', 'not built')} "
+                f"mismatches; in {report['firmware_dir']}"] if "firmware_dir" in report else []),
              "  spikes/neuron " + "  ".join(f"{k} {v:.3f}" for k, v in report["spikes_per_neuron"].items()),
              f"  energy/inference  ANN {report['energy_pj']['ann'] / 1e3:.2f} nJ   SNN {report['energy_pj']['snn'] / 1e3:.2f} nJ"]
     return "\n".join(lines)

@@ -1,0 +1,47 @@
+"""The firmware stage of the flow: SNN firmware and the hls4ml ANN baseline, C-simulated on a test set."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hwflow.flow import count_mismatches
+from hwflow.snn import SNN
+
+
+def hls_options(cfg: dict) -> dict:
+    """to_hls / ann_to_hls keyword arguments from the config's hls section."""
+    h = cfg["hls"]
+    return {k: h[k] for k in ("backend", "io_type", "part", "clock_period", "reuse_factor")}
+
+
+def firmware_stage(snn: SNN, model, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path) -> dict:
+    """Generate, compile and C-simulate the SNN firmware (and the hls4ml ANN of the same model) on x.
+
+    Returns the report fields: mismatches (csim_vs_qkeras, csim_vs_hls4ml_ann), compile and
+    simulation times, and the firmware folders (relative to `out`).
+    """
+    from hwflow.hls import compile as compile_hls
+    from hwflow.hls import predict, to_hls
+    from hwflow.hls.ann import ann_to_hls
+
+    opts = hls_options(cfg)
+    snn_model = to_hls(snn, out / "firmware" / "snn", **opts)
+    seconds = {"snn_compile": compile_hls(snn_model)}
+    t0 = time.perf_counter()
+    y_fw = predict(snn_model, snn, x)
+    seconds["snn_csim"] = time.perf_counter() - t0
+    mismatches = {"csim_vs_qkeras": count_mismatches(y_fw, y_qkeras) if snn.tf_float32_exact else None}
+    fields = {"firmware_dir": "firmware/snn", "hls": dict(opts)}
+    if cfg["hls"]["ann_baseline"]:
+        ann_model = ann_to_hls(model, out / "firmware" / "ann", **opts)
+        seconds["ann_compile"] = compile_hls(ann_model)
+        t0 = time.perf_counter()
+        y_ann = np.asarray(ann_model.predict(np.ascontiguousarray(x, dtype=np.float64)), dtype=np.float32)
+        seconds["ann_csim"] = time.perf_counter() - t0
+        mismatches["csim_vs_hls4ml_ann"] = count_mismatches(y_fw, y_ann.reshape(y_fw.shape))
+        mismatches["hls4ml_ann_vs_qkeras"] = count_mismatches(y_ann.reshape(y_fw.shape), y_qkeras)
+        fields["ann_firmware_dir"] = "firmware/ann"
+    fields.update(mismatches=mismatches, firmware_seconds=seconds)
+    return fields
