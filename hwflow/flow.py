@@ -71,6 +71,17 @@ def evaluate(snn: SNN, model, x: np.ndarray, y: np.ndarray, cfg: dict,
     }
 
 
+def save_trace(snn: SNN, x: np.ndarray, path: Path) -> None:
+    """Spike planes [B, T, ...] and membranes of every layer for x, as LAYER.spikes / LAYER.membrane."""
+    tr = snn.trace(x)
+    arrays = {}
+    for name, lt in tr.layers.items():
+        for kind in ("spikes", "membrane"):
+            if getattr(lt, kind) is not None:
+                arrays[f"{name}.{kind}"] = getattr(lt, kind)
+    np.savez_compressed(path, **arrays)
+
+
 def run(cfg: dict, out: Path, progress: bool = True) -> dict:
     """Train the configured model, convert it, simulate the whole test set and write out/report.json."""
     from hwflow.train import train
@@ -93,6 +104,7 @@ def run(cfg: dict, out: Path, progress: bool = True) -> dict:
             report.update(fw)
         from hwflow.serialize import save_snn
         save_snn(snn, tmp / "snn.json")
+        save_trace(snn, x[:1], tmp / "trace_sample0.npz")
         (tmp / "report.json").write_text(json.dumps(report, indent=2))
     return report
 

@@ -1,0 +1,18 @@
+"""Run every benchmark with the arguments recorded in reports/BENCHMARKS.md (about 15 minutes)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RUNS = [
+    ["regularizer.py", "mnist_mlp", "--lambdas", "0,3e-5,1e-4,3e-4"],
+    ["throughput.py", "mnist_mlp", "mnist_cnn", "--repeats", "3"],
+    ["firmware.py", "mnist_mlp", "mnist_cnn", "--samples", "10000"],
+]
+
+if __name__ == "__main__":
+    for args in RUNS:
+        print("==", " ".join(args), flush=True)
+        subprocess.run([sys.executable, str(HERE / args[0]), *args[1:]], check=True)
