@@ -1,7 +1,7 @@
 """hwflow: error-free conversion of QKeras networks into binary-coded spiking networks and firmware."""
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from hwflow.convert import SUPPORTED_LAYERS, convert  # noqa: E402
 from hwflow.errors import HwflowError  # noqa: E402

@@ -72,6 +72,69 @@ def cmd_simulate(args) -> None:
     print(summary(report))
 
 
+def converted(args):
+    """(snn, model, cfg, dataset) of a trained run folder."""
+    from hwflow.convert import convert
+    from hwflow.datasets import load_dataset
+    model, cfg = trained(args.run_dir)
+    snn = convert(model, encoding=getattr(args, "encoding", None) or cfg["input"]["encoding"])
+    d = cfg["dataset"]
+    return snn, model, cfg, load_dataset(d["name"], d.get("path"), limit_test=getattr(args, "samples", None))
+
+
+def hls_overrides(args, cfg: dict) -> dict:
+    """The config with the hls options given on the command line."""
+    from hwflow.config import deep_merge, validate_config
+    given = {k: getattr(args, k) for k in ("backend", "io_type", "part", "clock_period", "reuse_factor")
+             if getattr(args, k, None) is not None}
+    return validate_config(deep_merge(cfg, {"hls": given}), "the command line")
+
+
+def cmd_hls(args) -> None:
+    from hwflow.firmware import snn_firmware
+    from hwflow.flow import atomic_dir
+    snn, _, cfg, ds = converted(args)
+    cfg = hls_overrides(args, cfg)
+    out = Path(args.out or Path(args.run_dir) / "firmware" / "snn")
+    with atomic_dir(out) as tmp:
+        _, seconds = snn_firmware(snn, tmp, cfg, snn.quantize_input(ds.x_test))
+    print(f"hls4ml project of {snn.name} ({cfg['hls']['backend']}, {cfg['hls']['io_type']}, reuse factor "
+          f"{cfg['hls']['reuse_factor']}) in {out}/ (g++ compile {seconds:.1f} s); its testbench holds "
+          f"{min(cfg['hls']['testbench_samples'], len(ds.x_test))} samples with their exact expected outputs")
+
+
+def cmd_csim(args) -> None:
+    if args.testbench:
+        from hwflow.hls import csim_testbench
+        result = csim_testbench(Path(args.testbench))
+        print(result.output.strip().splitlines()[-1] if result.output.strip() else "(no output)")
+        if result.returncode != 0:
+            raise HwflowError(f"testbench in {args.testbench} failed: {result.mismatches} mismatches "
+                              f"(exit code {result.returncode}); its output lists the first ones")
+        return
+    if not args.run_dir:
+        raise HwflowError("give a run folder (hwflow csim RUN_DIR) or a project (hwflow csim --testbench DIR)")
+    import tempfile
+
+    from hwflow.firmware import firmware_stage
+    snn, model, cfg, ds = converted(args)
+    cfg = hls_overrides(args, cfg)
+    x = snn.quantize_input(ds.x_test)
+    with tempfile.TemporaryDirectory() as tmp:
+        fields = firmware_stage(snn, model, x, model.predict(x, verbose=0), cfg, Path(tmp))
+    print(f"C simulation of {len(x)} samples: mismatches {fields['mismatches']}; testbench {fields['testbench']}")
+
+
+def cmd_build(args) -> None:
+    from hwflow.hls import build
+    result = build(Path(args.project_dir), synth=args.synth, csim=args.csim, cosim=args.cosim, vsynth=args.vsynth,
+                   export=args.export)
+    print(f"{result.backend} build finished in {result.seconds:.0f} s (log: {result.log})")
+    for kind, report in vars(result.reports).items():
+        if report is not None:
+            print(f"  {kind}: {report}")
+
+
 def cmd_run(args) -> None:
     from hwflow.flow import run, summary
     cfg = load(args)
@@ -107,6 +170,31 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             sp.add_argument("--samples", type=int, help="only the first N test samples")
         sp.set_defaults(fn=fn)
+    def with_hls(sp) -> None:
+        sp.add_argument("--backend", choices=("Vitis", "Vivado"))
+        sp.add_argument("--io-type", dest="io_type", choices=("io_parallel", "io_stream"))
+        sp.add_argument("--reuse-factor", dest="reuse_factor", type=int)
+        sp.add_argument("--part")
+        sp.add_argument("--clock-period", dest="clock_period", type=float, help="ns")
+
+    sp = sub.add_parser("hls", help="write and compile the SNN firmware (hls4ml project + self-checking testbench)")
+    sp.add_argument("run_dir", help="folder written by 'hwflow train' or 'hwflow run'")
+    sp.add_argument("--out", help="project folder (default RUN_DIR/firmware/snn)")
+    with_hls(sp)
+    sp.set_defaults(fn=cmd_hls)
+    sp = sub.add_parser("csim", help="C-simulate the firmware on the test set, or run a project's testbench")
+    sp.add_argument("run_dir", nargs="?", help="folder written by 'hwflow train' or 'hwflow run'")
+    sp.add_argument("--testbench", metavar="PROJECT_DIR", help="build and run this project's testbench with g++")
+    sp.add_argument("--samples", type=int, help="only the first N test samples")
+    with_hls(sp)
+    sp.set_defaults(fn=cmd_csim)
+    sp = sub.add_parser("build", help="run hls4ml's build_prj.tcl with Vivado HLS / Vitis HLS")
+    sp.add_argument("project_dir")
+    for flag, helptext in (("--synth", "C synthesis"), ("--csim", "C simulation with the testbench"),
+                           ("--cosim", "C/RTL co-simulation"), ("--vsynth", "Vivado logic synthesis"),
+                           ("--export", "export the IP")):
+        sp.add_argument(flag, action="store_true", help=helptext)
+    sp.set_defaults(fn=cmd_build)
     sp = sub.add_parser("run", help="train, convert, simulate the whole test set, write report.json")
     with_config(sp, optional=True)
     sp.add_argument("--json", action="store_true", help="also print report.json")

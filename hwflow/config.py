@@ -94,7 +94,8 @@ SECTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
     "hls": {"enabled": (_boolean, True), "backend": (_choice("Vitis", "Vivado"), "Vitis"),
             "io_type": (_choice("io_parallel", "io_stream"), "io_parallel"),
             "part": (_string, "xcu250-figd2104-2L-e"), "clock_period": (_number(0.0, lo_open=True), 5.0),
-            "reuse_factor": (_integer(1), 1), "ann_baseline": (_boolean, True)},
+            "reuse_factor": (_integer(1), 1), "ann_baseline": (_boolean, True),
+            "testbench_samples": (_integer(1), 100)},
 }
 SCALARS: dict[str, tuple[Check, Any]] = {
     "name": (_string, REQUIRED),

@@ -16,19 +16,33 @@ def hls_options(cfg: dict) -> dict:
     return {k: h[k] for k in ("backend", "io_type", "part", "clock_period", "reuse_factor")}
 
 
-def firmware_stage(snn: SNN, model, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path) -> dict:
-    """Generate, compile and C-simulate the SNN firmware (and the hls4ml ANN of the same model) on x.
+def snn_firmware(snn: SNN, out: Path, cfg: dict, x: np.ndarray):
+    """Write and compile the SNN's hls4ml project in `out`, with a self-checking testbench holding
+    the first hls.testbench_samples inputs of x and the SNN's exact outputs; (model, compile seconds)."""
+    from hwflow.hls import compile as compile_hls
+    from hwflow.hls import to_hls, write_testbench
 
-    Returns the report fields: mismatches (csim_vs_qkeras, csim_vs_hls4ml_ann), compile and
-    simulation times, and the firmware folders (relative to `out`).
+    hls_model = to_hls(snn, out, **hls_options(cfg))
+    seconds = compile_hls(hls_model)
+    tb = x[:cfg["hls"]["testbench_samples"]]
+    write_testbench(hls_model, tb, snn.predict(tb))
+    return hls_model, seconds
+
+
+def firmware_stage(snn: SNN, model, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path) -> dict:
+    """Generate, compile and C-simulate the SNN firmware (and the hls4ml ANN of the same model) on x,
+    and build and run the SNN project's self-checking testbench standalone.
+
+    Returns the report fields: mismatches (csim_vs_qkeras, csim_vs_hls4ml_ann, ...), the testbench
+    result, compile and simulation times, and the firmware folders (relative to `out`).
     """
     from hwflow.hls import compile as compile_hls
-    from hwflow.hls import predict, to_hls
+    from hwflow.hls import csim_testbench, predict
     from hwflow.hls.ann import ann_to_hls
 
     opts = hls_options(cfg)
-    snn_model = to_hls(snn, out / "firmware" / "snn", **opts)
-    seconds = {"snn_compile": compile_hls(snn_model)}
+    snn_model, compile_seconds = snn_firmware(snn, out / "firmware" / "snn", cfg, x)
+    seconds = {"snn_compile": compile_seconds}
     t0 = time.perf_counter()
     y_fw = predict(snn_model, snn, x)
     seconds["snn_csim"] = time.perf_counter() - t0
@@ -43,5 +57,8 @@ def firmware_stage(snn: SNN, model, x: np.ndarray, y_qkeras: np.ndarray, cfg: di
         mismatches["csim_vs_hls4ml_ann"] = count_mismatches(y_fw, y_ann.reshape(y_fw.shape))
         mismatches["hls4ml_ann_vs_qkeras"] = count_mismatches(y_ann.reshape(y_fw.shape), y_qkeras)
         fields["ann_firmware_dir"] = "firmware/ann"
+    tb = csim_testbench(out / "firmware" / "snn")
+    seconds["testbench"] = tb.seconds
+    fields["testbench"] = {"samples": tb.samples, "mismatches": tb.mismatches, "returncode": tb.returncode}
     fields.update(mismatches=mismatches, firmware_seconds=seconds)
     return fields

@@ -10,7 +10,7 @@ REQUIRED_KEYS = {"model", "dataset", "time_steps", "samples", "ann_accuracy", "s
                  "spikes_per_neuron", "energy_pj"}
 
 
-def test_train_convert_simulate(tmp_path, capsys) -> None:
+def test_train_convert_simulate(tmp_path, capsys, monkeypatch) -> None:
     run_dir = tmp_path / "digits"
     assert main(["train", "digits_mlp", "--set", "train.epochs=2", "--out", str(run_dir)]) == 0
     assert (run_dir / "model.h5").is_file() and (run_dir / "config.yaml").is_file()
@@ -22,10 +22,21 @@ def test_train_convert_simulate(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert "100 test samples" in out and "mismatches SNN vs QKeras: 0" in out
 
+    project = tmp_path / "fw"
+    assert main(["hls", str(run_dir), "--out", str(project), "--reuse-factor", "2", "--backend", "Vivado"]) == 0
+    assert (project / "build_prj.tcl").is_file() and (project / "tb_data" / "tb_output_predictions.dat").is_file()
+    capsys.readouterr()
+    assert main(["csim", "--testbench", str(project)]) == 0
+    assert "100 samples, 0 mismatches" in capsys.readouterr().out
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no Vivado HLS here
+    assert main(["build", str(project), "--synth"]) == 2
+    assert "vivado_hls not found on PATH" in capsys.readouterr().err
+
 
 def test_run_writes_report(tmp_path, capsys) -> None:
     out = tmp_path / "run"
-    assert main(["run", "--set", "train.epochs=3", "--set", "time_steps=2", "--out", str(out)]) == 0
+    assert main(["run", "--set", "train.epochs=3", "--set", "time_steps=2", "--set", "hls.testbench_samples=50",
+                 "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     assert REQUIRED_KEYS <= set(report)
     assert report["model"] == "digits_mlp" and report["time_steps"] == 2 and report["samples"] == 360
@@ -33,5 +44,9 @@ def test_run_writes_report(tmp_path, capsys) -> None:
     assert report["snn_accuracy"] == report["ann_accuracy"] > 0.5
     assert set(report["spikes_per_neuron"]) == {"dense1"}
     assert report["energy_pj"]["ann"] > 0 and report["energy_pj"]["snn"] > 0
+    fw = report["mismatches"]
+    assert (fw["csim_vs_qkeras"], fw["csim_vs_hls4ml_ann"], fw["hls4ml_ann_vs_qkeras"]) == (0, 0, 0)
+    assert report["testbench"] == {"samples": 50, "mismatches": 0, "returncode": 0}
+    assert (out / report["firmware_dir"] / "firmware" / "myproject.cpp").is_file()
     assert "mismatches SNN vs QKeras: 0" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no partial folders left behind
