@@ -11,12 +11,12 @@
  * Logic only: AND / OR gates, no arithmetic.
  *
  * Loop structure and cycle model (T = steps, O = Ho * Wo * C output neurons, Q = pool_height *
- * pool_width taps per window):
+ * pool_width taps per window; hwflow/hls/cycles.py, CYCLES.md):
  *
- *   PoolSteps    for t in 0..T-1   PIPELINE II=1     sequential (alive flags carry)
+ *   PoolSteps    for t in 0..T-1   PIPELINE II=1     T + 1 cycles (depth 1; alive flags carry)
  *     Windows      for the O outputs UNROLL          O Q-input OR gates + O * Q flag updates
  *
- *   dataflow style:  latency = T + 1 cycles, II = T + 1.
+ *   dataflow style:  latency = T + 1 cycles, one DATAFLOW process, II = T + 1.
  *   pipeline style:  T chained gate levels (one Q-input OR + AND each), II = 1.
  */
 
@@ -61,6 +61,7 @@ InitAlive:
 PoolSteps:
     for (unsigned t = 0; t < CONFIG_T::steps; t++) {
         #pragma HLS PIPELINE II=1
+        HWFLOW_CYCLES(1);
     OutRows:
         for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
             #pragma HLS UNROLL
@@ -99,6 +100,7 @@ PoolSteps:
             }
         }
     }
+    HWFLOW_CYCLES(1); // drain
 }
 
 } // namespace nnet

@@ -15,21 +15,31 @@
  * Both end with v += b[f] and leave membranes v[Ho][Wo][F] (membrane_t) for the neuron
  * (nnet_if_neuron.h). Weights: [kh][kw][C][F] row-major integers. Padded taps read nothing.
  *
- * Loop structure and cycle model (S = in_steps, P = Ho * Wo output pixels, K = kh * kw * C taps,
- * F = filters, R = reuse_factor (divides K * F), B = block_factor = K * F / R, D = depth of the
- * ReuseLoop pipeline, about 1 + ceil(log2(B / F + 1))):
+ * Loop structure and cycle model (computed by hwflow/hls/cycles.py, listed in CYCLES.md, counted
+ * by HWFLOW_CYCLES in C simulation; S = in_steps, P = Ho * Wo output pixels, K = kh * kw * C taps,
+ * F = filters, R = reuse_factor (divides K * F), B = block_factor = K * F / R, D = reuse_depth:
+ * 1 stage (spike gate or multiplier) + ceil(log2(k + 1)) adder levels for the
+ * k = K * F / lcm(R, F) weights one iteration adds into one partial sum):
  *
+ *   if_conv2d_spiking:
  *   InputSteps     for t in 0..S-1                  sequential (Horner)
  *     OutRows/OutCols for the P output pixels        sequential; the weights are shared
  *       ReuseLoop      for ir in 0..R-1  PIPELINE II=1   R + D cycles
- *         SynapseLoop    for ib in 0..B-1 UNROLL     B adders (spiking) / B multipliers (analog)
+ *         SynapseLoop    for ib in 0..B-1 UNROLL     B adders
  *       Horner         for f UNROLL                  1 cycle
  *   Bias           for the P * F membranes UNROLL    1 cycle
+ *   -> S * P * (R + D + 1) + 1 cycles
  *
- *   dataflow style:  latency ~= S * P * (R + D + 1) + 1 cycles, II (one sample) = latency;
- *                    analog (S = 1): P * (R + D + 1) + 1.
- *   pipeline style (hls4ml io_parallel with R = 1): all loops unrolled in the top PIPELINE;
- *                    S * P * F adder trees of depth ceil(log2(K)) chained by S shift-adds.
+ *   if_conv2d_analog:
+ *   OutRows/OutCols for the P output pixels          sequential
+ *     ReuseLoop      for ir in 0..R-1  PIPELINE II=1 R + D cycles (B multipliers)
+ *     BiasAndStore   for f UNROLL                    1 cycle
+ *   -> P * (R + D + 1) cycles
+ *
+ *   (InitMembrane, InitPlaneSum: register resets, 0 cycles.) dataflow style: one DATAFLOW
+ *   process, II (one sample) = its latency. pipeline style (hls4ml io_parallel with R = 1): all
+ *   loops unrolled in the top PIPELINE, S * P * F adder trees of depth ceil(log2(K)) chained by
+ *   S shift-adds, II = 1 (the count above is then an estimate of the latency, see CYCLES.md).
  *
  * Resources: B adders (spiking) or B weight x level multipliers (analog) in dataflow style.
  */
@@ -60,6 +70,7 @@ struct if_conv2d_config {
     static const unsigned n_synapses = 36;    // K * F with K = filt_height * filt_width * n_chan
     static const unsigned reuse_factor = 1;   // R: divides n_synapses
     static const unsigned block_factor = 36;  // n_synapses / R
+    static const unsigned reuse_depth = 7;    // D: ReuseLoop pipeline depth (hwflow/hls/cycles.py)
     typedef ap_int<8> weight_t;
     typedef ap_int<8> bias_t;
     typedef ap_int<16> membrane_t;
@@ -100,6 +111,7 @@ InputSteps:
             ReuseLoop:
                 for (unsigned ir = 0; ir < CONFIG_T::reuse_factor; ir++) {
                     #pragma HLS PIPELINE II=1
+                    HWFLOW_CYCLES(1);
                 SynapseLoop:
                     for (unsigned ib = 0; ib < CONFIG_T::block_factor; ib++) {
                         #pragma HLS UNROLL
@@ -119,14 +131,17 @@ InputSteps:
                         }
                     }
                 }
+                HWFLOW_CYCLES(CONFIG_T::reuse_depth);
             Horner:
                 for (unsigned f = 0; f < CONFIG_T::n_filt; f++) {
                     #pragma HLS UNROLL
                     const unsigned o = spike_index::pixel<CONFIG_T::out_width, CONFIG_T::n_filt>(oh, ow, f);
                     acc[o] = (acc[o] << 1) + psum[f];
                 }
+                HWFLOW_CYCLES(1);
             }
         }
+        HWFLOW_STAGE("membrane_steps", acc, CONFIG_T::out_plane);
     }
 
 Bias:
@@ -134,6 +149,8 @@ Bias:
         #pragma HLS UNROLL
         v[i] = acc[i] + b[i % CONFIG_T::n_filt];
     }
+    HWFLOW_CYCLES(1);
+    HWFLOW_STAGE("membrane", v, CONFIG_T::out_plane);
 }
 
 // Analog input (direct encoding, first layer only): one plane of integer levels, a MAC.
@@ -159,6 +176,7 @@ OutRows:
         ReuseLoop:
             for (unsigned ir = 0; ir < CONFIG_T::reuse_factor; ir++) {
                 #pragma HLS PIPELINE II=1
+                HWFLOW_CYCLES(1);
             SynapseLoop:
                 for (unsigned ib = 0; ib < CONFIG_T::block_factor; ib++) {
                     #pragma HLS UNROLL
@@ -177,13 +195,17 @@ OutRows:
                     }
                 }
             }
+            HWFLOW_CYCLES(CONFIG_T::reuse_depth);
+            HWFLOW_STAGE("membrane_steps", acc, CONFIG_T::n_filt); // pixels in order: [Ho][Wo][F]
         BiasAndStore:
             for (unsigned f = 0; f < CONFIG_T::n_filt; f++) {
                 #pragma HLS UNROLL
                 v[spike_index::pixel<CONFIG_T::out_width, CONFIG_T::n_filt>(oh, ow, f)] = acc[f] + b[f];
             }
+            HWFLOW_CYCLES(1);
         }
     }
+    HWFLOW_STAGE("membrane", v, CONFIG_T::out_plane);
 }
 
 } // namespace nnet

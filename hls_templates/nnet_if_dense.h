@@ -16,21 +16,24 @@
  *
  * Weights are row-major [N_in][N_out] integers (weight_t = ap_int<bits of max |w| + 1>).
  *
- * Loop structure and cycle model (symbols: S = in_steps, R = reuse_factor, B = block_factor =
- * N_in * N_out / R, D = depth of the ReuseLoop pipeline, about 1 + ceil(log2(B / N_out + 1))
- * for the per-neuron adder chain of one iteration):
+ * Loop structure and cycle model (computed by hwflow/hls/cycles.py, listed in CYCLES.md, counted
+ * by HWFLOW_CYCLES in C simulation; S = in_steps, R = reuse_factor, B = block_factor =
+ * N_in * N_out / R, D = reuse_depth: the ReuseLoop's pipeline depth, 1 stage (spike gate or
+ * multiplier) + ceil(log2(k + 1)) adder levels for the k = N_in * N_out / lcm(R, N_out) weights one
+ * iteration adds into one partial sum):
  *
  *   InputSteps   for t in 0..S-1                       sequential (Horner carries v)
- *     ReuseLoop    for ir in 0..R-1   PIPELINE II=1     R iterations -> R + D cycles
+ *     ReuseLoop    for ir in 0..R-1   PIPELINE II=1     R + D cycles (R issues, D to drain)
  *       SynapseLoop  for ib in 0..B-1 UNROLL            B adders (spiking) / B multipliers (analog)
  *     Horner       for n  UNROLL                        1 cycle: acc = (acc << 1) + psum
  *   Bias         for n  UNROLL                          1 cycle
+ *   (InitMembrane, InitPlaneSum: register resets, 0 cycles)
  *
- *   dataflow style:  latency ~= S * (R + D + 1) + 1 cycles, II (one sample) = latency;
- *                    analog (S = 1): R + D + 1 cycles.
+ *   if_dense_spiking: S * (R + D + 1) + 1 cycles;  if_dense_analog (S = 1, no Horner): R + D + 1.
+ *   dataflow style: one DATAFLOW process, II (one sample) = its latency.
  *   pipeline style (hls4ml io_parallel with R = 1): every loop is unrolled inside the top-level
- *                    PIPELINE; the block is combinational: S chained adder trees of depth
- *                    ceil(log2(N_in)) plus S shift-adds, scheduled by HLS at II = 1.
+ *                    PIPELINE; S chained adder trees plus S shift-adds, scheduled by HLS at II = 1
+ *                    (the count above is then an estimate of the latency, see CYCLES.md).
  *
  * Resources: B adders of psum_t width (spiking) or B weight x level multipliers (analog);
  * weights ARRAY_RESHAPE block factor=B (one bank per lane), membranes partitioned completely.
@@ -49,6 +52,7 @@ struct if_dense_config {
     static const unsigned n_synapses = 100;  // n_in * n_out
     static const unsigned reuse_factor = 1;  // R: divides n_synapses
     static const unsigned block_factor = 100; // n_synapses / R: synapses processed per cycle
+    static const unsigned reuse_depth = 8;   // D: ReuseLoop pipeline depth (hwflow/hls/cycles.py)
     typedef ap_int<8> weight_t;
     typedef ap_int<8> bias_t;
     typedef ap_int<16> membrane_t;  // Horner state and integrated membrane
@@ -85,6 +89,7 @@ InputSteps:
     ReuseLoop:
         for (unsigned ir = 0; ir < CONFIG_T::reuse_factor; ir++) {
             #pragma HLS PIPELINE II=1
+            HWFLOW_CYCLES(1);
         SynapseLoop:
             for (unsigned ib = 0; ib < CONFIG_T::block_factor; ib++) {
                 #pragma HLS UNROLL
@@ -96,11 +101,14 @@ InputSteps:
                 }
             }
         }
+        HWFLOW_CYCLES(CONFIG_T::reuse_depth);
     Horner:
         for (unsigned n = 0; n < CONFIG_T::n_out; n++) {
             #pragma HLS UNROLL
             acc[n] = (acc[n] << 1) + psum[n];
         }
+        HWFLOW_CYCLES(1);
+        HWFLOW_STAGE("membrane_steps", acc, CONFIG_T::n_out);
     }
 
 Bias:
@@ -108,6 +116,8 @@ Bias:
         #pragma HLS UNROLL
         v[n] = acc[n] + b[n];
     }
+    HWFLOW_CYCLES(1);
+    HWFLOW_STAGE("membrane", v, CONFIG_T::n_out);
 }
 
 // Analog input (direct encoding, first layer only): one plane of integer levels, a MAC.
@@ -130,6 +140,7 @@ InitMembrane:
 ReuseLoop:
     for (unsigned ir = 0; ir < CONFIG_T::reuse_factor; ir++) {
         #pragma HLS PIPELINE II=1
+        HWFLOW_CYCLES(1);
     SynapseLoop:
         for (unsigned ib = 0; ib < CONFIG_T::block_factor; ib++) {
             #pragma HLS UNROLL
@@ -140,12 +151,16 @@ ReuseLoop:
             acc[n] += w[s] * k; // the only multiplier of the network: weight x analog input level
         }
     }
+    HWFLOW_CYCLES(CONFIG_T::reuse_depth);
+    HWFLOW_STAGE("membrane_steps", acc, CONFIG_T::n_out);
 
 Bias:
     for (unsigned n = 0; n < CONFIG_T::n_out; n++) {
         #pragma HLS UNROLL
         v[n] = acc[n] + b[n];
     }
+    HWFLOW_CYCLES(1);
+    HWFLOW_STAGE("membrane", v, CONFIG_T::n_out);
 }
 
 } // namespace nnet

@@ -14,12 +14,13 @@
  *   membrane_readout  v[N] -> ap_fixed<W, W - frac> values v * 2^-frac (the readout layer):
  *                     a reinterpretation of the membrane's bits, no arithmetic.
  *
- * Loop structure and cycle model (T = out_steps, N = n_out):
+ * Loop structure and cycle model (T = out_steps, N = n_out; hwflow/hls/cycles.py, CYCLES.md):
  *
- *   FireSteps    for t in 0..T-1   PIPELINE II=1     sequential (the residual membrane carries)
+ *   LoadMembrane for n  UNROLL                        0 cycles (the input register)
+ *   FireSteps    for t in 0..T-1   PIPELINE II=1     T + 1 cycles (depth 1: one compare/subtract)
  *     FireNeurons  for n  UNROLL                      N comparators + N subtractors per cycle
  *
- *   dataflow style:  latency = T + 1 cycles (T compare/subtract steps + the copy), II = T + 1.
+ *   if_neuron_fire: T + 1 cycles; dataflow style: one DATAFLOW process, II = T + 1.
  *   pipeline style:  T chained compare/subtract stages on membrane_t, scheduled at II = 1.
  *   membrane_readout: 0 cycles (wiring).
  *
@@ -56,6 +57,7 @@ LoadMembrane:
 FireSteps:
     for (unsigned t = 0; t < CONFIG_T::out_steps; t++) {
         #pragma HLS PIPELINE II=1
+        HWFLOW_CYCLES(1);
         const typename CONFIG_T::threshold_t thr = typename CONFIG_T::threshold_t(1)
                                                    << (CONFIG_T::threshold_log2 + CONFIG_T::out_steps - 1 - t);
         const bool last = (t == CONFIG_T::out_steps - 1);
@@ -69,6 +71,7 @@ FireSteps:
             spikes[spike_index::plane<CONFIG_T::n_out>(t, n)] = spike;
         }
     }
+    HWFLOW_CYCLES(1); // drain
 }
 
 struct membrane_readout_config {

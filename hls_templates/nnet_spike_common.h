@@ -17,6 +17,23 @@
  * all (hwflow's tests check this in the generated project).
  *
  * Latency: the helpers are inlined and cost no cycles.
+ *
+ * C-simulation probes (compiled only without __SYNTHESIS__; the macros vanish in synthesis):
+ *
+ *   HWFLOW_CYCLES(n)            a block adds the cycles of its documented schedule as it executes
+ *                               its loops (per pipelined iteration, per drain, per unrolled stage;
+ *                               formulas in CYCLES.md, mirrored by hwflow/hls/cycles.py).
+ *   HWFLOW_STAGE(tag, a, n)     a block stages n values of its array a: "membrane_steps" (the Horner
+ *                               membrane after each input plane, before the bias) and "membrane"
+ *                               (after the bias, before firing).
+ *   spike_probe::commit(layer, process)  written after every block call of a trace build
+ *                               (hwflow.hls.to_hls(..., trace=True)): files the staged arrays as
+ *                               "<layer>_<tag>" and the cycle count as "<layer>_cycles_<process>",
+ *                               then restarts the count. Records are kept only while hls4ml's Python
+ *                               trace runs (hls_model.trace: trace_enabled with trace storage; not
+ *                               in predict, nor in a testbench, which has no trace storage).
+ *   hwflow_probe_name / hwflow_probe_read / hwflow_probe_clear: extern "C" readers for Python
+ *                               (hwflow/hls/trace.py), one int64 list per record, samples appended.
  */
 
 #include "ap_fixed.h"
@@ -63,5 +80,71 @@ template <class level_T, class data_T> inline level_T input_level(const data_T &
 }
 
 } // namespace nnet
+
+#ifndef __SYNTHESIS__
+#include "nnet_helpers.h" // nnet::trace_enabled, nnet::trace_outputs
+#include <algorithm>
+#include <iterator>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nnet {
+namespace spike_probe {
+
+typedef std::map<std::string, std::vector<long long> > records_t;
+inline records_t &records() { static records_t r; return r; } // filed: "<layer>_<tag>"
+inline records_t &staged() { static records_t r; return r; }  // of the running block: "<tag>"
+inline unsigned long long &cycles() { static unsigned long long c = 0; return c; }
+inline bool recording() { return trace_enabled && trace_outputs != NULL; } // hls_model.trace is running
+
+template <class T> void stage(const char *tag, const T a[], unsigned n) {
+    if (!recording())
+        return;
+    std::vector<long long> &r = staged()[tag];
+    for (unsigned i = 0; i < n; i++)
+        r.push_back(a[i].to_int64());
+}
+
+inline void commit(const char *layer, const char *process) {
+    if (recording()) {
+        for (records_t::const_iterator i = staged().begin(); i != staged().end(); ++i) {
+            std::vector<long long> &r = records()[std::string(layer) + "_" + i->first];
+            r.insert(r.end(), i->second.begin(), i->second.end());
+        }
+        records()[std::string(layer) + "_cycles_" + process].push_back((long long)cycles());
+    }
+    staged().clear();
+    cycles() = 0;
+}
+
+} // namespace spike_probe
+} // namespace nnet
+
+// Weak: hls4ml's build includes this header in one translation unit, but two must not clash.
+extern "C" {
+__attribute__((weak)) const char *hwflow_probe_name(unsigned i) { // NULL past the last record
+    nnet::spike_probe::records_t &r = nnet::spike_probe::records();
+    if (i >= r.size())
+        return 0;
+    nnet::spike_probe::records_t::const_iterator it = r.begin();
+    std::advance(it, i);
+    return it->first.c_str();
+}
+__attribute__((weak)) unsigned long hwflow_probe_read(const char *name, long long *out) { // out may be NULL
+    const std::vector<long long> &r = nnet::spike_probe::records()[name];
+    if (out)
+        std::copy(r.begin(), r.end(), out);
+    return r.size();
+}
+__attribute__((weak)) void hwflow_probe_clear() { nnet::spike_probe::records().clear(); }
+}
+
+#define HWFLOW_CYCLES(n) (nnet::spike_probe::cycles() += (n))
+#define HWFLOW_STAGE(tag, a, n) nnet::spike_probe::stage(tag, a, n)
+#else
+#define HWFLOW_CYCLES(n)
+#define HWFLOW_STAGE(tag, a, n)
+#endif
 
 #endif

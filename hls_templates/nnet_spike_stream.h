@@ -11,15 +11,16 @@
  * plane, or a whole 1-D vector). This is a frame buffer, not a line buffer: the buffers hold
  * one sample (binary planes: T bits per neuron).
  *
- * Cycle model (E_in = input elements / pack, E_out = output elements / pack, L_kernel = the
- * block's io_parallel latency in dataflow style, see its header):
+ * Cycle model (E_in = input elements / pack, E_out = output elements / pack, pack = the
+ * variable's last dimension; hwflow/hls/cycles.py, CYCLES.md):
  *
- *   ReadChunks   for i in 0..E_in-1   PIPELINE II=1      E_in cycles
- *   kernel                                                L_kernel cycles
- *   WriteChunks  for i in 0..E_out-1  PIPELINE II=1      E_out cycles
+ *   stream_to_array  ReadChunks   for i in 0..E_in-1   PIPELINE II=1   E_in + 1 cycles (depth 1)
+ *   the block's io_parallel kernel(s)                                   see their headers
+ *   array_to_stream  WriteChunks  for i in 0..E_out-1  PIPELINE II=1   E_out + 1 cycles (depth 1)
  *
- *   latency = E_in + L_kernel + E_out (+ 2 pipeline fills); under DATAFLOW successive blocks
- *   overlap per sample, so the network II = max over blocks of that sum.
+ *   Every call is its own DATAFLOW process (io_stream is always dataflow style): the block's
+ *   latency is the sum E_in + 1 + L_kernel + E_out + 1, its II the largest of the three, and the
+ *   network II the largest process latency of all blocks.
  */
 
 #include "hls_stream.h"
@@ -34,6 +35,7 @@ void stream_to_array(hls::stream<packed_T> &in, typename packed_T::value_type ou
 ReadChunks:
     for (unsigned i = 0; i < N / packed_T::size; i++) {
         #pragma HLS PIPELINE II=1
+        HWFLOW_CYCLES(1);
         const packed_T chunk = in.read();
     ReadValues:
         for (unsigned j = 0; j < packed_T::size; j++) {
@@ -41,6 +43,7 @@ ReadChunks:
             out[spike_index::plane<packed_T::size>(i, j)] = chunk[j];
         }
     }
+    HWFLOW_CYCLES(1); // drain
 }
 
 template <class packed_T, unsigned N>
@@ -48,6 +51,7 @@ void array_to_stream(const typename packed_T::value_type in[N], hls::stream<pack
 WriteChunks:
     for (unsigned i = 0; i < N / packed_T::size; i++) {
         #pragma HLS PIPELINE II=1
+        HWFLOW_CYCLES(1);
         packed_T chunk;
         PRAGMA_DATA_PACK(chunk)
     WriteValues:
@@ -57,6 +61,7 @@ WriteChunks:
         }
         out.write(chunk);
     }
+    HWFLOW_CYCLES(1); // drain
 }
 
 } // namespace nnet

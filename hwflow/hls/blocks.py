@@ -17,6 +17,10 @@ Blocks (C++ in hls_templates/, loop structure and cycle model in each header's c
     SpikeFlatten      nnet_spike_encode.h    channels-last reshape (element copy)
     SpikeDecode       nnet_spike_encode.h    last spiking layer: planes -> output levels
     (io_stream)       nnet_spike_stream.h    stream <-> array adapters around every block
+
+A trace build (a layer's ``trace`` attribute on) also writes ``nnet::spike_probe::commit`` after
+every call (C simulation only), which files the block's staged membranes and counted cycles
+(nnet_spike_common.h; read by hwflow.hls.trace).
 """
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
 from hls4ml.model.attributes import Attribute, ConfigurableAttribute, TypeAttribute, WeightAttribute
 from hls4ml.model.layers import Layer
 from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType, NamedType
+
+from hwflow.hls.cycles import reuse_depth
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "hls_templates"
 HEADERS = ("nnet_spike_common.h", "nnet_if_dense.h", "nnet_if_conv2d.h", "nnet_if_neuron.h",
@@ -194,11 +200,13 @@ class BitSerialMaxPoolConfigTemplate(LayerConfigTemplate):
             out_size=a["steps"] * out_plane, pool_size=a["pool_height"] * a["pool_width"]))
 
 
-def synaptic_consts(node) -> dict:
+def synaptic_consts(node, n_psum: int) -> dict:
+    """Constants shared by the IFDense / IFConv2D configs; n_psum partial sums per output pixel."""
     r = node.get_attr("reuse_factor")
     n_syn = node.get_attr("n_synapses")
     readout = node.get_attr("readout")
     return dict(in_steps=node.get_attr("in_steps"), n_synapses=n_syn, reuse_factor=r, block_factor=n_syn // r,
+                reuse_depth=reuse_depth(n_syn, r, n_psum),
                 out_steps=0 if readout else node.get_attr("out_steps"),
                 out_size=node.get_output_variable().size(),
                 threshold_log2=0 if readout else node.get_attr("threshold_log2"),
@@ -215,7 +223,7 @@ class IFDenseConfigTemplate(LayerConfigTemplate):
     def format(self, node):
         n_in, n_out = node.get_attr("n_in"), node.get_attr("n_out")
         c = dict(n_in=n_in, n_out=n_out, in_size=node.get_attr("in_steps") * n_in)
-        c.update(synaptic_consts(node))
+        c.update(synaptic_consts(node, n_out))
         return struct(node, "if_dense_config", consts(**c) + typedefs(node, *SYNAPTIC_TYPES))
 
 
@@ -231,12 +239,20 @@ class IFConv2DConfigTemplate(LayerConfigTemplate):
         out_plane = a["out_height"] * a["out_width"] * a["n_filt"]
         c = dict(a, in_plane=in_plane, in_size=node.get_attr("in_steps") * in_plane, out_plane=out_plane,
                  n_out=out_plane, row_taps=a["filt_width"] * a["n_chan"])
-        c.update(synaptic_consts(node))
+        c.update(synaptic_consts(node, a["n_filt"]))
         return struct(node, "if_conv2d_config", consts(**c) + typedefs(node, *SYNAPTIC_TYPES))
 
 
 def is_stream(node) -> bool:
     return node.model.config.get_config_value("IOType") == "io_stream"
+
+
+def probe(node, process: str) -> list[str]:
+    """In a trace build, the line after a block's process call that files its C-simulation probes
+    as '<layer>_...' records (membranes, '<layer>_cycles_<process>'); nothing otherwise."""
+    if not node.get_attr("trace", False):
+        return []
+    return ["#ifndef __SYNTHESIS__", f'nnet::spike_probe::commit("{node.name}", "{process}");', "#endif"]
 
 
 def with_io(node, params: dict, kernel) -> list[str]:
@@ -250,16 +266,18 @@ def with_io(node, params: dict, kernel) -> list[str]:
     return [f"{in_t} {a_in}[{n_in}];",
             f"#pragma HLS ARRAY_PARTITION variable={a_in} complete dim=0",
             f"nnet::stream_to_array<{params['input_t']}, {n_in}>({params['input']}, {a_in});",
+            *probe(node, "read"),
             f"{out_t} {a_out}[{n_out}];",
             f"#pragma HLS ARRAY_PARTITION variable={a_out} complete dim=0",
             *kernel(in_t, a_in, out_t, a_out),
-            f"nnet::array_to_stream<{params['output_t']}, {n_out}>({a_out}, {params['output']});"]
+            f"nnet::array_to_stream<{params['output_t']}, {n_out}>({a_out}, {params['output']});",
+            *probe(node, "write")]
 
 
-def simple_call(function: str):
+def simple_call(function: str, process: str):
     def kernel(node, params):
         return with_io(node, params, lambda in_t, x, out_t, y: [
-            f"nnet::{function}<{in_t}, {out_t}, {params['config']}>({x}, {y});"])
+            f"nnet::{function}<{in_t}, {out_t}, {params['config']}>({x}, {y});", *probe(node, process)])
     return kernel
 
 
@@ -272,7 +290,7 @@ class SpikeEncodeFunctionTemplate(FunctionCallTemplate):
         super().__init__(SpikeEncode, include_header=headers("nnet_spike_encode.h"))
 
     def format(self, node):
-        return simple_call("spike_encode")(node, self._default_function_params(node))
+        return simple_call("spike_encode", "encode")(node, self._default_function_params(node))
 
 
 class SpikeDecodeFunctionTemplate(FunctionCallTemplate):
@@ -280,7 +298,7 @@ class SpikeDecodeFunctionTemplate(FunctionCallTemplate):
         super().__init__(SpikeDecode, include_header=headers("nnet_spike_encode.h"))
 
     def format(self, node):
-        return simple_call("spike_decode")(node, self._default_function_params(node))
+        return simple_call("spike_decode", "decode")(node, self._default_function_params(node))
 
 
 class SpikeFlattenFunctionTemplate(FunctionCallTemplate):
@@ -288,7 +306,7 @@ class SpikeFlattenFunctionTemplate(FunctionCallTemplate):
         super().__init__(SpikeFlatten, include_header=headers("nnet_spike_encode.h"))
 
     def format(self, node):
-        return simple_call("spike_flatten")(node, self._default_function_params(node))
+        return simple_call("spike_flatten", "flatten")(node, self._default_function_params(node))
 
 
 class BitSerialMaxPoolFunctionTemplate(FunctionCallTemplate):
@@ -296,7 +314,7 @@ class BitSerialMaxPoolFunctionTemplate(FunctionCallTemplate):
         super().__init__(BitSerialMaxPool, include_header=headers("nnet_bitserial_pool.h"))
 
     def format(self, node):
-        return simple_call("bitserial_max_pool")(node, self._default_function_params(node))
+        return simple_call("bitserial_max_pool", "pool")(node, self._default_function_params(node))
 
 
 def synaptic_call(node, params: dict, op: str) -> list[str]:
@@ -311,10 +329,10 @@ def synaptic_call(node, params: dict, op: str) -> list[str]:
     def kernel(in_t, x, out_t, y):
         lines = [f"{node.get_attr('membrane_t').name} {membrane}[{n_membranes}];",
                  f"#pragma HLS ARRAY_PARTITION variable={membrane} complete dim=0",
-                 f"nnet::if_{op}_{variant}<{in_t}, {cfg}>({x}, {membrane}, {w}, {b});"]
+                 f"nnet::if_{op}_{variant}<{in_t}, {cfg}>({x}, {membrane}, {w}, {b});", *probe(node, "integrate")]
         if node.get_attr("readout"):
-            return lines + [f"nnet::membrane_readout<{out_t}, {cfg}>({membrane}, {y});"]
-        return lines + [f"nnet::if_neuron_fire<{out_t}, {cfg}>({membrane}, {y});"]
+            return lines + [f"nnet::membrane_readout<{out_t}, {cfg}>({membrane}, {y});", *probe(node, "readout")]
+        return lines + [f"nnet::if_neuron_fire<{out_t}, {cfg}>({membrane}, {y});", *probe(node, "fire")]
 
     return with_io(node, params, kernel)
 

@@ -188,6 +188,21 @@ def layer_list(snn: SNN, reuse_factor: int) -> tuple[list[dict], str]:
     return layers, spec_cpp(in_spec)
 
 
+def check_options(io_type: str, reuse_factor) -> int:
+    """The reuse factor as an int, after checking it and the io_type."""
+    if io_type not in IO_TYPES:
+        raise HwflowError(f"io_type={io_type!r} is not supported; use 'io_parallel' or 'io_stream'")
+    if isinstance(reuse_factor, bool) or not isinstance(reuse_factor, (int, np.integer)) or reuse_factor < 1:
+        raise HwflowError(f"reuse_factor={reuse_factor!r} must be a positive integer")
+    return int(reuse_factor)
+
+
+def pipeline_style(reuse_factor: int, io_type: str) -> str:
+    """hls4ml's PipelineStyle: one II=1 'pipeline' when everything is unrolled anyway (R = 1,
+    io_parallel); otherwise 'dataflow', every block call a DATAFLOW process."""
+    return "pipeline" if reuse_factor == 1 and io_type == "io_parallel" else "dataflow"
+
+
 def check_explicit_types(model) -> None:
     for layer in model.get_layers():
         for t in layer.types.values():
@@ -198,7 +213,7 @@ def check_explicit_types(model) -> None:
 
 def to_hls(snn: SNN, output_dir: str | Path, backend: str = "Vitis", io_type: str = "io_parallel",
            part: str = "xcu250-figd2104-2L-e", clock_period: float = 5, reuse_factor: int = 1,
-           project_name: str = "myproject"):
+           project_name: str = "myproject", trace: bool = False):
     """Lower an SNN to an hls4ml ModelGraph made of hwflow's integrate-and-fire HLS blocks.
 
     backend: 'Vitis' or 'Vivado'. io_type: 'io_parallel', or 'io_stream' (frame-buffered: each block
@@ -210,6 +225,8 @@ def to_hls(snn: SNN, output_dir: str | Path, backend: str = "Vitis", io_type: st
     The input type is the input grid as ap_[u]fixed; the output is the readout membrane as
     ap_fixed<W, W - frac> (W = max(membrane_bits, frac + 1)), exactly v * 2**-frac, or for a
     spiking last layer its level grid ap_ufixed<T, integer>.
+    trace=True makes a trace build: hls4ml's Trace on for every block, plus hwflow's C-simulation
+    probes (membranes, cycle counts) after every block call; see hwflow.hls.trace.
     """
     from hls4ml.model.graph import ModelGraph
     from hls4ml.utils.config import create_config
@@ -220,22 +237,18 @@ def to_hls(snn: SNN, output_dir: str | Path, backend: str = "Vitis", io_type: st
     if str(backend).lower() not in names:
         raise HwflowError(f"backend={backend!r} is not supported; hwflow.hls targets {', '.join(BACKENDS)}")
     backend = names[str(backend).lower()]
-    if io_type not in IO_TYPES:
-        raise HwflowError(f"io_type={io_type!r} is not supported; use 'io_parallel' or 'io_stream'")
-    if isinstance(reuse_factor, bool) or not isinstance(reuse_factor, (int, np.integer)) or reuse_factor < 1:
-        raise HwflowError(f"reuse_factor={reuse_factor!r} must be a positive integer")
-    reuse_factor = int(reuse_factor)
+    reuse_factor = check_options(io_type, reuse_factor)
     layers, input_precision = layer_list(snn, reuse_factor)
     register()
     config = create_config(output_dir=str(output_dir), project_name=project_name, backend=backend, part=part,
                            clock_period=clock_period, io_type=io_type)
-    # one II=1 pipeline when everything is unrolled anyway; otherwise every block is a dataflow process
-    style = "pipeline" if reuse_factor == 1 and io_type == "io_parallel" else "dataflow"
     config["HLSConfig"] = {
         "Model": {"Precision": UNUSED_DEFAULT, "ReuseFactor": reuse_factor, "Strategy": "Latency",
-                  "BitExact": False, "PipelineStyle": style},
+                  "BitExact": False, "PipelineStyle": pipeline_style(reuse_factor, io_type)},
         "LayerName": {INPUT_NAME: {"Precision": {"result": input_precision}}},
     }
+    if trace:
+        config["HLSConfig"]["LayerName"].update({d["name"]: {"Trace": True} for d in layers[1:]})
     model = ModelGraph.from_layer_list(config, layers, inputs=[INPUT_NAME], outputs=[layers[-1]["name"]])
     check_explicit_types(model)
     out_bits = layers[-1]["out_precision"][1]
@@ -245,11 +258,15 @@ def to_hls(snn: SNN, output_dir: str | Path, backend: str = "Vitis", io_type: st
     return model
 
 
-def compile(hls_model) -> float:  # noqa: A001 - the verb users expect, as hls4ml's ModelGraph.compile
-    """Write the project and build its C-simulation library with g++; returns the seconds taken."""
+def require_gxx() -> None:
     if shutil.which("g++") is None:
         raise HwflowError("g++ was not found on PATH; C simulation of the HLS project needs it "
                           "(install it, e.g. apt-get install g++)")
+
+
+def compile(hls_model) -> float:  # noqa: A001 - the verb users expect, as hls4ml's ModelGraph.compile
+    """Write the project and build its C-simulation library with g++; returns the seconds taken."""
+    require_gxx()
     start = time.perf_counter()
     hls_model.compile()
     return time.perf_counter() - start
