@@ -1,7 +1,11 @@
 """hwflow: error-free conversion of QKeras networks into binary-coded spiking networks and firmware."""
 import os
+import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Keras 2 says QKeras quantizers are not Keras constraints/initializers whenever a model is serialized
+warnings.filterwarnings("ignore", message=r"The `keras\.(constraints|initializers)\.serialize\(\)` API",
+                        category=UserWarning)
 
 from hwflow.convert import SUPPORTED_LAYERS, convert  # noqa: E402
 from hwflow.errors import HwflowError  # noqa: E402

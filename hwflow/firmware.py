@@ -1,6 +1,7 @@
 """The firmware stage of the flow: SNN firmware and the hls4ml ANN baseline, C-simulated on a test set."""
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -14,6 +15,22 @@ def hls_options(cfg: dict) -> dict:
     """to_hls / ann_to_hls keyword arguments from the config's hls section."""
     h = cfg["hls"]
     return {k: h[k] for k in ("backend", "io_type", "part", "clock_period", "reuse_factor")}
+
+
+TRACE_SAMPLES = 8
+
+
+def trace_options(cfg: dict) -> dict:
+    return {k: cfg["hls"][k] for k in ("backend", "io_type", "reuse_factor")}
+
+
+def cycle_fields(snn: SNN, cfg: dict) -> dict:
+    """latency_cycles, initiation_interval and the per-block cycle model (an estimate, labelled)."""
+    from hwflow.hls import cycle_model
+    cm = cycle_model(snn, reuse_factor=cfg["hls"]["reuse_factor"], io_type=cfg["hls"]["io_type"])
+    return {"latency_cycles": cm.latency, "initiation_interval": cm.ii,
+            "cycles": {"source": "estimate (cycle model)", "style": cm.style, "note": cm.note,
+                       "layers": [dataclasses.asdict(b) for b in cm.layers]}}
 
 
 def snn_firmware(snn: SNN, out: Path, cfg: dict, x: np.ndarray):
@@ -37,7 +54,7 @@ def firmware_stage(snn: SNN, model, x: np.ndarray, y_qkeras: np.ndarray, cfg: di
     result, compile and simulation times, and the firmware folders (relative to `out`).
     """
     from hwflow.hls import compile as compile_hls
-    from hwflow.hls import csim_testbench, predict
+    from hwflow.hls import csim_testbench, predict, trace_compare
     from hwflow.hls.ann import ann_to_hls
 
     opts = hls_options(cfg)
@@ -57,6 +74,10 @@ def firmware_stage(snn: SNN, model, x: np.ndarray, y_qkeras: np.ndarray, cfg: di
         mismatches["csim_vs_hls4ml_ann"] = count_mismatches(y_fw, y_ann.reshape(y_fw.shape))
         mismatches["hls4ml_ann_vs_qkeras"] = count_mismatches(y_ann.reshape(y_fw.shape), y_qkeras)
         fields["ann_firmware_dir"] = "firmware/ann"
+    fields.update(cycle_fields(snn, cfg))
+    trace = trace_compare(snn, x[:TRACE_SAMPLES], out / "firmware" / "snn_trace", **trace_options(cfg))
+    mismatches["trace"] = trace.first_difference
+    fields["trace_samples"] = min(TRACE_SAMPLES, len(x))
     tb = csim_testbench(out / "firmware" / "snn")
     seconds["testbench"] = tb.seconds
     fields["testbench"] = {"samples": tb.samples, "mismatches": tb.mismatches, "returncode": tb.returncode}

@@ -71,6 +71,11 @@ def evaluate(snn: SNN, model, x: np.ndarray, y: np.ndarray, cfg: dict,
     }
 
 
+def json_value(obj):
+    """numpy scalars and arrays as plain JSON values."""
+    return obj.tolist() if hasattr(obj, "tolist") else str(obj)
+
+
 def save_trace(snn: SNN, x: np.ndarray, path: Path) -> None:
     """Spike planes [B, T, ...] and membranes of every layer for x, as LAYER.spikes / LAYER.membrane."""
     tr = snn.trace(x)
@@ -105,7 +110,7 @@ def run(cfg: dict, out: Path, progress: bool = True) -> dict:
         from hwflow.serialize import save_snn
         save_snn(snn, tmp / "snn.json")
         save_trace(snn, x[:1], tmp / "trace_sample0.npz")
-        (tmp / "report.json").write_text(json.dumps(report, indent=2))
+        (tmp / "report.json").write_text(json.dumps(report, indent=2, default=json_value))
     return report
 
 
@@ -118,7 +123,12 @@ def summary(report: dict) -> str:
              f"  mismatches SNN vs QKeras: {mm if mm is not None else 'not comparable (TF float32 may round in ' + ', '.join(report['tf_inexact_layers']) + ')'}",
              *([f"  firmware C simulation ({report['hls']['backend']}, {report['hls']['io_type']}): "
                 f"vs QKeras {mm_fw['csim_vs_qkeras']}, vs hls4ml ANN {mm_fw.get('csim_vs_hls4ml_ann', 'not built')} "
-                f"mismatches; in {report['firmware_dir']}"] if "firmware_dir" in report else []),
+                f"mismatches; in {report['firmware_dir']}",
+                f"  firmware trace of {report['trace_samples']} samples vs snn.trace: first difference "
+                f"{mm_fw['trace']}; testbench {report['testbench']['samples']} samples, "
+                f"{report['testbench']['mismatches']} mismatches",
+                f"  cycles ({report['cycles']['source']}, {report['cycles']['style']}): latency "
+                f"{report['latency_cycles']}, II {report['initiation_interval']}"] if "firmware_dir" in report else []),
              "  spikes/neuron " + "  ".join(f"{k} {v:.3f}" for k, v in report["spikes_per_neuron"].items()),
              f"  energy/inference  ANN {report['energy_pj']['ann'] / 1e3:.2f} nJ   SNN {report['energy_pj']['snn'] / 1e3:.2f} nJ"]
     return "\n".join(lines)

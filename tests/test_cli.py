@@ -47,6 +47,9 @@ def test_run_writes_report(tmp_path, capsys) -> None:
     fw = report["mismatches"]
     assert (fw["csim_vs_qkeras"], fw["csim_vs_hls4ml_ann"], fw["hls4ml_ann_vs_qkeras"]) == (0, 0, 0)
     assert report["testbench"] == {"samples": 50, "mismatches": 0, "returncode": 0}
+    assert fw["trace"] is None and report["trace_samples"] == 8
+    assert report["latency_cycles"] == sum(b["latency"] for b in report["cycles"]["layers"]) > 0
+    assert report["initiation_interval"] >= 1 and report["cycles"]["source"] == "estimate (cycle model)"
     assert (out / report["firmware_dir"] / "firmware" / "myproject.cpp").is_file()
     assert "mismatches SNN vs QKeras: 0" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no partial folders left behind

@@ -17,7 +17,8 @@ def test_digits_mlp_firmware_equals_hls4ml_ann(tmp_path) -> None:
     x = result.dataset.x_test
     y = result.model.predict(x, verbose=0)
     fields = firmware_stage(snn, result.model, x, y, cfg, tmp_path)
-    assert fields["mismatches"] == {"csim_vs_qkeras": 0, "csim_vs_hls4ml_ann": 0, "hls4ml_ann_vs_qkeras": 0}
+    assert fields["mismatches"] == {"csim_vs_qkeras": 0, "csim_vs_hls4ml_ann": 0, "hls4ml_ann_vs_qkeras": 0,
+                                    "trace": None}
     assert (tmp_path / "firmware" / "snn" / "firmware" / "myproject.cpp").is_file()
     assert (tmp_path / "firmware" / "ann" / "firmware" / "myproject.cpp").is_file()
 
@@ -34,5 +35,6 @@ def test_random_cnn_with_ties_firmware_equals_hls4ml_ann(tmp_path) -> None:
     cfg = load_config("digits_mlp", overrides={"hls": {"reuse_factor": 1}})
     y = model.predict(x, verbose=0)
     fields = firmware_stage(snn, model, x, y, cfg, tmp_path)
-    assert fields["mismatches"] == {"csim_vs_qkeras": 0, "csim_vs_hls4ml_ann": 0, "hls4ml_ann_vs_qkeras": 0}
+    assert fields["mismatches"] == {"csim_vs_qkeras": 0, "csim_vs_hls4ml_ann": 0, "hls4ml_ann_vs_qkeras": 0,
+                                    "trace": None}
     assert np.unique(y.round(6), axis=0).shape[0] > 10  # the outputs are not trivially constant

@@ -1,7 +1,6 @@
 """The peer baseline: the same QKeras model as a plain hls4ml ANN project (hls4ml's own converter)."""
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 from hwflow.convert import convert
@@ -23,12 +22,10 @@ def ann_to_hls(model, output_dir: str | Path, backend: str = "Vitis", io_type: s
     snn = convert(model)  # validates the model and gives the input grid
     if has_batchnorm(model):
         model = fold_batchnorm(model)
-    with warnings.catch_warnings():  # Keras warns that QKeras quantizers are not Keras constraints
-        warnings.simplefilter("ignore", UserWarning)
-        config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=backend,
-                                                      default_reuse_factor=reuse_factor)
-        input_name = next(iter(config["LayerName"]))  # hls4ml lists the InputLayer first
-        config["LayerName"][input_name]["Precision"] = {"result": spec_cpp(grid_spec(snn.encoder.grid))}
-        return hls4ml.converters.convert_from_keras_model(
-            model, hls_config=config, output_dir=str(output_dir), project_name=project_name, backend=backend,
-            io_type=io_type, part=part, clock_period=clock_period)
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=backend,
+                                                  default_reuse_factor=reuse_factor)
+    input_name = next(iter(config["LayerName"]))  # hls4ml lists the InputLayer first
+    config["LayerName"][input_name]["Precision"] = {"result": spec_cpp(grid_spec(snn.encoder.grid))}
+    return hls4ml.converters.convert_from_keras_model(
+        model, hls_config=config, output_dir=str(output_dir), project_name=project_name, backend=backend,
+        io_type=io_type, part=part, clock_period=clock_period)

@@ -1,0 +1,37 @@
+"""One page comparing a run's spiking design with the hls4ml ANN of the same network.
+
+    html_path, md_path = write_report("runs/default", vivado_dirs=["snn=vivado/snn", "ann=vivado/ann"])
+
+`comparison` gathers the numbers, each with its source (tool report, cycle-model estimate,
+simulation, 45 nm op model); `plots` draws the figures; `html` and `markdown` render them.
+See hwflow.report.toolreports for the `--vivado-dir` convention.
+"""
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Iterable
+
+from hwflow.report import html, markdown
+from hwflow.report.compare import comparison
+from hwflow.report.plots import make_plots
+
+
+def write_report(run_dir: str | Path, vivado_dirs: Iterable[str | Path] = (),
+                 sweep: str | Path | dict | None = None) -> tuple[Path, Path]:
+    """Write run_dir/report.html (self-contained) and run_dir/report.md (+ run_dir/plots/*.png).
+
+    vivado_dirs: `DIR`, `snn=DIR` or `ann=DIR` folders searched for tool reports; sweep: a sweep JSON
+    (path or dict) for the accuracy-vs-T and regularizer plots, default run_dir/sweep.json if present.
+    """
+    run_dir = Path(run_dir)
+    comp = comparison(run_dir, vivado_dirs)
+    plots = make_plots(run_dir, comp, sweep, run_dir / "plots")
+    generated = f"Generated {datetime.datetime.now().isoformat(timespec='seconds')} by hwflow report."
+    html_path, md_path = run_dir / "report.html", run_dir / "report.md"
+    html_path.write_text(html.render(comp, plots, generated), encoding="utf-8")
+    md_path.write_text(markdown.render(comp, plots, run_dir, generated), encoding="utf-8")
+    return html_path, md_path
+
+
+__all__ = ["comparison", "write_report"]

@@ -1,0 +1,348 @@
+"""The SNN design against the hls4ml ANN design of the same network, every number with its source.
+
+`comparison(run_dir, vivado_dirs)` returns plain data (JSON-serialisable) that the HTML and
+Markdown writers render: header facts, tables whose cells are *values*, the tool reports found
+and the warnings. A value is a dict:
+
+    {"value": 1234 | None, "unit": "cycles", "source": TOOL, "path": "…/myproject_csynth.xml",
+     "tool": "csynth", "key": None, "note": "csynth, worst case"}
+
+`source` is one of SOURCES; `path` and `tool` are the file and kind ('csynth', 'cosim',
+'utilization', 'timing', 'power') of the tool report a number was read from; `key` the dotted
+report.json path a number was copied from (the page test checks those); `note` the reason a value
+is missing, or a detail. Units and their display precision are in UNITS.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from hwflow.errors import HwflowError
+from hwflow.report.toolreports import ToolReports, find_reports
+from hwflow.reports import Report
+
+TOOL = "tool report"
+ESTIMATE = "estimate (cycle model)"
+MEASURED = "measured (simulation)"
+OP_MODEL = "estimate (45 nm op model)"
+CONFIG = "configuration"
+MISSING = "not available"
+NOT_APPLICABLE = "not applicable"
+SOURCES = (TOOL, ESTIMATE, MEASURED, OP_MODEL, CONFIG, MISSING, NOT_APPLICABLE)
+
+# unit: (factor from the stored value to the shown one, decimals shown)
+UNITS = {"%": (100, 2), "nJ": (1e-3, 3), "us": (1, 3), "ns": (1, 2), "W": (1, 3), "spikes": (1, 3),
+         "ops": (1, 1), "cycles": (1, 0), "count": (1, 0), "": (1, 0)}
+RATIO_UNITS = ("nJ", "ops", "cycles", "us", "count", "W")
+RESOURCES = (("LUT", "lut"), ("FF", "ff"), ("DSP", "dsp"), ("BRAM (18 Kb)", "bram_18k"), ("URAM", "uram"))
+DESIGN_NAMES = {"snn": "SNN (hwflow)", "ann": "ANN (hls4ml)"}
+
+
+def is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def value(v: float | None, unit: str, source: str, *, key: str | None = None, path: Path | str | None = None,
+          tool: str | None = None, note: str | None = None) -> dict:
+    return {"value": v, "unit": unit, "source": source, "key": key, "path": None if path is None else str(path),
+            "tool": tool, "note": note}
+
+
+def missing(reason: str, unit: str = "", source: str = MISSING) -> dict:
+    return value(None, unit, source, note=reason)
+
+
+def fmt(v: dict) -> str:
+    """The number of a value at its unit's precision ('97.78', '1,234'), or the source when it has none."""
+    if v["value"] is None:
+        return "—" if v["source"] == NOT_APPLICABLE else MISSING
+    factor, decimals = UNITS[v["unit"]]
+    return f"{v['value'] * factor:,.{decimals}f}"
+
+
+def _json(data: dict, key: str, unit: str, source: str, reason: str, note: str | None = None) -> dict:
+    """report.json's value at dotted `key`, or missing(reason)."""
+    v = _at(data, key)
+    if v is None:
+        return missing(reason, unit)
+    if not is_number(v):
+        return missing(f"not a number in report.json: {key} = {v!r}", unit)
+    return value(v, unit, source, key=key, note=note)
+
+
+def _tool(v: float | None, unit: str, report: Report, detail: str) -> dict | None:
+    """A number read from a tool report; `tool` is its kind ('csynth', 'cosim', 'utilization', ...)."""
+    kind = type(report).__name__.removesuffix("Report").lower()
+    return None if v is None else value(v, unit, TOOL, path=report.path, tool=kind, note=detail)
+
+
+def load_run(run_dir: Path) -> tuple[dict, dict]:
+    """(report.json, config.yaml or {}) of a run folder; a HwflowError if report.json is missing or bad."""
+    path = run_dir / "report.json"
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise HwflowError(f"{path}: cannot read the run's report ({exc}); write it with 'hwflow run'") from exc
+    try:
+        config = yaml.safe_load((run_dir / "config.yaml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        config = {}
+    return report, config
+
+
+def _latency(design: str, r: dict, tools: ToolReports) -> tuple[dict, dict, float | None, str]:
+    """(latency, interval) in cycles, the clock period they run at (ns) and its description.
+
+    Sources by preference: cosim (passed), csynth, then for the SNN the cycle-model estimate, which
+    a tool-report value also names in its note, side by side.
+    """
+    cosim, csynth = tools.get(design, "cosim"), tools.get(design, "csynth")
+    clock, clock_text = (csynth.target_clock_ns, "the csynth target clock") if csynth and csynth.target_clock_ns \
+        else (_at(r, "hls.clock_period"), "the configured clock")
+    passed = [res for res in (cosim.results.values() if cosim else ()) if res.status == "Pass"]
+    out = []
+    for key, cosim_field, csynth_field, what in (("latency_cycles", "latency_max", "latency_worst", "worst case"),
+                                                 ("initiation_interval", "interval_max", "interval_max", "max")):
+        found = []
+        if passed:
+            found.append(_tool(getattr(passed[0], cosim_field), "cycles", cosim, "C/RTL cosimulation, max"))
+        if csynth:
+            found.append(_tool(getattr(csynth, csynth_field), "cycles", csynth, f"csynth, {what}"))
+        found = [v for v in found if v is not None]
+        if design == "snn" and (estimate := _json(r, key, "cycles", ESTIMATE, ""))["value"] is not None:
+            style = _at(r, "cycles.style")
+            estimate["note"] = f"{style} schedule" if style else None
+            for v in found:
+                v["note"] += f"; cycle-model estimate {estimate['value']:,} cycles"
+            found.append(estimate)
+        out.append(found[0] if found else missing(_no_latency(design, r), "cycles"))
+    return out[0], out[1], clock, clock_text
+
+
+def _at(data: Any, key: str) -> Any:
+    """report.json's value at dotted `key` ('energy_pj.layers.0.name'), or None."""
+    try:
+        for part in key.split("."):
+            data = data[int(part)] if isinstance(data, list) else data[part]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return data
+
+
+def _no_latency(design: str, r: dict) -> str:
+    if design == "ann":
+        return "no csynth / cosim report of the ANN"
+    return "no csynth / cosim report; no cycle-model estimate in report.json " + (
+        "(written before the cycle model: re-run hwflow run)" if "firmware_dir" in r
+        else "(no firmware built: hls.enabled=false)")
+
+
+def _microseconds(cycles: dict, clock_ns: float | None, clock_text: str) -> dict:
+    if cycles["value"] is None:
+        return missing("no cycle count", "us")
+    if not clock_ns:
+        return missing("no clock period (report.json has no hls.clock_period)", "us")
+    detail = f"{cycles['note'] + '; ' if cycles['note'] else ''}at {clock_text}, {clock_ns:g} ns"
+    return value(cycles["value"] * clock_ns / 1000, "us", cycles["source"], path=cycles["path"], tool=cycles["tool"],
+                 note=detail)
+
+
+def _clocks(design: str, r: dict, tools: ToolReports) -> tuple[dict, dict]:
+    """(target, achieved) clock period in ns."""
+    csynth, timing = tools.get(design, "csynth"), tools.get(design, "timing")
+    target = _tool(csynth.target_clock_ns, "ns", csynth, "csynth target") if csynth else None
+    if target is None:
+        target = _json(r, "hls.clock_period", "ns", CONFIG, "no csynth report and no hls section in report.json")
+    achieved = None
+    if timing and timing.achieved_period_ns is not None:
+        verdict = {True: "timing met", False: "timing NOT met", None: "timing verdict unknown"}[timing.met]
+        achieved = _tool(timing.achieved_period_ns, "ns", timing,
+                         f"Vivado timing: period − WNS ({timing.wns_ns:g} ns), {verdict}")
+    elif csynth and csynth.estimated_clock_ns is not None:
+        achieved = _tool(csynth.estimated_clock_ns, "ns", csynth, "csynth estimate (before Vivado)")
+    return target, achieved or missing("no timing or csynth report", "ns")
+
+
+def _resources(design: str, tools: ToolReports) -> list[dict]:
+    util, csynth = tools.get(design, "utilization"), tools.get(design, "csynth")
+    cells = []
+    for label, name in RESOURCES:
+        cell = None
+        if util is not None:
+            usage = getattr(util, "bram_tiles" if name == "bram_18k" else name)
+            if usage is not None:
+                factor = 2 if name == "bram_18k" else 1  # one 36 Kb tile = two 18 Kb blocks
+                share = f"; {usage.util_pct:g} % of {usage.available * factor:g}" if usage.available and \
+                    usage.util_pct is not None else ""
+                cell = _tool(usage.used * factor, "count", util,
+                             f"Vivado utilization ({util.design_state or 'stage unknown'}){share}")
+        if cell is None and csynth is not None:
+            used, available = getattr(csynth.used, name), getattr(csynth.available, name)
+            share = f"; {100 * used / available:.1f} % of {available}" if used is not None and available else ""
+            cell = _tool(used, "count", csynth, f"csynth (HLS estimate){share}")
+        reason = f"not in {(util or csynth).path.name}" if util or csynth else "no utilization / csynth report"
+        cells.append(cell or missing(reason, "count"))
+    return cells
+
+
+def _power(design: str, tools: ToolReports) -> dict:
+    power = tools.get(design, "power")
+    cell = _tool(power.total_w, "W", power, f"Vivado power, total on-chip, confidence {power.confidence or '?'}") \
+        if power else None
+    return cell or missing("no Vivado power report", "W")
+
+
+def _energy_note(config: dict) -> str:
+    e = config.get("energy") or {}
+    return f"{e.get('e_mac_pj', 4.6):g} pJ per MAC, {e.get('e_ac_pj', 0.9):g} pJ per accumulate"
+
+
+def _summary_table(r: dict, config: dict, tools: ToolReports) -> dict:
+    mm = r.get("mismatches", {})
+    rows = [["Test accuracy (%)",
+             _json(r, "snn_accuracy", "%", MEASURED, "report.json has no snn_accuracy",
+                   f"reference simulator; {_mismatch_text('firmware C-sim', mm.get('csim_vs_qkeras'))}"),
+             _json(r, "ann_accuracy", "%", MEASURED, "report.json has no ann_accuracy",
+                   f"QKeras model; {_mismatch_text('hls4ml C-sim', mm.get('hls4ml_ann_vs_qkeras'))}")],
+            ["Time steps T", _json(r, "time_steps", "", CONFIG, "report.json has no time_steps"),
+             missing("one pass per inference", source=NOT_APPLICABLE)],
+            ["Spikes per inference", _json(r, "spikes_per_sample", "spikes", MEASURED, "report.json has no "
+                                           "spikes_per_sample"), missing("multi-bit activations", source=NOT_APPLICABLE)]]
+    note = _energy_note(config)
+    rows.append(["Energy per inference (nJ)",
+                 _json(r, "energy_pj.snn", "nJ", OP_MODEL, "report.json has no energy_pj", note),
+                 _json(r, "energy_pj.ann", "nJ", OP_MODEL, "report.json has no energy_pj", note)])
+    layers = r.get("energy_pj", {}).get("layers", [])
+    for label, snn_key, ann_key in (("Multiply-accumulates per inference", "snn_macs", "ann_macs"),
+                                    ("Accumulates per inference", "snn_acs", None)):
+        snn = sum(layer.get(snn_key, 0) for layer in layers)
+        ann = sum(layer.get(ann_key, 0) for layer in layers) if ann_key else 0
+        rows.append([label] + ([value(snn, "ops", OP_MODEL), value(ann, "ops", OP_MODEL)] if layers else
+                               [missing("report.json has no energy_pj.layers", "ops")] * 2))
+    timing = {d: _latency(d, r, tools) for d in ("snn", "ann")}
+    clocks = {d: _clocks(d, r, tools) for d in ("snn", "ann")}
+    rows += [["Latency (cycles)", timing["snn"][0], timing["ann"][0]],
+             ["Latency (µs)", *(_microseconds(timing[d][0], *timing[d][2:]) for d in ("snn", "ann"))],
+             ["Initiation interval (cycles)", timing["snn"][1], timing["ann"][1]],
+             ["Initiation interval (µs)", *(_microseconds(timing[d][1], *timing[d][2:]) for d in ("snn", "ann"))],
+             ["Clock period, target (ns)", clocks["snn"][0], clocks["ann"][0]],
+             ["Clock period, achieved (ns)", clocks["snn"][1], clocks["ann"][1]]]
+    resources = {d: _resources(d, tools) for d in ("snn", "ann")}
+    rows += [[label, resources["snn"][i], resources["ann"][i]] for i, (label, _) in enumerate(RESOURCES)]
+    rows.append(["On-chip power (W)", _power("snn", tools), _power("ann", tools)])
+    return {"id": "summary", "title": "SNN design vs ANN design, per inference",
+            "columns": ["", DESIGN_NAMES["snn"], DESIGN_NAMES["ann"], "SNN / ANN"],
+            "rows": [row + [_ratio(*row[1:])] for row in rows], "sources": True,
+            "note": "Latency, clocks, resources and power come from tool reports when given (run Vivado / Vitis "
+                    "HLS on firmware/snn and firmware/ann, then --vivado-dir); the SNN's latency and interval "
+                    "fall back to hwflow's cycle model. µs = cycles × the clock period shown in the note."}
+
+
+def _mismatch_text(what: str, count: Any) -> str:
+    return f"{what} differs from QKeras on {count} samples" if is_number(count) else f"{what} not compared"
+
+
+def _ratio(snn: dict, ann: dict) -> str:
+    """SNN / ANN for cost rows, flagged when the two numbers have different sources."""
+    if snn["unit"] not in RATIO_UNITS or snn["value"] is None or ann["value"] is None or ann["value"] == 0:
+        return ""
+    origin = {d: v["tool"] or v["source"] for d, v in (("snn", snn), ("ann", ann))}
+    mixed = f" ({origin['snn']} vs {origin['ann']})" if origin["snn"] != origin["ann"] else ""
+    return f"{snn['value'] / ann['value']:.3g}×{mixed}"
+
+
+def _accuracy_table(r: dict) -> dict:
+    rows = [["Float Keras model (%)", _json(r, "float_accuracy", "%", MEASURED, "report.json has no float_accuracy")],
+            ["Quantized QKeras model = the hls4ml ANN's function (%)",
+             _json(r, "ann_accuracy", "%", MEASURED, "report.json has no ann_accuracy")],
+            ["SNN, reference simulator (%)", _json(r, "snn_accuracy", "%", MEASURED, "report.json has no snn_accuracy")]]
+    labels = {"snn_vs_qkeras": "SNN simulator vs QKeras", "csim_vs_qkeras": "SNN firmware C-sim vs QKeras",
+              "csim_vs_hls4ml_ann": "SNN firmware C-sim vs hls4ml ANN C-sim",
+              "hls4ml_ann_vs_qkeras": "hls4ml ANN C-sim vs QKeras", "trace": "SNN firmware trace vs simulator"}
+    mm = r.get("mismatches", {})
+    for name in [*labels, *(k for k in mm if k not in labels)]:
+        reason = "not comparable: TF float32 may round" if name in mm else "not run"
+        rows.append([f"Mismatching samples: {labels.get(name, name)}",
+                     _json(r, f"mismatches.{name}", "", MEASURED, reason)])
+    if isinstance(r.get("testbench"), dict):
+        rows.append([f"Mismatching samples: SNN firmware testbench ({r['testbench'].get('samples', '?')} samples)",
+                     _json(r, "testbench.mismatches", "", MEASURED, "not run")])
+    samples = r.get("samples")
+    return {"id": "accuracy", "title": f"Accuracy and exactness on {samples or 'the'} test samples",
+            "columns": ["", "value"], "rows": rows, "sources": True}
+
+
+def _layer_table(r: dict, config: dict) -> dict:
+    spn = r.get("spikes_per_neuron", {})
+    rows = []
+    for i, layer in enumerate(r.get("energy_pj", {}).get("layers", [])):
+        name = layer.get("name", f"layer {i}")
+        spikes = (_json(r, f"spikes_per_neuron.{name}", "spikes", MEASURED, "") if name in spn
+                  else missing("readout: no spikes", "spikes", NOT_APPLICABLE))
+        rows.append([name, spikes] + [_json(r, f"energy_pj.layers.{i}.{k}", unit, OP_MODEL, f"no {k}")
+                                      for k, unit in (("ann_macs", "ops"), ("snn_macs", "ops"), ("snn_acs", "ops"),
+                                                      ("ann_pj", "nJ"), ("snn_pj", "nJ"))])
+    return {"id": "layers", "title": "Per layer: spikes and energy per inference",
+            "columns": ["layer", "spikes / neuron", "ANN MACs", "SNN MACs", "SNN accumulates", "ANN energy (nJ)",
+                        "SNN energy (nJ)"],
+            "rows": rows, "sources": False,
+            "note": f"Spikes: {MEASURED}, averaged over the test set. Operations and energy: {OP_MODEL}, "
+                    f"{_energy_note(config)}; an analog (direct-input) first layer is MACs in both designs."
+                    + ("" if rows else " Not available: report.json has no energy_pj.layers.")}
+
+
+def _cycles_table(r: dict) -> dict:
+    cycles = r.get("cycles") if isinstance(r.get("cycles"), dict) else {}
+    rows = [[str(b.get("name", "?")), str(b.get("kind", "?")),
+             _json(r, f"cycles.layers.{i}.latency", "cycles", ESTIMATE, "no latency"),
+             _json(r, f"cycles.layers.{i}.ii", "cycles", ESTIMATE, "no ii")]
+            for i, b in enumerate(cycles.get("layers", []))]
+    if rows:
+        rows.append(["network", cycles.get("style", "?"),
+                     _json(r, "latency_cycles", "cycles", ESTIMATE, "report.json has no latency_cycles"),
+                     _json(r, "initiation_interval", "cycles", ESTIMATE, "report.json has no initiation_interval")])
+    note = (f"{ESTIMATE}, {cycles.get('style', '?')} schedule (hls_templates/CYCLES.md). Not modelled: "
+            "interface latency and DATAFLOW handshakes." if rows else
+            "Not available: report.json has no cycle-model estimate (cycles); the run built no firmware "
+            "(hls.enabled=false) or predates the cycle model.")
+    return {"id": "cycles", "title": "SNN firmware: cycle model per block", "columns": ["block", "kind",
+            "latency (cycles)", "II (cycles)"], "rows": rows, "sources": False, "note": note}
+
+
+def _firmware(r: dict) -> str:
+    try:
+        h = r["hls"]
+        return (f"{h['backend']} {h['io_type']}, part {h['part']}, clock {h['clock_period']:g} ns, "
+                f"reuse factor {h['reuse_factor']}")
+    except (KeyError, TypeError, ValueError):
+        return "not built (hls.enabled=false): no cycle model, no C simulation"
+
+
+def _run_facts(r: dict, config: dict, run_dir: Path) -> list[tuple[str, str]]:
+    lam = r.get("lambda")
+    return [("Run folder", str(run_dir)), ("Model", f"{r.get('model', '?')} on {r.get('dataset', '?')}"),
+             ("Test samples", str(r.get("samples", "?"))),
+             ("Time steps T / input encoding", f"{r.get('time_steps', '?')} / {r.get('encoding', '?')}"),
+             ("Spike regularizer λ", f"{lam:g}" if is_number(lam) else "?"),
+             ("Firmware", _firmware(r)),
+             ("Firmware folders", ", ".join(str(r[k]) for k in ("firmware_dir", "ann_firmware_dir") if k in r) or "—"),
+             ("Energy model", f"45 nm (Horowitz, ISSCC 2014): {_energy_note(config)}")]
+
+
+def comparison(run_dir: str | Path, vivado_dirs: Iterable[str | Path] = ()) -> dict:
+    """The SNN design vs the hls4ml ANN design of a run, with tool reports from `vivado_dirs`
+    (`[snn=|ann=]DIR`, see hwflow.report.toolreports) and the run's firmware/ folder."""
+    run_dir = Path(run_dir)
+    r, config = load_run(run_dir)
+    dirs = list(vivado_dirs) + ([run_dir / "firmware"] if (run_dir / "firmware").is_dir() else [])
+    tools = find_reports(dirs)
+    tables = [_summary_table(r, config, tools), _accuracy_table(r), _layer_table(r, config), _cycles_table(r)]
+    reports = [{"design": f.design or "unknown", "kind": f.kind, "path": str(f.path), "used": f.used}
+               for f in tools.found]
+    return {"title": f"hwflow report: {r.get('model', run_dir.name)}", "run": _run_facts(r, config, run_dir),
+            "tables": tables, "reports": reports, "warnings": tools.warnings, "report": r}
+

@@ -1,0 +1,122 @@
+"""Find the Vivado / Vitis HLS reports of the SNN and ANN designs in folders, and pick one per kind.
+
+Convention for `vivado_dirs` entries (the CLI's `--vivado-dir`):
+
+* `snn=DIR` / `ann=DIR`: every report under DIR belongs to that design;
+* `DIR`: each report belongs to the design named by the nearest folder (or file name) on its path
+  below DIR, DIR itself included, whose name has the word `snn` or `ann` in it (`snn/`,
+  `ann_prj/`, `hls4ml_ann/`, `myproj-snn/`, ...); reports with neither are listed and ignored.
+
+The run's own `firmware/` folder (hls4ml projects `firmware/snn` and `firmware/ann`) is always
+searched. Reports are `*.rpt` and `*.xml` files recognised by content (`hwflow.reports.detect_kind`),
+or by their HLS name (`*_csynth.xml`, `*_cosim.rpt`, `vivado_synth.rpt`) when the content is not.
+When a design has several reports of one kind, the one used is: csynth, the top function (the
+most LUTs, as it contains every sub-function; XML before text on a tie); cosim, the first that
+passed; Vivado reports, the latest stage (routed > placed > synthesized, from the file name and
+the report's design state).
+"""
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from hwflow.reports import PARSERS, Report, detect_kind
+
+DESIGNS = ("snn", "ann")
+MAX_BYTES = 50_000_000  # larger files are not reports
+_HLS_NAMES = [("csynth", r"(^|_)csynth\.(xml|rpt)$"), ("cosim", r"_cosim\.rpt$"), ("utilization", r"^vivado_synth\.rpt$")]
+_STAGES = ("route", "place", "opt", "synth")
+
+
+@dataclass
+class Found:
+    """One report file: its design ('snn', 'ann' or None when unknown), kind and parsed content."""
+
+    path: Path
+    design: str | None
+    kind: str
+    report: Report | None
+    used: bool = False
+
+
+@dataclass
+class ToolReports:
+    found: list[Found] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def get(self, design: str, kind: str) -> Report | None:
+        """The report used for (design, kind), or None."""
+        return next((f.report for f in self.found if f.used and f.design == design and f.kind == kind), None)
+
+
+def parse_dir_spec(spec: str | Path) -> tuple[str | None, Path]:
+    """'snn=DIR' -> ('snn', DIR); 'DIR' -> (None, DIR)."""
+    match = re.fullmatch(r"(snn|ann)=(.+)", str(spec))
+    return (match.group(1), Path(match.group(2))) if match else (None, Path(spec))
+
+
+def design_of(path: Path, root: Path) -> str | None:
+    """'snn' or 'ann' from the nearest name on path (below root, root included) holding either word."""
+    for part in reversed((root.resolve().name, *path.relative_to(root).parts)):
+        words = set(re.split(r"[^a-z0-9]+", part.lower()))
+        hits = [d for d in DESIGNS if d in words]
+        if len(hits) == 1:
+            return hits[0]
+    return None
+
+
+def _kind(path: Path) -> str | None:
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            return None
+        kind = detect_kind(path.read_text(errors="replace"))
+    except OSError:
+        kind = None
+    return kind or next((k for k, pattern in _HLS_NAMES if re.search(pattern, path.name)), None)
+
+
+def _stage_rank(f: Found) -> int:
+    """Lower is later in the Vivado flow."""
+    text = f"{f.path.name} {getattr(f.report, 'design_state', '') or ''}".lower()
+    return next((i for i, stage in enumerate(_STAGES) if stage in text), len(_STAGES))
+
+
+def _preference(f: Found) -> tuple:
+    r = f.report
+    if f.kind == "csynth":
+        return (-(r.used.lut or 0) if r else 1, f.path.suffix != ".xml")
+    if f.kind == "cosim":
+        return (0 if r and r.status == "Pass" else 1,)
+    return (_stage_rank(f),)
+
+
+def find_reports(dirs: Iterable[str | Path]) -> ToolReports:
+    """Search each `[snn=|ann=]DIR` recursively; parse every report, mark the one used per design and kind."""
+    out, seen = ToolReports(), set()
+    for spec in dirs:
+        tag, root = parse_dir_spec(spec)
+        if not root.is_dir():
+            out.warnings.append(f"--vivado-dir {spec}: not a folder")
+            continue
+        for path in sorted(p for p in root.rglob("*") if p.suffix in (".rpt", ".xml") and p.is_file()):
+            if path.resolve() in seen or (kind := _kind(path)) is None:
+                continue
+            seen.add(path.resolve())
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                report = PARSERS[kind](path)
+            out.warnings += [str(w.message) for w in caught]
+            design = tag or design_of(path, root)
+            if design is None:
+                out.warnings.append(f"{path}: {kind} report of neither design: put it under a folder named "
+                                    f"snn/ or ann/, or pass --vivado-dir snn=DIR / ann=DIR; ignored")
+            out.found.append(Found(path, design, kind, report))
+    for design in DESIGNS:
+        for kind in PARSERS:
+            group = [f for f in out.found if f.design == design and f.kind == kind and f.report is not None]
+            if group:
+                min(group, key=_preference).used = True
+    return out

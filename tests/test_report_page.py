@@ -1,0 +1,245 @@
+"""The report page: report.html / report.md from a run folder, checked in headless Chromium."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from hwflow.config import load_config
+from hwflow.flow import run
+from hwflow.report import comparison, write_report
+from hwflow.report.compare import ESTIMATE, MISSING, TOOL
+from hwflow.report.toolreports import design_of, parse_dir_spec
+
+FIXTURES = Path(__file__).parent / "fixtures" / "reports"
+CSYNTH_XML = FIXTURES / "fastmachinelearning__hls4ml__myproject_csynth.xml"  # latency 10, II 8, LUT 2532
+CSYNTH_RPT = FIXTURES / "fastmachinelearning__hls4ml__myproject_csynth.rpt"  # the same numbers, text layout
+VIVADO_SYNTH = FIXTURES / "fastmachinelearning__hls4ml__vivado_synth.rpt"  # Slice LUTs 1526, Synthesized
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Written into a copy of the page: after load, every image's state goes into the DOM that --dump-dom prints.
+PROBE = ('<img alt="probe: broken" src="data:image/png;base64,AAAA"><script>window.addEventListener("load", () => '
+         'document.body.setAttribute("data-images", JSON.stringify([...document.images].map('
+         'i => [i.alt, i.complete, i.naturalWidth]))));</script>')
+# unit: (factor from report.json to the page, decimals), as the page promises (hwflow.report.compare.UNITS)
+PRECISION = {"%": (100, 2), "nJ": (1e-3, 3), "spikes": (1, 3), "ops": (1, 1), "cycles": (1, 0), "": (1, 0),
+             "ns": (1, 2)}
+CYCLES = {"latency_cycles": 42, "initiation_interval": 1,
+          "cycles": {"style": "pipeline", "layers": [{"name": "dense1", "kind": "IFDense", "latency": 30, "ii": 1},
+                                                     {"name": "dense2", "kind": "IFDense", "latency": 12, "ii": 1}]}}
+HLS = {"backend": "Vitis", "io_type": "io_parallel", "part": "xcu250-figd2104-2L-e", "clock_period": 5.0,
+       "reuse_factor": 1}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """A real run folder, cheaply: digits_mlp, 1 epoch, 60 test samples, no firmware."""
+    out = tmp_path_factory.mktemp("run") / "digits"
+    cfg = load_config("digits_mlp", overrides={"train": {"epochs": 1}, "hls": {"enabled": False},
+                                               "dataset": {"limit_test": 60}})
+    run(cfg, out, progress=False)
+    return out
+
+
+@pytest.fixture
+def run_dir(trained, tmp_path) -> Path:
+    """A fresh copy of the run, to add reports to or edit."""
+    return Path(shutil.copytree(trained, tmp_path / "run"))
+
+
+def edit_report(run_dir: Path, **changes) -> dict:
+    path = run_dir / "report.json"
+    report = {**json.loads(path.read_text()), **changes}
+    path.write_text(json.dumps(report))
+    return report
+
+
+def place(src: Path, dst: Path) -> Path:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copyfile(src, dst))
+
+
+class Page(HTMLParser):
+    """Tables, value cells (data-key, unit, source, shown number) and images of a report page."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.tables: set[str] = set()
+        self.cells: list[dict] = []
+        self.images: list[str] = []
+        self._cell: dict | None = None
+        self._in_number = False
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = dict(attrs)
+        if tag == "table" and a.get("id"):
+            self.tables.add(a["id"])
+        elif tag == "td" and "data-source" in a:
+            self._cell = {"key": a.get("data-key"), "unit": a.get("data-unit"), "source": a["data-source"],
+                          "text": ""}
+            self.cells.append(self._cell)
+        elif tag == "span" and "num" in a.get("class", "").split() and self._cell is not None:
+            self._in_number = True
+        elif tag == "img":
+            self.images.append(a["src"])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "span":
+            self._in_number = False
+        elif tag == "td":
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in_number:
+            self._cell["text"] += data
+
+
+def lookup(report: dict, key: str):
+    for part in key.split("."):
+        report = report[int(part)] if isinstance(report, list) else report[part]
+    return report
+
+
+def chromium() -> str | None:
+    names = [os.environ.get("HWFLOW_CHROMIUM", ""), "chromium", "chromium-browser", "google-chrome", "chrome"]
+    return next((path for name in names if name and (path := shutil.which(name))), None)
+
+
+def rendered_images(html_path: Path, tmp_path: Path) -> list[list]:
+    """[alt, complete, naturalWidth] of every image once headless Chromium has loaded the page."""
+    browser = chromium()
+    if browser is None:
+        pytest.skip("no Chromium binary (chromium, chromium-browser, google-chrome or $HWFLOW_CHROMIUM) on PATH; "
+                    "install the Debian packages chromium and chromium-driver")
+    probe = tmp_path / "probe.html"
+    probe.write_text(html_path.read_text().replace("</body>", PROBE + "</body>"))
+    result = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}",
+                             "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
+                            capture_output=True, text=True, timeout=120)
+    match = re.search(r'data-images="([^"]*)"', result.stdout)
+    assert match, f"Chromium printed no probed DOM (exit {result.returncode}): {result.stderr[-2000:]}"
+    images = json.loads(match.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert images[-1] == ["probe: broken", True, 0]  # the probe does see a broken image
+    return images[:-1]
+
+
+def test_page_renders_in_chromium(run_dir, tmp_path) -> None:
+    sweep = {"time_steps": 4, "rows": [
+        {"time_steps": t, "lambda": lam, "snn_accuracy": acc, "ann_accuracy": acc, "spikes_per_neuron": {"dense1": s}}
+        for t, lam, acc, s in ((2, 0, 0.90, 0.8), (4, 0, 0.97, 1.6), (2, 1e-4, 0.88, 0.5), (4, 1e-4, 0.96, 1.1))]}
+    html_path, md_path = write_report(run_dir, sweep=sweep)
+    text = html_path.read_text()
+    page = Page(text)
+    assert {"t-summary", "t-accuracy", "t-layers"} <= page.tables
+    assert len(page.images) == 4  # accuracy vs T, spikes, raster, energy (no resources without tool reports)
+    assert all(src.startswith("data:image/png;base64,") for src in page.images)
+    assert not re.search(r'(src|href)="(?!data:)|<link|@import|url\(', text), "the page loads external resources"
+    images = rendered_images(html_path, tmp_path)
+    assert len(images) == 4 and all(complete and width > 0 for _, complete, width in images), images
+    md = md_path.read_text()
+    linked = re.findall(r"!\[[^]]*]\(([^)]+)\)", md)
+    assert len(linked) == 4 and all((run_dir / link).is_file() for link in linked)
+    assert "| Test accuracy (%) |" in md
+
+
+def test_numbers_equal_report_json(run_dir) -> None:
+    report = edit_report(run_dir, float_accuracy=0.987654, hls=HLS, **CYCLES)
+    page = Page(write_report(run_dir)[0].read_text())
+    keyed = [c for c in page.cells if c["key"]]
+    assert {"snn_accuracy", "ann_accuracy", "float_accuracy", "energy_pj.snn", "energy_pj.ann",
+            "spikes_per_neuron.dense1", "energy_pj.layers.1.snn_acs", "mismatches.snn_vs_qkeras",
+            "latency_cycles", "cycles.layers.0.latency", "hls.clock_period"} <= {c["key"] for c in keyed}
+    for cell in keyed:
+        factor, decimals = PRECISION[cell["unit"]]
+        assert cell["text"] == f"{lookup(report, cell['key']) * factor:,.{decimals}f}", cell
+
+
+def test_estimates_and_missing_keys_are_labelled(run_dir) -> None:
+    edit_report(run_dir, hls=HLS, **CYCLES)
+    comp = comparison(run_dir)
+    rows = {row[0]: row[1:] for row in comp["tables"][0]["rows"]}
+    snn, ann = rows["Latency (cycles)"][:2]
+    assert (snn["value"], snn["source"], snn["key"]) == (42, ESTIMATE, "latency_cycles")
+    assert ann["value"] is None and ann["source"] == MISSING and "no csynth / cosim report" in ann["note"]
+    assert rows["Latency (µs)"][0]["value"] == pytest.approx(42 * 5.0 / 1000)
+
+    report = json.loads((run_dir / "report.json").read_text())
+    for key in ("hls", "cycles", "latency_cycles", "initiation_interval", "energy_pj", "spikes_per_neuron",
+                "mismatches", "spikes_per_sample"):
+        report.pop(key, None)
+    (run_dir / "report.json").write_text(json.dumps(report))
+    (run_dir / "trace_sample0.npz").unlink()
+    text = write_report(run_dir)[0].read_text()
+    assert "not built (hls.enabled=false)" in text and "report.json has no cycle-model estimate" in text
+    assert "trace_sample0.npz does not exist" in text  # the raster's reason
+
+
+def test_tool_reports_labelled(run_dir, tmp_path) -> None:
+    vivado = tmp_path / "vivado"
+    snn_xml = place(CSYNTH_XML, vivado / "snn" / "myproject_prj/solution1/syn/report/myproject_csynth.xml")
+    ann_rpt = place(CSYNTH_RPT, vivado / "hls4ml_ann_prj" / "solution1/syn/report/myproject_csynth.rpt")
+    ann_util = place(VIVADO_SYNTH, tmp_path / "elsewhere" / "vivado_synth.rpt")
+    edit_report(run_dir, hls=HLS, **CYCLES)
+    comp = comparison(run_dir, [vivado, f"ann={ann_util.parent}"])
+    rows = {row[0]: row[1:] for row in comp["tables"][0]["rows"]}
+    snn, ann = rows["Latency (cycles)"][:2]
+    assert (snn["value"], snn["source"], snn["path"]) == (10, TOOL, str(snn_xml))  # not the estimate, 42
+    assert (ann["value"], ann["source"], ann["path"]) == (10, TOOL, str(ann_rpt))
+    snn_lut, ann_lut, ratio = rows["LUT"]
+    assert (snn_lut["value"], snn_lut["tool"]) == (2532, "csynth")
+    assert (ann_lut["value"], ann_lut["tool"], ann_lut["path"]) == (1526, "utilization", str(ann_util))
+    assert ratio == "1.66× (csynth vs utilization)"  # HLS estimate against Vivado synthesis: flagged
+    assert {(r["design"], r["kind"], r["used"]) for r in comp["reports"]} == {
+        ("snn", "csynth", True), ("ann", "csynth", True), ("ann", "utilization", True)}
+
+    html_path, _ = write_report(run_dir, [vivado, f"ann={ann_util.parent}"])
+    text = html_path.read_text()
+    page = Page(text)
+    assert sum(c["source"] == TOOL for c in page.cells) >= 10
+    assert all(str(p) in text for p in (snn_xml, ann_rpt, ann_util))
+    assert len(page.images) == 4  # + resources
+    assert all(complete and width > 0 for _, complete, width in rendered_images(html_path, tmp_path))
+
+
+def test_snn_from_tool_report_ann_missing(run_dir, tmp_path) -> None:
+    vivado = tmp_path / "reports"
+    place(CSYNTH_XML, vivado / "myproject_csynth.xml")
+    edit_report(run_dir, hls=HLS, **CYCLES)
+    rows = {row[0]: row[1:] for row in comparison(run_dir, [f"snn={vivado}"])["tables"][0]["rows"]}
+    snn, ann, ratio = rows["Latency (cycles)"]
+    assert snn["source"] == TOOL and ann["source"] == MISSING and ratio == ""
+    text = write_report(run_dir, [f"snn={vivado}"])[0].read_text()
+    assert 'data-source="tool report"' in text and 'data-source="not available"' in text
+
+
+def test_malformed_report_warns_on_page(run_dir, tmp_path) -> None:
+    vivado = tmp_path / "vivado"
+    broken = vivado / "snn" / "myproject_csynth.xml"
+    broken.parent.mkdir(parents=True)
+    text = CSYNTH_XML.read_text()
+    broken.write_text(text[:text.index("<Resources>")])  # cut off before the resources
+    place(CSYNTH_RPT, vivado / "unnamed" / "myproject_csynth.rpt")  # neither snn nor ann
+    html_path, md_path = write_report(run_dir, [vivado, tmp_path / "does-not-exist"])
+    text = html_path.read_text()
+    warnings = re.search(r'<section id="warnings".*?</section>', text, re.S).group(0)
+    assert str(broken) in warnings and "could not read" in warnings
+    assert "report of neither design" in warnings and "does-not-exist: not a folder" in warnings
+    assert "Warnings (" in md_path.read_text()
+    assert {"t-summary", "t-layers"} <= Page(text).tables
+
+
+def test_vivado_dir_convention() -> None:
+    assert parse_dir_spec("snn=a/b") == ("snn", Path("a/b")) and parse_dir_spec("a/b") == (None, Path("a/b"))
+    root = Path("/x/vivado")
+    assert design_of(root / "snn/p_prj/solution1/syn/report/r.xml", root) == "snn"
+    assert design_of(root / "hls4ml-ann/p_prj/r.xml", root) == "ann"
+    assert design_of(root / "snn_vs_ann/ann/r.rpt", root) == "ann"  # the nearest name decides
+    assert design_of(root / "myproject_prj/r.xml", root) is None
+    assert design_of(Path("/x/snn/r.rpt"), Path("/x/snn")) == "snn"  # the given folder's own name counts
