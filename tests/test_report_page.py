@@ -31,8 +31,10 @@ PROBE = ('<img alt="probe: broken" src="data:image/png;base64,AAAA"><script>wind
 PRECISION = {"%": (100, 2), "nJ": (1e-3, 3), "spikes": (1, 3), "ops": (1, 1), "cycles": (1, 0), "": (1, 0),
              "ns": (1, 2)}
 CYCLES = {"latency_cycles": 42, "initiation_interval": 1,
-          "cycles": {"style": "pipeline", "layers": [{"name": "dense1", "kind": "IFDense", "latency": 30, "ii": 1},
-                                                     {"name": "dense2", "kind": "IFDense", "latency": 12, "ii": 1}]}}
+          "cycles": {"source": "estimate (cycle model)", "style": "pipeline", "note": "pipeline: ...", "layers": [
+              {"name": "dense1", "kind": "IFDense", "processes": {"integrate": 25, "fire": 5}, "latency": 30, "ii": 1},
+              {"name": "dense2", "kind": "IFDense", "processes": {"integrate": 12, "readout": 0}, "latency": 12,
+               "ii": 1}]}}
 HLS = {"backend": "Vitis", "io_type": "io_parallel", "part": "xcu250-figd2104-2L-e", "clock_period": 5.0,
        "reuse_factor": 1}
 
@@ -131,27 +133,36 @@ def rendered_images(html_path: Path, tmp_path: Path) -> list[list]:
 
 
 def test_page_renders_in_chromium(run_dir, tmp_path) -> None:
-    sweep = {"time_steps": 4, "rows": [
-        {"time_steps": t, "lambda": lam, "snn_accuracy": acc, "ann_accuracy": acc, "spikes_per_neuron": {"dense1": s}}
-        for t, lam, acc, s in ((2, 0, 0.90, 0.8), (4, 0, 0.97, 1.6), (2, 1e-4, 0.88, 0.5), (4, 1e-4, 0.96, 1.1))]}
-    html_path, md_path = write_report(run_dir, sweep=sweep)
+    vivado = tmp_path / "vivado"
+    place(CSYNTH_XML, vivado / "snn" / "myproject_csynth.xml")
+    place(VIVADO_SYNTH, vivado / "ann" / "vivado_synth.rpt")
+    points = [{"time_steps": t, "lambda": lam, "status": "ok", "snn_accuracy": acc, "ann_accuracy": acc,
+               "spikes_per_neuron": {"dense1": s}}
+              for t, lam, acc, s in ((2, 0, 0.90, 0.8), (4, 0, 0.97, 1.6), (2, 1e-4, 0.88, 0.5), (4, 1e-4, 0.96, 1.1))]
+    points.append({"time_steps": 3, "lambda": 0, "status": "failed", "error": "RuntimeError: out of memory"})
+    (run_dir.parent / "sweep.json").write_text(json.dumps({"time_steps": [2, 3, 4], "points": points}))
+    html_path, md_path = write_report(run_dir, [vivado])  # finds the sweep.json of the sweep the run is part of
     text = html_path.read_text()
     page = Page(text)
     assert {"t-summary", "t-accuracy", "t-layers"} <= page.tables
-    assert len(page.images) == 4  # accuracy vs T, spikes, raster, energy (no resources without tool reports)
+    assert len(page.images) == 5  # accuracy vs T, spikes, raster, resources, energy
     assert all(src.startswith("data:image/png;base64,") for src in page.images)
     assert not re.search(r'(src|href)="(?!data:)|<link|@import|url\(', text), "the page loads external resources"
     images = rendered_images(html_path, tmp_path)
-    assert len(images) == 4 and all(complete and width > 0 for _, complete, width in images), images
+    assert len(images) == 5 and all(complete and width > 0 for _, complete, width in images), images
     md = md_path.read_text()
     linked = re.findall(r"!\[[^]]*]\(([^)]+)\)", md)
-    assert len(linked) == 4 and all((run_dir / link).is_file() for link in linked)
+    assert len(linked) == 5 and all((run_dir / link).is_file() for link in linked)
     assert "| Test accuracy (%) |" in md
 
 
 def test_numbers_equal_report_json(run_dir) -> None:
-    report = edit_report(run_dir, float_accuracy=0.987654, hls=HLS, **CYCLES)
-    page = Page(write_report(run_dir)[0].read_text())
+    report = json.loads((run_dir / "report.json").read_text())
+    mismatches = {**report["mismatches"], "trace": None}
+    report = edit_report(run_dir, float_accuracy=0.987654, hls=HLS, mismatches=mismatches, trace_samples=8, **CYCLES)
+    text = write_report(run_dir)[0].read_text()
+    assert "integrate 25, fire 5" in text and "identical" in text
+    page = Page(text)
     keyed = [c for c in page.cells if c["key"]]
     assert {"snn_accuracy", "ann_accuracy", "float_accuracy", "energy_pj.snn", "energy_pj.ann",
             "spikes_per_neuron.dense1", "energy_pj.layers.1.snn_acs", "mismatches.snn_vs_qkeras",
@@ -162,8 +173,13 @@ def test_numbers_equal_report_json(run_dir) -> None:
 
 
 def test_estimates_and_missing_keys_are_labelled(run_dir) -> None:
-    edit_report(run_dir, hls=HLS, **CYCLES)
+    first = {"layer": "dense1", "kind": "spikes", "step": 2, "sample": 0, "index": [3], "expected": 1, "got": 0}
+    edit_report(run_dir, hls=HLS, mismatches={"snn_vs_qkeras": None, "trace": first}, **CYCLES)
     comp = comparison(run_dir)
+    accuracy = {row[0].split(" (")[0]: row[1] for row in comp["tables"][1]["rows"]}
+    assert accuracy["Mismatching samples: SNN simulator vs QKeras"]["note"].startswith("not comparable")
+    trace = accuracy["SNN firmware C-sim trace vs simulator, every layer and step"]
+    assert trace["text"] == "differs" and "layer dense1, kind spikes, step 2" in trace["note"]
     rows = {row[0]: row[1:] for row in comp["tables"][0]["rows"]}
     snn, ann = rows["Latency (cycles)"][:2]
     assert (snn["value"], snn["source"], snn["key"]) == (42, ESTIMATE, "latency_cycles")
@@ -182,6 +198,7 @@ def test_estimates_and_missing_keys_are_labelled(run_dir) -> None:
 
 
 def test_tool_reports_labelled(run_dir, tmp_path) -> None:
+    """Reports classified by folder name (snn/, hls4ml_ann_prj/) and by the ann= prefix; each number labelled."""
     vivado = tmp_path / "vivado"
     snn_xml = place(CSYNTH_XML, vivado / "snn" / "myproject_prj/solution1/syn/report/myproject_csynth.xml")
     ann_rpt = place(CSYNTH_RPT, vivado / "hls4ml_ann_prj" / "solution1/syn/report/myproject_csynth.rpt")
@@ -199,13 +216,9 @@ def test_tool_reports_labelled(run_dir, tmp_path) -> None:
     assert {(r["design"], r["kind"], r["used"]) for r in comp["reports"]} == {
         ("snn", "csynth", True), ("ann", "csynth", True), ("ann", "utilization", True)}
 
-    html_path, _ = write_report(run_dir, [vivado, f"ann={ann_util.parent}"])
-    text = html_path.read_text()
-    page = Page(text)
-    assert sum(c["source"] == TOOL for c in page.cells) >= 10
+    text = write_report(run_dir, [vivado, f"ann={ann_util.parent}"])[0].read_text()
+    assert sum(c["source"] == TOOL for c in Page(text).cells) >= 20
     assert all(str(p) in text for p in (snn_xml, ann_rpt, ann_util))
-    assert len(page.images) == 4  # + resources
-    assert all(complete and width > 0 for _, complete, width in rendered_images(html_path, tmp_path))
 
 
 def test_snn_from_tool_report_ann_missing(run_dir, tmp_path) -> None:

@@ -5,12 +5,13 @@ Markdown writers render: header facts, tables whose cells are *values*, the tool
 and the warnings. A value is a dict:
 
     {"value": 1234 | None, "unit": "cycles", "source": TOOL, "path": "…/myproject_csynth.xml",
-     "tool": "csynth", "key": None, "note": "csynth, worst case"}
+     "tool": "csynth", "key": None, "note": "csynth, worst case", "text": None}
 
 `source` is one of SOURCES; `path` and `tool` are the file and kind ('csynth', 'cosim',
 'utilization', 'timing', 'power') of the tool report a number was read from; `key` the dotted
 report.json path a number was copied from (the page test checks those); `note` the reason a value
-is missing, or a detail. Units and their display precision are in UNITS.
+is missing, or a detail; `text` a result that is not a number ('identical'). Units and their
+display precision are in UNITS.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ UNITS = {"%": (100, 2), "nJ": (1e-3, 3), "us": (1, 3), "ns": (1, 2), "W": (1, 3)
 RATIO_UNITS = ("nJ", "ops", "cycles", "us", "count", "W")
 RESOURCES = (("LUT", "lut"), ("FF", "ff"), ("DSP", "dsp"), ("BRAM (18 Kb)", "bram_18k"), ("URAM", "uram"))
 DESIGN_NAMES = {"snn": "SNN (hwflow)", "ann": "ANN (hls4ml)"}
+SUBTITLE = "Binary-coded spiking network (hwflow) against the hls4ml ANN of the same quantized network."
 
 
 def is_number(v: Any) -> bool:
@@ -47,17 +49,24 @@ def is_number(v: Any) -> bool:
 
 
 def value(v: float | None, unit: str, source: str, *, key: str | None = None, path: Path | str | None = None,
-          tool: str | None = None, note: str | None = None) -> dict:
+          tool: str | None = None, note: str | None = None, text: str | None = None) -> dict:
     return {"value": v, "unit": unit, "source": source, "key": key, "path": None if path is None else str(path),
-            "tool": tool, "note": note}
+            "tool": tool, "note": note, "text": text}
 
 
 def missing(reason: str, unit: str = "", source: str = MISSING) -> dict:
     return value(None, unit, source, note=reason)
 
 
+def known(v: dict) -> bool:
+    """Whether a value has a number or a text to show."""
+    return v["value"] is not None or bool(v["text"])
+
+
 def fmt(v: dict) -> str:
-    """The number of a value at its unit's precision ('97.78', '1,234'), or the source when it has none."""
+    """The number of a value at its unit's precision ('97.78', '1,234'), its text, or why it has none."""
+    if v["text"]:
+        return v["text"]
     if v["value"] is None:
         return "—" if v["source"] == NOT_APPLICABLE else MISSING
     factor, decimals = UNITS[v["unit"]]
@@ -202,7 +211,7 @@ def _energy_note(config: dict) -> str:
 
 
 def _summary_table(r: dict, config: dict, tools: ToolReports) -> dict:
-    mm = r.get("mismatches", {})
+    mm = _at(r, "mismatches") or {}
     rows = [["Test accuracy (%)",
              _json(r, "snn_accuracy", "%", MEASURED, "report.json has no snn_accuracy",
                    f"reference simulator; {_mismatch_text('firmware C-sim', mm.get('csim_vs_qkeras'))}"),
@@ -210,13 +219,14 @@ def _summary_table(r: dict, config: dict, tools: ToolReports) -> dict:
                    f"QKeras model; {_mismatch_text('hls4ml C-sim', mm.get('hls4ml_ann_vs_qkeras'))}")],
             ["Time steps T", _json(r, "time_steps", "", CONFIG, "report.json has no time_steps"),
              missing("one pass per inference", source=NOT_APPLICABLE)],
-            ["Spikes per inference", _json(r, "spikes_per_sample", "spikes", MEASURED, "report.json has no "
-                                           "spikes_per_sample"), missing("multi-bit activations", source=NOT_APPLICABLE)]]
+            ["Spikes per inference",
+             _json(r, "spikes_per_sample", "spikes", MEASURED, "report.json has no spikes_per_sample"),
+             missing("multi-bit activations", source=NOT_APPLICABLE)]]
     note = _energy_note(config)
     rows.append(["Energy per inference (nJ)",
                  _json(r, "energy_pj.snn", "nJ", OP_MODEL, "report.json has no energy_pj", note),
                  _json(r, "energy_pj.ann", "nJ", OP_MODEL, "report.json has no energy_pj", note)])
-    layers = r.get("energy_pj", {}).get("layers", [])
+    layers = _at(r, "energy_pj.layers") or []
     for label, snn_key, ann_key in (("Multiply-accumulates per inference", "snn_macs", "ann_macs"),
                                     ("Accumulates per inference", "snn_acs", None)):
         snn = sum(layer.get(snn_key, 0) for layer in layers)
@@ -259,27 +269,44 @@ def _accuracy_table(r: dict) -> dict:
     rows = [["Float Keras model (%)", _json(r, "float_accuracy", "%", MEASURED, "report.json has no float_accuracy")],
             ["Quantized QKeras model = the hls4ml ANN's function (%)",
              _json(r, "ann_accuracy", "%", MEASURED, "report.json has no ann_accuracy")],
-            ["SNN, reference simulator (%)", _json(r, "snn_accuracy", "%", MEASURED, "report.json has no snn_accuracy")]]
+            ["SNN, reference simulator (%)",
+             _json(r, "snn_accuracy", "%", MEASURED, "report.json has no snn_accuracy")]]
     labels = {"snn_vs_qkeras": "SNN simulator vs QKeras", "csim_vs_qkeras": "SNN firmware C-sim vs QKeras",
               "csim_vs_hls4ml_ann": "SNN firmware C-sim vs hls4ml ANN C-sim",
-              "hls4ml_ann_vs_qkeras": "hls4ml ANN C-sim vs QKeras", "trace": "SNN firmware trace vs simulator"}
-    mm = r.get("mismatches", {})
-    for name in [*labels, *(k for k in mm if k not in labels)]:
+              "hls4ml_ann_vs_qkeras": "hls4ml ANN C-sim vs QKeras"}
+    mm = _at(r, "mismatches") or {}
+    for name in [*labels, *(k for k in mm if k not in labels and k != "trace")]:
         reason = "not comparable: TF float32 may round" if name in mm else "not run"
         rows.append([f"Mismatching samples: {labels.get(name, name)}",
                      _json(r, f"mismatches.{name}", "", MEASURED, reason)])
     if isinstance(r.get("testbench"), dict):
         rows.append([f"Mismatching samples: SNN firmware testbench ({r['testbench'].get('samples', '?')} samples)",
                      _json(r, "testbench.mismatches", "", MEASURED, "not run")])
+    rows.append([f"SNN firmware C-sim trace vs simulator, every layer and step ({r.get('trace_samples', '?')} "
+                 "samples)", _trace(mm)])
     samples = r.get("samples")
     return {"id": "accuracy", "title": f"Accuracy and exactness on {samples or 'the'} test samples",
             "columns": ["", "value"], "rows": rows, "sources": True}
 
 
+def _trace(mm: dict) -> dict:
+    """mismatches.trace: None when the firmware's trace equals the simulator's, else the first difference."""
+    if "trace" not in mm:
+        return missing("not run")
+    first = mm["trace"]
+    if first is None:
+        return value(None, "", MEASURED, text="identical")
+    if isinstance(first, dict):
+        where = ", ".join(f"{k} {first[k]}" for k in ("layer", "kind", "step", "sample", "index") if k in first)
+        return value(None, "", MEASURED, text="differs",
+                     note=f"first at {where}: expected {first.get('expected')}, got {first.get('got')}")
+    return value(None, "", MEASURED, text="differs", note=str(first))
+
+
 def _layer_table(r: dict, config: dict) -> dict:
-    spn = r.get("spikes_per_neuron", {})
+    spn = _at(r, "spikes_per_neuron") or {}
     rows = []
-    for i, layer in enumerate(r.get("energy_pj", {}).get("layers", [])):
+    for i, layer in enumerate(_at(r, "energy_pj.layers") or []):
         name = layer.get("name", f"layer {i}")
         spikes = (_json(r, f"spikes_per_neuron.{name}", "spikes", MEASURED, "") if name in spn
                   else missing("readout: no spikes", "spikes", NOT_APPLICABLE))
@@ -297,20 +324,24 @@ def _layer_table(r: dict, config: dict) -> dict:
 
 def _cycles_table(r: dict) -> dict:
     cycles = r.get("cycles") if isinstance(r.get("cycles"), dict) else {}
-    rows = [[str(b.get("name", "?")), str(b.get("kind", "?")),
-             _json(r, f"cycles.layers.{i}.latency", "cycles", ESTIMATE, "no latency"),
-             _json(r, f"cycles.layers.{i}.ii", "cycles", ESTIMATE, "no ii")]
-            for i, b in enumerate(cycles.get("layers", []))]
+    rows = []
+    for i, b in enumerate(cycles.get("layers", [])):
+        processes = b.get("processes") if isinstance(b.get("processes"), dict) else {}
+        rows.append([str(b.get("name", "?")), str(b.get("kind", "?")),
+                     ", ".join(f"{name} {count}" for name, count in processes.items()),
+                     _json(r, f"cycles.layers.{i}.latency", "cycles", ESTIMATE, "no latency"),
+                     _json(r, f"cycles.layers.{i}.ii", "cycles", ESTIMATE, "no ii")])
     if rows:
-        rows.append(["network", cycles.get("style", "?"),
+        rows.append(["network", f"{cycles.get('style', '?')} schedule", "",
                      _json(r, "latency_cycles", "cycles", ESTIMATE, "report.json has no latency_cycles"),
                      _json(r, "initiation_interval", "cycles", ESTIMATE, "report.json has no initiation_interval")])
-    note = (f"{ESTIMATE}, {cycles.get('style', '?')} schedule (hls_templates/CYCLES.md). Not modelled: "
-            "interface latency and DATAFLOW handshakes." if rows else
-            "Not available: report.json has no cycle-model estimate (cycles); the run built no firmware "
-            "(hls.enabled=false) or predates the cycle model.")
-    return {"id": "cycles", "title": "SNN firmware: cycle model per block", "columns": ["block", "kind",
-            "latency (cycles)", "II (cycles)"], "rows": rows, "sources": False, "note": note}
+        note = f"{ESTIMATE} (hls_templates/CYCLES.md). {cycles.get('note') or ''}"
+    else:
+        note = ("Not available: report.json has no cycle-model estimate (cycles); the run built no firmware "
+                "(hls.enabled=false) or predates the cycle model.")
+    return {"id": "cycles", "title": "SNN firmware: cycle model per block",
+            "columns": ["block", "kind", "processes (cycles)", "latency (cycles)", "II (cycles)"], "rows": rows,
+            "sources": False, "note": note}
 
 
 def _firmware(r: dict) -> str:
@@ -329,13 +360,18 @@ def _run_facts(r: dict, config: dict, run_dir: Path) -> list[tuple[str, str]]:
              ("Time steps T / input encoding", f"{r.get('time_steps', '?')} / {r.get('encoding', '?')}"),
              ("Spike regularizer λ", f"{lam:g}" if is_number(lam) else "?"),
              ("Firmware", _firmware(r)),
-             ("Firmware folders", ", ".join(str(r[k]) for k in ("firmware_dir", "ann_firmware_dir") if k in r) or "—"),
+             ("Firmware folders",
+              ", ".join(str(r[k]) for k in ("firmware_dir", "ann_firmware_dir") if k in r) or "—"),
              ("Energy model", f"45 nm (Horowitz, ISSCC 2014): {_energy_note(config)}")]
 
 
 def comparison(run_dir: str | Path, vivado_dirs: Iterable[str | Path] = ()) -> dict:
     """The SNN design vs the hls4ml ANN design of a run, with tool reports from `vivado_dirs`
-    (`[snn=|ann=]DIR`, see hwflow.report.toolreports) and the run's firmware/ folder."""
+    (`[snn=|ann=]DIR`, see hwflow.report.toolreports) and the run's firmware/ folder.
+
+    Keys: title, run [(label, text)], tables [{id, title, columns, rows, sources, note}] whose rows
+    are a label then values (or text), reports [{design, kind, path, used}], warnings, report (report.json).
+    """
     run_dir = Path(run_dir)
     r, config = load_run(run_dir)
     dirs = list(vivado_dirs) + ([run_dir / "firmware"] if (run_dir / "firmware").is_dir() else [])

@@ -4,7 +4,8 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from hwflow.report.compare import ESTIMATE, MEASURED, MISSING, NOT_APPLICABLE, OP_MODEL, TOOL, CONFIG, fmt
+from hwflow.report.compare import CONFIG, ESTIMATE, MEASURED, MISSING, NOT_APPLICABLE, OP_MODEL, SUBTITLE, TOOL, \
+    fmt, known
 from hwflow.report.plots import Plot
 
 BADGES = {TOOL: "tool", ESTIMATE: "estimate", MEASURED: "measured", OP_MODEL: "opmodel", CONFIG: "config",
@@ -52,8 +53,8 @@ def _badge(source: str) -> str:
 def cell(v: dict) -> str:
     """A value cell: the number, its source badge, the note and the tool report's path."""
     attrs = f' data-key="{escape(v["key"])}" data-unit="{escape(v["unit"])}"' if v["key"] else ""
-    num = f'<span class="num{" none" if v["value"] is None else ""}">{escape(fmt(v))}</span>'
-    badge = _badge(v["source"]) if v["value"] is not None else ""
+    num = f'<span class="num{"" if known(v) else " none"}">{escape(fmt(v))}</span>'
+    badge = _badge(v["source"]) if known(v) else ""
     note = f'<div class="note">{escape(v["note"])}</div>' if v["note"] else ""
     path = f'<div class="path">{escape(v["path"])}</div>' if v["path"] else ""
     return f'<td class="v" data-source="{escape(v["source"])}"{attrs}>{num}{badge}{note}{path}</td>'
@@ -64,7 +65,7 @@ def _compact_cell(v: dict) -> str:
     attrs = f' data-key="{escape(v["key"])}" data-unit="{escape(v["unit"])}"' if v["key"] else ""
     title = f' title="{escape(v["note"])}"' if v["note"] else ""
     return (f'<td class="v" data-source="{escape(v["source"])}"{attrs}{title}>'
-            f'<span class="num{" none" if v["value"] is None else ""}">{escape(fmt(v))}</span></td>')
+            f'<span class="num{"" if known(v) else " none"}">{escape(fmt(v))}</span></td>')
 
 
 def table(t: dict) -> str:
@@ -117,7 +118,7 @@ def render(comp: dict, plots: list[Plot], generated: str) -> str:
 <title>{escape(comp["title"])}</title><style>{CSS}</style></head>
 <body><main>
 <h1>{escape(comp["title"])}</h1>
-<p class="sub">Binary-coded spiking network (hwflow) against the hls4ml ANN of the same quantized network. {escape(generated)}</p>
+<p class="sub">{SUBTITLE} {escape(generated)}</p>
 {warnings}
 <section id="run"><table class="facts"><tbody>{facts}</tbody></table></section>
 <section class="legend"><h2>Where each number comes from</h2><ul>{legend}</ul></section>

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from hwflow.report.compare import NOT_APPLICABLE, fmt
+from hwflow.report.compare import NOT_APPLICABLE, SUBTITLE, fmt, known
 from hwflow.report.plots import Plot
 
 
@@ -26,7 +26,7 @@ def table(t: dict) -> str:
         if detail and detail not in notes:
             notes.append(detail)
         mark = f" [{notes.index(detail) + 1}]" if detail else ""
-        return f"{text}{mark}" if c["value"] is None else f"{text} <sub>{c['source']}{mark}</sub>"
+        return f"{text} <sub>{c['source']}{mark}</sub>" if known(c) else f"{text}{mark}"
 
     lines = [f"## {t['title']}", ""]
     if t["rows"]:
@@ -42,9 +42,7 @@ def table(t: dict) -> str:
 
 def render(comp: dict, plots: list[Plot], md_dir: Path, generated: str) -> str:
     """The whole document; images are linked relative to md_dir."""
-    out = [f"# {comp['title']}", "",
-           f"Binary-coded spiking network (hwflow) against the hls4ml ANN of the same quantized network. {generated}",
-           ""]
+    out = [f"# {comp['title']}", "", f"{SUBTITLE} {generated}", ""]
     if comp["warnings"]:
         out += [f"> **Warnings ({len(comp['warnings'])})**", ">"] + [f"> - {_escape(w)}" for w in comp["warnings"]]
         out.append("")
@@ -55,7 +53,8 @@ def render(comp: dict, plots: list[Plot], md_dir: Path, generated: str) -> str:
         if p.file is None:
             out += [f"*{p.title}: not shown — {p.note}*", ""]
         else:
-            out += [f"![{p.title}]({Path(os.path.relpath(p.file, md_dir)).as_posix()})", "", f"*{p.title}.* {p.note}", ""]
+            link = Path(os.path.relpath(p.file, md_dir)).as_posix()
+            out += [f"![{p.title}]({link})", "", f"*{p.title}.* {p.note}", ""]
     out += ["## Tool reports", ""]
     if comp["reports"]:
         out += ["| design | kind | status | file |", "|---|---|---|---|"]

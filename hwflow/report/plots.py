@@ -2,9 +2,9 @@
 
 Each plot function returns a Plot: the PNG written, or no file and the reason it was skipped.
 
-A sweep (`sweep.json` in the run folder, or given) is {"time_steps": T, "rows": [row, ...]} where a
-row holds "snn_accuracy", optionally "ann_accuracy", "time_steps" (else the top-level T), "lambda"
-and "spikes_per_neuron" {layer: spikes}: the format benchmarks/regularizer.py writes.
+A sweep is the sweep.json that hwflow.sweep writes ({"points": [...]}) or benchmarks/regularizer.py's
+({"time_steps": T, "rows": [...]}); each point holds "snn_accuracy", optionally "ann_accuracy",
+"time_steps" (else the top-level T), "lambda", "spikes_per_neuron" {layer: spikes} and "status".
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
-from hwflow.report.compare import DESIGN_NAMES, RESOURCES, TOOL
+from hwflow.report.compare import DESIGN_NAMES, RESOURCES, TOOL, is_number
 
 DPI = 110
 SNN_COLOR, ANN_COLOR, AC_COLOR = "#1f6fb4", "#d9822b", "#7fb8e6"
@@ -38,22 +38,27 @@ def _save(fig: Figure, path: Path) -> Path:
 
 
 def load_sweep(run_dir: Path, sweep: str | Path | dict | None) -> tuple[list[dict], str]:
-    """(rows with time_steps and lambda filled in, '') or ([], why there are none)."""
+    """(the sweep's successful points, '') or ([], why there are none).
+
+    Default: sweep.json in the run folder, or in its parent when the run is one point of a sweep.
+    """
     if sweep is None:
-        sweep = run_dir / "sweep.json"
-        if not sweep.is_file():
-            return [], f"no sweep: {sweep} does not exist (pass sweep= a sweep JSON)"
+        sweep = next((p for p in (run_dir / "sweep.json", run_dir.parent / "sweep.json") if p.is_file()), None)
+        if sweep is None:
+            return [], f"no sweep: no sweep.json in {run_dir} or its parent (hwflow sweep writes one)"
     if not isinstance(sweep, dict):
         try:
             sweep = json.loads(Path(sweep).read_text())
         except (OSError, ValueError) as exc:
             return [], f"cannot read the sweep {sweep}: {exc}"
-    try:
-        rows = [{"time_steps": sweep.get("time_steps"), "lambda": 0.0, **row} for row in sweep["rows"]]
-        rows = [r for r in rows if isinstance(r.get("snn_accuracy"), (int, float)) and r["time_steps"] is not None]
-    except (KeyError, TypeError, AttributeError):
-        return [], "the sweep has no list of rows"
-    return rows, "" if rows else "the sweep has no rows with snn_accuracy and time_steps"
+    points = sweep.get("points", sweep.get("rows")) if isinstance(sweep, dict) else None
+    if not isinstance(points, list):
+        return [], "the sweep has no list of points"
+    default_t = sweep.get("time_steps") if isinstance(sweep.get("time_steps"), int) else None
+    rows = [{"time_steps": default_t, "lambda": 0.0, **p} for p in points if isinstance(p, dict)]
+    rows = [p for p in rows if p.get("status", "ok") == "ok" and isinstance(p.get("snn_accuracy"), (int, float))
+            and isinstance(p["time_steps"], int)]
+    return rows, "" if rows else "the sweep has no successful points with snn_accuracy and time_steps"
 
 
 def accuracy_vs_t(rows: list[dict], sweep_note: str, out: Path) -> Plot:
@@ -83,12 +88,13 @@ def spikes_per_layer(report: dict, rows: list[dict], sweep_note: str, out: Path)
     sel = {r["lambda"]: r for r in rows if r["time_steps"] == t and isinstance(r.get("spikes_per_neuron"), dict)}
     if len(sel) >= 2:
         series = {f"λ = {lam:g}": sel[lam]["spikes_per_neuron"] for lam in sorted(sel)}
-        note = f"measured (simulation), from the sweep at T = {t}: without (λ = 0) and with the spike regularizer"
+        note = f"measured (simulation), from the sweep at T = {t}: one bar per spike-regularizer weight λ"
     else:
         spn = report.get("spikes_per_neuron")
         if not isinstance(spn, dict) or not spn:
             return Plot("spikes", title, None, "report.json has no spikes_per_neuron")
-        series = {f"this run, λ = {report.get('lambda', 0):g}": spn}
+        lam = report.get("lambda")
+        series = {"this run" + (f", λ = {lam:g}" if is_number(lam) else ""): spn}
         note = ("measured (simulation), this run only: " + (sweep_note or f"the sweep has no λ pair at T = {t}")
                 + "; a sweep over λ adds the with/without-regularizer comparison")
     layers = list(next(iter(series.values())))

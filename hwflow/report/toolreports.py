@@ -27,7 +27,8 @@ from hwflow.reports import PARSERS, Report, detect_kind
 
 DESIGNS = ("snn", "ann")
 MAX_BYTES = 50_000_000  # larger files are not reports
-_HLS_NAMES = [("csynth", r"(^|_)csynth\.(xml|rpt)$"), ("cosim", r"_cosim\.rpt$"), ("utilization", r"^vivado_synth\.rpt$")]
+_HLS_NAMES = [("csynth", r"(^|_)csynth\.(xml|rpt)$"), ("cosim", r"_cosim\.rpt$"),
+              ("utilization", r"^vivado_synth\.rpt$")]
 _STAGES = ("route", "place", "opt", "synth")
 
 
@@ -44,6 +45,8 @@ class Found:
 
 @dataclass
 class ToolReports:
+    """Every report found, with the one used per (design, kind) marked, and the warnings."""
+
     found: list[Found] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
