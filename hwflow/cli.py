@@ -135,13 +135,19 @@ def cmd_build(args) -> None:
             print(f"  {kind}: {report}")
 
 
+def cmd_report(args) -> None:
+    from hwflow.report import write_report
+    html, md = write_report(Path(args.run_dir), args.vivado_dir, args.sweep)
+    print(f"report: {html} and {md}")
+
+
 def cmd_run(args) -> None:
     from hwflow.flow import run, summary
     cfg = load(args)
     out = Path(args.out or f"runs/{cfg['name']}")
     report = run(cfg, out)
     print(summary(report))
-    print(f"report: {out / 'report.json'}")
+    print(f"report: {out / 'report.json'}, {out / 'report.html'}, {out / 'report.md'}")
     if args.json:
         print(json.dumps(report, indent=2))
 
@@ -195,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
                            ("--export", "export the IP")):
         sp.add_argument(flag, action="store_true", help=helptext)
     sp.set_defaults(fn=cmd_build)
+    sp = sub.add_parser("report", help="one page (HTML + Markdown): the SNN design vs the hls4ml ANN")
+    sp.add_argument("run_dir", help="folder written by 'hwflow run'")
+    sp.add_argument("--vivado-dir", action="append", default=[], metavar="[snn=|ann=]DIR",
+                    help="folder of Vivado/Vitis reports; snn=/ann= says whose, else folder names do")
+    sp.add_argument("--sweep", help="sweep JSON (default RUN_DIR/sweep.json or ../sweep.json)")
+    sp.set_defaults(fn=cmd_report)
     sp = sub.add_parser("run", help="train, convert, simulate the whole test set, write report.json")
     with_config(sp, optional=True)
     sp.add_argument("--json", action="store_true", help="also print report.json")

@@ -111,6 +111,12 @@ def run(cfg: dict, out: Path, progress: bool = True) -> dict:
         save_snn(snn, tmp / "snn.json")
         save_trace(snn, x[:1], tmp / "trace_sample0.npz")
         (tmp / "report.json").write_text(json.dumps(report, indent=2, default=json_value))
+    from hwflow.report import write_report
+    try:
+        write_report(out)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)  # no half-written run folder
+        raise
     return report
 
 

@@ -52,4 +52,9 @@ def test_run_writes_report(tmp_path, capsys) -> None:
     assert report["initiation_interval"] >= 1 and report["cycles"]["source"] == "estimate (cycle model)"
     assert (out / report["firmware_dir"] / "firmware" / "myproject.cpp").is_file()
     assert "mismatches SNN vs QKeras: 0" in capsys.readouterr().out
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no partial folders left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    html = (out / "report.html").read_text()
+    assert "hwflow report: digits_mlp" in html and "data:image/png;base64," in html
+    assert str(out) in html  # the final run folder, not the temporary one it was built in
+    (out / "report.html").unlink()
+    assert main(["report", str(out)]) == 0 and (out / "report.html").is_file() and (out / "report.md").is_file()  # no partial folders left behind
