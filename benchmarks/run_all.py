@@ -10,6 +10,7 @@ RUNS = [
     ["regularizer.py", "mnist_mlp", "--lambdas", "0,3e-5,1e-4,3e-4"],
     ["throughput.py", "mnist_mlp", "mnist_cnn", "--repeats", "3"],
     ["firmware.py", "mnist_mlp", "mnist_cnn", "--samples", "10000"],
+    ["designs.py", "mnist_mlp", "mnist_cnn"],
 ]
 
 if __name__ == "__main__":

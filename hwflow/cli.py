@@ -141,6 +141,15 @@ def cmd_report(args) -> None:
     print(f"report: {html} and {md}")
 
 
+def cmd_sweep(args) -> None:
+    from hwflow.config import load_config
+    from hwflow.sweep import parse_grid, sweep
+    cfg = load_config(args.config)  # fails early on a bad config name or key
+    out = Path(args.out or f"runs/{cfg['name']}_sweep")
+    sweep(args.config, parse_grid(args.time_steps, int), parse_grid(args.lambdas, float), out,
+          address=args.address, overrides=parse_overrides(args.set))
+
+
 def cmd_run(args) -> None:
     from hwflow.flow import run, summary
     cfg = load(args)
@@ -207,6 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="folder of Vivado/Vitis reports; snn=/ann= says whose, else folder names do")
     sp.add_argument("--sweep", help="sweep JSON (default RUN_DIR/sweep.json or ../sweep.json)")
     sp.set_defaults(fn=cmd_report)
+    sp = sub.add_parser("sweep", help="run the flow over a T x lambda grid as Ray tasks")
+    with_config(sp, optional=False)
+    sp.add_argument("--time-steps", dest="time_steps", default="1,2,3,4", help="e.g. 1,2,3,4")
+    sp.add_argument("--lambda", dest="lambdas", default="0", help="regularizer weights, e.g. 0,1e-6")
+    sp.add_argument("--address", help="an existing Ray cluster (HOST:PORT, ray://HOST:PORT or auto); "
+                                      "default: a local Ray instance with one task per core")
+    sp.set_defaults(fn=cmd_sweep)
     sp = sub.add_parser("run", help="train, convert, simulate the whole test set, write report.json")
     with_config(sp, optional=True)
     sp.add_argument("--json", action="store_true", help="also print report.json")

@@ -13,9 +13,11 @@ import os
 import socket
 import tarfile
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import ray
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from tqdm import tqdm
 
@@ -24,9 +26,11 @@ from hwflow.errors import HwflowError
 from hwflow.flow import atomic_dir
 
 MAX_T = 8
-# One core per task: TensorFlow and OpenMP would otherwise each start a thread per core.
+# One core per task: TensorFlow and OpenMP would otherwise each start a thread per core. And the
+# Keras of `hwflow run` (keras 2.15): importing QKeras sets TF_USE_LEGACY_KERAS=1 in the driver, which
+# workers would inherit and so run tf_keras (whose internals autograph converts: 5x slower training).
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
-              "TF_CPP_MIN_LOG_LEVEL": "3"}
+              "TF_CPP_MIN_LOG_LEVEL": "3", "TF_USE_LEGACY_KERAS": "0"}
 REPORT_FIELDS = ("snn_accuracy", "ann_accuracy", "mismatches", "spikes_per_neuron", "spikes_per_sample")
 
 
@@ -116,7 +120,7 @@ def connect(address: str | None, num_cpus: int | None) -> bool:
     """Connect to Ray (a new local instance when address is None); False if this process already was."""
     if ray.is_initialized():
         return False
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report sent over the network
     if address not in (None, "auto"):
         probe(address)
     try:
@@ -220,10 +224,11 @@ def plot_sparsity(points: list[dict], path: Path) -> None:
             ax.plot([p["time_steps"] for p in sel], [p["spikes_per_neuron"][layer] for p in sel], "o-",
                     label=f"λ = {lam:g}")
         ax.set(ylabel="spikes per neuron", title=layer)
+    fig.suptitle("Spikes per neuron versus T")
     save(fig, axes, points, path)
 
 
-def save(fig: Figure, axes, points: list[dict], path: Path) -> None:
+def save(fig: Figure, axes: Iterable[Axes], points: list[dict], path: Path) -> None:
     """Label the T axes (integer ticks), add grids and legends, write the PNG."""
     for ax in axes:
         ax.set(xlabel="time steps T", xticks=sorted({p["time_steps"] for p in points}))
