@@ -32,7 +32,7 @@ def test_config_defaults_and_zoo() -> None:
     cfg = load_config("digits_mlp")
     assert cfg["name"] == "digits_mlp" and cfg["input"]["encoding"] == "direct"
     assert cfg["layers"][-1]["readout"] and not cfg["layers"][0]["readout"]
-    assert load_config("mnist_mlp")["dataset"]["path"] == str(MNIST_DIR.resolve())
+    assert Path(load_config("mnist_mlp")["dataset"]["path"]).resolve() == MNIST_DIR.resolve()
 
 
 def test_config_rejects_unknown_top_level_key() -> None:
