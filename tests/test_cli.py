@@ -5,6 +5,7 @@ import json
 
 from hwflow.cli import main
 from hwflow.serialize import load_snn
+from htmlpage import assert_numbers_equal
 
 REQUIRED_KEYS = {"model", "dataset", "time_steps", "samples", "ann_accuracy", "snn_accuracy", "mismatches",
                  "spikes_per_neuron", "energy_pj"}
@@ -56,5 +57,6 @@ def test_run_writes_report(tmp_path, capsys) -> None:
     html = (out / "report.html").read_text()
     assert "hwflow report: digits_mlp" in html and "data:image/png;base64," in html
     assert str(out) in html  # the final run folder, not the temporary one it was built in
+    assert assert_numbers_equal(html, report) >= 20  # the default run's page shows report.json's numbers
     (out / "report.html").unlink()
     assert main(["report", str(out)]) == 0 and (out / "report.html").is_file() and (out / "report.md").is_file()  # no partial folders left behind

@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from hwflow.flow import run
 from hwflow.report import comparison, write_report
 from hwflow.report.compare import ESTIMATE, MISSING, TOOL
 from hwflow.report.toolreports import design_of, parse_dir_spec
+from htmlpage import Page, assert_numbers_equal
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 CSYNTH_XML = FIXTURES / "fastmachinelearning__hls4ml__myproject_csynth.xml"  # latency 10, II 8, LUT 2532
@@ -27,9 +27,6 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 PROBE = ('<img alt="probe: broken" src="data:image/png;base64,AAAA"><script>window.addEventListener("load", () => '
          'document.body.setAttribute("data-images", JSON.stringify([...document.images].map('
          'i => [i.alt, i.complete, i.naturalWidth]))));</script>')
-# unit: (factor from report.json to the page, decimals), as the page promises (hwflow.report.compare.UNITS)
-PRECISION = {"%": (100, 2), "nJ": (1e-3, 3), "spikes": (1, 3), "ops": (1, 1), "cycles": (1, 0), "": (1, 0),
-             "ns": (1, 2)}
 CYCLES = {"latency_cycles": 42, "initiation_interval": 1,
           "cycles": {"source": "estimate (cycle model)", "style": "pipeline", "note": "pipeline: ...", "layers": [
               {"name": "dense1", "kind": "IFDense", "processes": {"integrate": 25, "fire": 5}, "latency": 30, "ii": 1},
@@ -65,48 +62,6 @@ def edit_report(run_dir: Path, **changes) -> dict:
 def place(src: Path, dst: Path) -> Path:
     dst.parent.mkdir(parents=True, exist_ok=True)
     return Path(shutil.copyfile(src, dst))
-
-
-class Page(HTMLParser):
-    """Tables, value cells (data-key, unit, source, shown number) and images of a report page."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.tables: set[str] = set()
-        self.cells: list[dict] = []
-        self.images: list[str] = []
-        self._cell: dict | None = None
-        self._in_number = False
-        self.feed(text)
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        a = dict(attrs)
-        if tag == "table" and a.get("id"):
-            self.tables.add(a["id"])
-        elif tag == "td" and "data-source" in a:
-            self._cell = {"key": a.get("data-key"), "unit": a.get("data-unit"), "source": a["data-source"],
-                          "text": ""}
-            self.cells.append(self._cell)
-        elif tag == "span" and "num" in a.get("class", "").split() and self._cell is not None:
-            self._in_number = True
-        elif tag == "img":
-            self.images.append(a["src"])
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "span":
-            self._in_number = False
-        elif tag == "td":
-            self._cell = None
-
-    def handle_data(self, data: str) -> None:
-        if self._in_number:
-            self._cell["text"] += data
-
-
-def lookup(report: dict, key: str):
-    for part in key.split("."):
-        report = report[int(part)] if isinstance(report, list) else report[part]
-    return report
 
 
 def chromium() -> str | None:
@@ -162,14 +117,11 @@ def test_numbers_equal_report_json(run_dir) -> None:
     report = edit_report(run_dir, float_accuracy=0.987654, hls=HLS, mismatches=mismatches, trace_samples=8, **CYCLES)
     text = write_report(run_dir)[0].read_text()
     assert "integrate 25, fire 5" in text and "identical" in text
-    page = Page(text)
-    keyed = [c for c in page.cells if c["key"]]
+    keyed = [c for c in Page(text).cells if c["key"]]
     assert {"snn_accuracy", "ann_accuracy", "float_accuracy", "energy_pj.snn", "energy_pj.ann",
             "spikes_per_neuron.dense1", "energy_pj.layers.1.snn_acs", "mismatches.snn_vs_qkeras",
             "latency_cycles", "cycles.layers.0.latency", "hls.clock_period"} <= {c["key"] for c in keyed}
-    for cell in keyed:
-        factor, decimals = PRECISION[cell["unit"]]
-        assert cell["text"] == f"{lookup(report, cell['key']) * factor:,.{decimals}f}", cell
+    assert assert_numbers_equal(text, report) == len(keyed)
 
 
 def test_estimates_and_missing_keys_are_labelled(run_dir) -> None:
