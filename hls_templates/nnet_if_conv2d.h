@@ -78,6 +78,24 @@ struct if_conv2d_config {
     typedef ap_int<8> level_t;
 };
 
+namespace spike_index {
+// The input pixel that synapse s (tap-major, filter-minor) of output pixel (oh, ow) reads, in i;
+// false where the tap falls into the zero padding.
+template <typename CONFIG_T> bool conv_input(unsigned oh, unsigned ow, unsigned s, unsigned &i) {
+    #pragma HLS INLINE
+    const unsigned tap = s / CONFIG_T::n_filt;
+    const unsigned kh = tap / CONFIG_T::row_taps;
+    const unsigned kw = (tap % CONFIG_T::row_taps) / CONFIG_T::n_chan;
+    const int ih = window<CONFIG_T::stride_height, CONFIG_T::pad_top>(oh, kh);
+    const int iw = window<CONFIG_T::stride_width, CONFIG_T::pad_left>(ow, kw);
+    if (ih < 0 || ih >= int(CONFIG_T::in_height) || iw < 0 || iw >= int(CONFIG_T::in_width)) {
+        return false;
+    }
+    i = pixel<CONFIG_T::in_width, CONFIG_T::n_chan>(ih, iw, tap % CONFIG_T::n_chan);
+    return true;
+}
+} // namespace spike_index
+
 // Spiking input: additions only.
 template <class data_T, typename CONFIG_T>
 void if_conv2d_spiking(const data_T spikes[CONFIG_T::in_size], typename CONFIG_T::membrane_t v[CONFIG_T::out_plane],
@@ -116,18 +134,11 @@ InputSteps:
                     for (unsigned ib = 0; ib < CONFIG_T::block_factor; ib++) {
                         #pragma HLS UNROLL
                         const unsigned s = spike_index::synapse<CONFIG_T::reuse_factor>(ir, ib);
-                        const unsigned tap = s / CONFIG_T::n_filt;
                         const unsigned f = s % CONFIG_T::n_filt;
-                        const unsigned kh = tap / CONFIG_T::row_taps;
-                        const unsigned kw = (tap % CONFIG_T::row_taps) / CONFIG_T::n_chan;
-                        const unsigned c = tap % CONFIG_T::n_chan;
-                        const int ih = spike_index::window<CONFIG_T::stride_height, CONFIG_T::pad_top>(oh, kh);
-                        const int iw = spike_index::window<CONFIG_T::stride_width, CONFIG_T::pad_left>(ow, kw);
-                        if (ih >= 0 && ih < int(CONFIG_T::in_height) && iw >= 0 && iw < int(CONFIG_T::in_width)) {
-                            const unsigned i = spike_index::pixel<CONFIG_T::in_width, CONFIG_T::n_chan>(ih, iw, c);
-                            if (spikes[spike_index::plane<CONFIG_T::in_plane>(t, i)] != 0) {
-                                psum[f] += w[s]; // conditional add: the weight where the spike is 1
-                            }
+                        unsigned i;
+                        if (spike_index::conv_input<CONFIG_T>(oh, ow, s, i) &&
+                            spikes[spike_index::plane<CONFIG_T::in_plane>(t, i)] != 0) {
+                            psum[f] += w[s]; // conditional add: the weight where the spike is 1
                         }
                     }
                 }
@@ -181,15 +192,9 @@ OutRows:
                 for (unsigned ib = 0; ib < CONFIG_T::block_factor; ib++) {
                     #pragma HLS UNROLL
                     const unsigned s = spike_index::synapse<CONFIG_T::reuse_factor>(ir, ib);
-                    const unsigned tap = s / CONFIG_T::n_filt;
                     const unsigned f = s % CONFIG_T::n_filt;
-                    const unsigned kh = tap / CONFIG_T::row_taps;
-                    const unsigned kw = (tap % CONFIG_T::row_taps) / CONFIG_T::n_chan;
-                    const unsigned c = tap % CONFIG_T::n_chan;
-                    const int ih = spike_index::window<CONFIG_T::stride_height, CONFIG_T::pad_top>(oh, kh);
-                    const int iw = spike_index::window<CONFIG_T::stride_width, CONFIG_T::pad_left>(ow, kw);
-                    if (ih >= 0 && ih < int(CONFIG_T::in_height) && iw >= 0 && iw < int(CONFIG_T::in_width)) {
-                        const unsigned i = spike_index::pixel<CONFIG_T::in_width, CONFIG_T::n_chan>(ih, iw, c);
+                    unsigned i;
+                    if (spike_index::conv_input<CONFIG_T>(oh, ow, s, i)) {
                         const typename CONFIG_T::level_t k = input_level<typename CONFIG_T::level_t>(x[i]);
                         acc[f] += w[s] * k; // the only multiplier of the network: weight x analog input level
                     }
