@@ -24,7 +24,7 @@ def main() -> None:
     args = p.parse_args()
     rows = []
     for lam in [float(v) for v in args.lambdas.split(",")]:
-        cfg = load_config(args.config, overrides={"time_steps": args.time_steps, "train": {"lambda": lam},
+        cfg = load_config(args.config, overrides={"time_steps": args.time_steps, "train": {"lambda": lam, "float_baseline": False},
                                                        "hls": {"enabled": False}})
         t0 = time.perf_counter()
         report = run(cfg, ROOT / "runs" / "bench" / f"{args.config}_T{args.time_steps}_lam{lam:g}", progress=False)

@@ -40,7 +40,7 @@ def cmd_train(args) -> None:
     out = Path(args.out or f"runs/{cfg['name']}")
     with atomic_dir(out) as tmp:
         result = train(cfg, tmp, verbose=2)
-    print(f"trained {cfg['name']}: model and config in {out}/ (test accuracy {result.float_accuracy:.4f})")
+    print(f"trained {cfg['name']}: model and config in {out}/ (test accuracy {result.test_accuracy:.4f})")
 
 
 def trained(run_dir: str):

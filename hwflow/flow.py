@@ -102,6 +102,10 @@ def run(cfg: dict, out: Path, progress: bool = True) -> dict:
         ann_out, fields = evaluate(snn, result.model, x, ds.y_test, cfg, progress)
         report.update(fields)
         report["seconds"]["train"] = t_train
+        if cfg["train"]["float_baseline"]:
+            t0 = time.perf_counter()
+            report["float_accuracy"] = train(cfg, verbose=0, quantized=False).test_accuracy
+            report["seconds"]["train_float"] = time.perf_counter() - t0
         if cfg["hls"]["enabled"]:
             from hwflow.firmware import firmware_stage
             fw = firmware_stage(snn, result.model, x, ann_out, cfg, tmp)
@@ -125,7 +129,8 @@ def summary(report: dict) -> str:
     mm_fw = report["mismatches"]
     mm = mm_fw["snn_vs_qkeras"]
     lines = [f"{report['model']} on {report['dataset']}: T={report['time_steps']}, {report['samples']} test samples",
-             f"  accuracy   QKeras {report['ann_accuracy']:.4f}   SNN {report['snn_accuracy']:.4f}",
+             "  accuracy   " + (f"float {report['float_accuracy']:.4f}   " if "float_accuracy" in report else "")
+             + f"QKeras {report['ann_accuracy']:.4f}   SNN {report['snn_accuracy']:.4f}",
              f"  mismatches SNN vs QKeras: {mm if mm is not None else 'not comparable (TF float32 may round in ' + ', '.join(report['tf_inexact_layers']) + ')'}",
              *([f"  firmware C simulation ({report['hls']['backend']}, {report['hls']['io_type']}): "
                 f"vs QKeras {mm_fw['csim_vs_qkeras']}, vs hls4ml ANN {mm_fw.get('csim_vs_hls4ml_ann', 'not built')} "

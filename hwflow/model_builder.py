@@ -10,28 +10,41 @@ from hwflow.regularizer import SpikeRegularizer
 IMAGE_SHAPES = {"digits": (8, 8, 1), "mnist": (28, 28, 1)}
 
 
-def build_model(cfg: dict) -> tf.keras.Model:
+def build_model(cfg: dict, quantized: bool = True) -> tf.keras.Model:
     """A keras.Sequential QKeras model: input quantizer, then the config's layers in order.
 
     Dense and conv layers use quantized_bits(bits, integer, alpha=1) kernels and biases (QKeras's
     default Clip constraint keeps the float weights inside the quantizer's range); every layer
     but the readout is followed by QActivation(quantized_relu(time_steps, activation_integer)).
+    quantized=False builds the float twin: Dense / Conv2D (+ BatchNormalization) and ReLU.
     """
     t, a_int = cfg["time_steps"], cfg["activation_integer"]
     lam = cfg["train"]["lambda"]
-    model = tf.keras.Sequential(name=cfg["name"])
+    model = tf.keras.Sequential(name=cfg["name"] if quantized else f"{cfg['name']}_float")
     model.add(tf.keras.Input(shape=IMAGE_SHAPES[cfg["dataset"]["name"]], name="input"))
-    model.add(QActivation(quantized_relu(cfg["input"]["bits"], cfg["input"]["integer"]),
-                          name="input_quant"))
+    if quantized:
+        model.add(QActivation(quantized_relu(cfg["input"]["bits"], cfg["input"]["integer"]),
+                              name="input_quant"))
     counts: dict[str, int] = {}
 
     def name(prefix: str) -> str:
         counts[prefix] = counts.get(prefix, 0) + 1
         return f"{prefix}{counts[prefix]}"
 
-    def activation() -> QActivation:
+    def activation() -> tf.keras.layers.Layer:
+        if not quantized:
+            return tf.keras.layers.ReLU(name=name("act"))
         reg = SpikeRegularizer(lam, t, a_int) if lam > 0 else None
         return QActivation(quantized_relu(t, a_int), activity_regularizer=reg, name=name("act"))
+
+    def add_linear(quantized_cls, float_cls, batchnorm: bool, *args, **kwargs) -> None:
+        """The quantized layer (batch norm folded in), or the float layer and a BatchNormalization."""
+        if quantized:
+            model.add(quantized_cls(*args, **kwargs, **quantizers()))
+            return
+        model.add(float_cls(*args, **kwargs))
+        if batchnorm:
+            model.add(tf.keras.layers.BatchNormalization(name=name("bn")))
 
     def quantizers() -> dict:
         w, b = cfg["weights"], cfg["bias"]
@@ -43,14 +56,14 @@ def build_model(cfg: dict) -> tf.keras.Model:
         if kind == "dense":
             if len(model.output_shape) != 2:
                 model.add(tf.keras.layers.Flatten(name=name("flatten")))
-            cls = QDenseBatchnorm if layer["batchnorm"] else QDense
-            model.add(cls(layer["units"], name=name("dense"), **quantizers()))
+            add_linear(QDenseBatchnorm if layer["batchnorm"] else QDense, tf.keras.layers.Dense, layer["batchnorm"],
+                       layer["units"], name=name("dense"))
             if not layer["readout"]:
                 model.add(activation())
         elif kind == "conv2d":
-            cls = QConv2DBatchnorm if layer["batchnorm"] else QConv2D
-            model.add(cls(layer["filters"], layer["kernel"], strides=layer["strides"],
-                          padding=layer["padding"], name=name("conv"), **quantizers()))
+            add_linear(QConv2DBatchnorm if layer["batchnorm"] else QConv2D, tf.keras.layers.Conv2D,
+                       layer["batchnorm"], layer["filters"], layer["kernel"], strides=layer["strides"],
+                       padding=layer["padding"], name=name("conv"))
             model.add(activation())
         elif kind == "maxpool":
             model.add(tf.keras.layers.MaxPooling2D(layer["pool"], name=name("pool")))

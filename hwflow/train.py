@@ -22,12 +22,12 @@ CONFIG_FILE = "config.yaml"
 
 @dataclass
 class TrainResult:
-    """The trained model, its data, the Keras history dict and the model's test accuracy (TF float32)."""
+    """The trained model, its data, the Keras history dict and the model's test accuracy."""
 
     model: tf.keras.Model
     dataset: Dataset
     history: dict
-    float_accuracy: float
+    test_accuracy: float
 
 
 def dataset_for(cfg: dict) -> Dataset:
@@ -36,20 +36,21 @@ def dataset_for(cfg: dict) -> Dataset:
     return load_dataset(ds["name"], ds["path"], ds["limit_train"], ds["limit_test"])
 
 
-def train(cfg: dict, out_dir: Path | None = None, verbose: int = 1) -> TrainResult:
+def train(cfg: dict, out_dir: Path | None = None, verbose: int = 1, quantized: bool = True) -> TrainResult:
     """Train with Adam on sparse cross-entropy from logits, deterministically from train.seed.
 
     The learning rate decays from train.learning_rate to 0 along a cosine over all steps: the
     weights settle at the end, so the batch-norm moving statistics (which inference folds into
     the weights) catch up with them.
 
-    When out_dir is given, writes out_dir/model.h5 and out_dir/config.yaml.
+    When out_dir is given, writes out_dir/model.h5 and out_dir/config.yaml. quantized=False trains
+    the float twin of the same architecture instead (the float baseline of the report).
     """
     tc = cfg["train"]
     tf.keras.utils.set_random_seed(tc["seed"])
     tf.config.experimental.enable_op_determinism()
     data = dataset_for(cfg)
-    model = build_model(cfg)
+    model = build_model(cfg, quantized)
     n_fit = int(len(data.x_train) * (1.0 - tc["validation_split"]))  # as Keras splits
     steps = max(1, tc["epochs"] * math.ceil(n_fit / tc["batch_size"]))
     schedule = tf.keras.optimizers.schedules.CosineDecay(tc["learning_rate"], steps)

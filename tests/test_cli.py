@@ -43,6 +43,7 @@ def test_run_writes_report(tmp_path, capsys) -> None:
     assert report["model"] == "digits_mlp" and report["time_steps"] == 2 and report["samples"] == 360
     assert report["mismatches"]["snn_vs_qkeras"] == 0
     assert report["snn_accuracy"] == report["ann_accuracy"] > 0.5
+    assert 0.5 < report["float_accuracy"] <= 1  # the float twin of the same architecture
     assert set(report["spikes_per_neuron"]) == {"dense1"}
     assert report["energy_pj"]["ann"] > 0 and report["energy_pj"]["snn"] > 0
     fw = report["mismatches"]

@@ -157,3 +157,11 @@ def test_training_is_deterministic(trained_mlp) -> None:
     again = train(load_config("digits_mlp", overrides=FAST), verbose=0)
     for a, b in zip(result.model.get_weights(), again.model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_float_twin_has_no_quantizers() -> None:
+    from hwflow.model_builder import build_model
+    cfg = load_config("mnist_cnn")
+    kinds = {type(layer).__name__ for layer in build_model(cfg, quantized=False).layers}
+    assert not any(k.startswith("Q") for k in kinds)
+    assert {"Conv2D", "BatchNormalization", "ReLU", "MaxPooling2D", "Dense"} <= kinds
