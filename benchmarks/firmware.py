@@ -19,7 +19,7 @@ from common import machine, save  # noqa: E402
 
 import hwflow  # noqa: E402
 from hwflow.config import load_config  # noqa: E402
-from hwflow.flow import count_mismatches  # noqa: E402
+from hwflow.metrics import count_mismatches  # noqa: E402
 from hwflow.hls import compile as compile_hls  # noqa: E402
 from hwflow.hls import predict, to_hls  # noqa: E402
 from hwflow.hls.ann import ann_to_hls  # noqa: E402

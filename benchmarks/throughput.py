@@ -18,7 +18,7 @@ from common import machine, save  # noqa: E402
 
 import hwflow  # noqa: E402
 from hwflow.config import load_config  # noqa: E402
-from hwflow.flow import count_mismatches  # noqa: E402
+from hwflow.metrics import count_mismatches  # noqa: E402
 from hwflow.train import train  # noqa: E402
 
 

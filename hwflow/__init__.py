@@ -7,12 +7,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore", message=r"The `keras\.(constraints|initializers)\.serialize\(\)` API",
                         category=UserWarning)
 
-from hwflow.convert import SUPPORTED_LAYERS, convert  # noqa: E402
+from hwflow.convert import convert  # noqa: E402
 from hwflow.errors import HwflowError  # noqa: E402
 from hwflow.fold import fold_batchnorm  # noqa: E402
+from hwflow.ops import supported_layers  # noqa: E402
+from hwflow.options import FirmwareOptions  # noqa: E402
 from hwflow.snn import SNN  # noqa: E402
 
-__all__ = ["convert", "fold_batchnorm", "to_hls", "SNN", "HwflowError", "SUPPORTED_LAYERS"]
+SUPPORTED_LAYERS = supported_layers()
+
+__all__ = ["convert", "fold_batchnorm", "to_hls", "SNN", "HwflowError", "FirmwareOptions", "SUPPORTED_LAYERS"]
 
 
 def __getattr__(name: str):

@@ -1,4 +1,9 @@
-"""Command line: hwflow train | convert | simulate | run."""
+"""Command line: hwflow train | convert | simulate | hls | csim | build | report | sweep | run.
+
+The step-by-step verbs work on one run folder: train writes model.h5 and config.yaml, convert
+snn.json (which the later verbs load), simulate and csim merge their results into report.json,
+hls and csim write firmware/, and report renders report.json as report.html and report.md.
+"""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from hwflow.defaults import BACKENDS, IO_TYPES, STRATEGIES
 from hwflow.errors import HwflowError
 
 DEFAULT_CONFIG = "digits_mlp"
@@ -44,63 +50,65 @@ def cmd_train(args) -> None:
 
 
 def trained(run_dir: str):
+    """(model, cfg) of a run folder written by 'hwflow train' or 'hwflow run'."""
     from hwflow.train import load_trained
     return load_trained(Path(run_dir))
 
 
 def cmd_convert(args) -> None:
-    from hwflow.convert import convert
+    from hwflow.flow import SNN_FILE, convert_run
     from hwflow.serialize import save_snn
     model, cfg = trained(args.run_dir)
-    snn = convert(model, encoding=args.encoding or cfg["input"]["encoding"])
+    snn = convert_run(model, cfg, args.encoding)
     print(snn.summary())
-    out = Path(args.out or Path(args.run_dir) / "snn.json")
+    out = Path(args.out or Path(args.run_dir) / SNN_FILE)
     save_snn(snn, out)
     print(f"SNN IR written to {out}")
 
 
+def test_set(args, cfg: dict, snn):
+    """The run's test set on the SNN's input grid: (x, labels, dataset name); --samples limits it."""
+    from hwflow.datasets import load_dataset
+    d = cfg["dataset"]
+    ds = load_dataset(d["name"], d["path"], limit_test=getattr(args, "samples", None) or d["limit_test"])
+    return snn.quantize_input(ds.x_test), ds.y_test, ds.name
+
+
 def cmd_simulate(args) -> None:
-    from hwflow.convert import convert
-    from hwflow.datasets import load_dataset
-    from hwflow.flow import evaluate, summary
+    from hwflow.flow import evaluate, report_header, run_snn, summary, update_report
     model, cfg = trained(args.run_dir)
-    snn = convert(model, encoding=args.encoding or cfg["input"]["encoding"])
-    d = cfg["dataset"]
-    ds = load_dataset(d["name"], d.get("path"), limit_test=args.samples)
-    report = {"model": cfg["name"], "dataset": ds.name, "time_steps": cfg["time_steps"]}
-    report.update(evaluate(snn, model, snn.quantize_input(ds.x_test), ds.y_test, cfg)[1])
+    snn = run_snn(Path(args.run_dir), model, cfg)
+    x, y, name = test_set(args, cfg, snn)
+    fields = report_header(cfg, name, snn)
+    fields.update(evaluate(snn, model, x, y, cfg)[1])
+    report = update_report(Path(args.run_dir), fields)
     print(summary(report))
+    print(f"report fields written to {Path(args.run_dir) / 'report.json'}")
 
 
-def converted(args):
-    """(snn, model, cfg, dataset) of a trained run folder."""
-    from hwflow.convert import convert
-    from hwflow.datasets import load_dataset
-    model, cfg = trained(args.run_dir)
-    snn = convert(model, encoding=getattr(args, "encoding", None) or cfg["input"]["encoding"])
-    d = cfg["dataset"]
-    return snn, model, cfg, load_dataset(d["name"], d.get("path"), limit_test=getattr(args, "samples", None))
-
-
-def hls_overrides(args, cfg: dict) -> dict:
-    """The config with the hls options given on the command line."""
+def hls_config(args, cfg: dict) -> dict:
+    """The config with the firmware settings given on the command line."""
     from hwflow.config import deep_merge, validate_config
-    given = {k: getattr(args, k) for k in ("backend", "io_type", "part", "clock_period", "reuse_factor")
-             if getattr(args, k, None) is not None}
+    from hwflow.options import FirmwareOptions
+    given = {k: getattr(args, k) for k in FirmwareOptions.fields() if getattr(args, k, None) is not None}
     return validate_config(deep_merge(cfg, {"hls": given}), "the command line")
 
 
 def cmd_hls(args) -> None:
     from hwflow.firmware import snn_firmware
-    from hwflow.flow import atomic_dir
-    snn, _, cfg, ds = converted(args)
-    cfg = hls_overrides(args, cfg)
+    from hwflow.flow import atomic_dir, run_snn
+    from hwflow.options import FirmwareOptions
+    model, cfg = trained(args.run_dir)
+    cfg = hls_config(args, cfg)
+    snn = run_snn(Path(args.run_dir), model, cfg)
+    x, _, _ = test_set(args, cfg, snn)
+    opts = FirmwareOptions.from_config(cfg)
     out = Path(args.out or Path(args.run_dir) / "firmware" / "snn")
     with atomic_dir(out) as tmp:
-        _, seconds = snn_firmware(snn, tmp, cfg, snn.quantize_input(ds.x_test))
-    print(f"hls4ml project of {snn.name} ({cfg['hls']['backend']}, {cfg['hls']['io_type']}, reuse factor "
-          f"{cfg['hls']['reuse_factor']}) in {out}/ (g++ compile {seconds:.1f} s); its testbench holds "
-          f"{min(cfg['hls']['testbench_samples'], len(ds.x_test))} samples with their exact expected outputs")
+        _, seconds = snn_firmware(snn, tmp, opts, x, cfg["hls"]["testbench_samples"])
+    print(f"hls4ml project of {snn.name} ({opts.backend}, {opts.io_type}, reuse factor {opts.reuse_factor}) in "
+          f"{out}/ (g++ compile {seconds:.1f} s); its testbench holds "
+          f"{min(cfg['hls']['testbench_samples'], len(x))} samples with their exact expected outputs")
 
 
 def cmd_csim(args) -> None:
@@ -114,15 +122,21 @@ def cmd_csim(args) -> None:
         return
     if not args.run_dir:
         raise HwflowError("give a run folder (hwflow csim RUN_DIR) or a project (hwflow csim --testbench DIR)")
-    import tempfile
-
-    from hwflow.firmware import firmware_stage
-    snn, model, cfg, ds = converted(args)
-    cfg = hls_overrides(args, cfg)
-    x = snn.quantize_input(ds.x_test)
-    with tempfile.TemporaryDirectory() as tmp:
-        fields = firmware_stage(snn, model, x, model.predict(x, verbose=0), cfg, Path(tmp))
-    print(f"C simulation of {len(x)} samples: mismatches {fields['mismatches']}; testbench {fields['testbench']}")
+    from hwflow.firmware import FIRMWARE_DIR, firmware_stage
+    from hwflow.flow import atomic_dir, run_snn, update_report
+    run_dir = Path(args.run_dir)
+    model, cfg = trained(args.run_dir)
+    cfg = hls_config(args, cfg)
+    snn = run_snn(run_dir, model, cfg)
+    x, _, _ = test_set(args, cfg, snn)
+    with atomic_dir(run_dir / FIRMWARE_DIR) as tmp:
+        fields = firmware_stage(snn, model, x, model.predict(x, verbose=0), cfg, tmp)
+    report = update_report(run_dir, fields)
+    mm = report["mismatches"]
+    print(f"C simulation of {len(x)} samples: firmware vs QKeras {mm['csim_vs_qkeras']}, vs hls4ml ANN "
+          f"{mm.get('csim_vs_hls4ml_ann', 'not built')} mismatches; trace first difference {mm['trace']}; "
+          f"testbench {report['testbench']['samples']} samples, {report['testbench']['mismatches']} mismatches")
+    print(f"firmware in {run_dir / 'firmware'}/, report fields in {run_dir / 'report.json'}")
 
 
 def cmd_build(args) -> None:
@@ -136,7 +150,7 @@ def cmd_build(args) -> None:
 
 
 def cmd_report(args) -> None:
-    from hwflow.report import write_report
+    from hwflow.report_page import write_report
     html, md = write_report(Path(args.run_dir), args.vivado_dir, args.sweep)
     print(f"report: {html} and {md}")
 
@@ -175,22 +189,24 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("train", help="quantization-aware training from a YAML spec")
     with_config(sp, optional=False)
     sp.set_defaults(fn=cmd_train)
-    for name, fn, helptext in (("convert", cmd_convert, "convert a trained run to the SNN IR"),
-                               ("simulate", cmd_simulate, "simulate the test set with the SNN and compare")):
-        sp = sub.add_parser(name, help=helptext)
-        sp.add_argument("run_dir", help="folder written by 'hwflow train' (model.h5 + config.yaml)")
-        sp.add_argument("--encoding", choices=("direct", "bitplane"), help="first-layer input encoding")
-        if name == "convert":
-            sp.add_argument("--out", help="where to write the SNN IR JSON (default RUN_DIR/snn.json)")
-        else:
-            sp.add_argument("--samples", type=int, help="only the first N test samples")
-        sp.set_defaults(fn=fn)
+    sp = sub.add_parser("convert", help="convert a trained run to the SNN IR (RUN_DIR/snn.json)")
+    sp.add_argument("run_dir", help="folder written by 'hwflow train' (model.h5 + config.yaml)")
+    sp.add_argument("--encoding", choices=("direct", "bitplane"), help="first-layer input encoding")
+    sp.add_argument("--out", help="where to write the SNN IR JSON (default RUN_DIR/snn.json)")
+    sp.set_defaults(fn=cmd_convert)
+    sp = sub.add_parser("simulate", help="simulate the test set with the SNN, compare with QKeras, "
+                                         "write RUN_DIR/report.json")
+    sp.add_argument("run_dir", help="folder written by 'hwflow train' (and 'hwflow convert')")
+    sp.add_argument("--samples", type=int, help="only the first N test samples")
+    sp.set_defaults(fn=cmd_simulate)
+
     def with_hls(sp) -> None:
-        sp.add_argument("--backend", choices=("Vitis", "Vivado"))
-        sp.add_argument("--io-type", dest="io_type", choices=("io_parallel", "io_stream"))
+        sp.add_argument("--backend", choices=BACKENDS)
+        sp.add_argument("--io-type", dest="io_type", choices=IO_TYPES)
         sp.add_argument("--reuse-factor", dest="reuse_factor", type=int)
         sp.add_argument("--part")
         sp.add_argument("--clock-period", dest="clock_period", type=float, help="ns")
+        sp.add_argument("--strategy", choices=STRATEGIES)
 
     sp = sub.add_parser("hls", help="write and compile the SNN firmware (hls4ml project + self-checking testbench)")
     sp.add_argument("run_dir", help="folder written by 'hwflow train' or 'hwflow run'")
@@ -211,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument(flag, action="store_true", help=helptext)
     sp.set_defaults(fn=cmd_build)
     sp = sub.add_parser("report", help="one page (HTML + Markdown): the SNN design vs the hls4ml ANN")
-    sp.add_argument("run_dir", help="folder written by 'hwflow run'")
+    sp.add_argument("run_dir", help="folder written by 'hwflow run', or by 'hwflow simulate' (and 'csim')")
     sp.add_argument("--vivado-dir", action="append", default=[], metavar="[snn=|ann=]DIR",
                     help="folder of Vivado/Vitis reports; snn=/ann= says whose, else folder names do")
     sp.add_argument("--sweep", help="sweep JSON (default RUN_DIR/sweep.json or ../sweep.json)")

@@ -8,27 +8,25 @@ from typing import Any, Callable
 
 import yaml
 
+from hwflow import defaults
 from hwflow.errors import HwflowError
+from hwflow.package_data import ZOO_DIR, checkout_root
 
-MNIST_DEFAULT_PATH = "../shared/datasets/mnist"
+MNIST_DEFAULT_PATH = "../shared/datasets/mnist"  # relative to the checkout (the project's shared/ data)
 REQUIRED = object()
 ORDER = ("name", "dataset", "input", "time_steps", "activation_integer", "weights", "bias", "layers",
          "train", "energy", "hls")
 Check = Callable[[Any, str], Any]
 
 
-def repo_root() -> Path:
-    """The folder holding pyproject.toml (hwflow is installed editable from the repository)."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "pyproject.toml").is_file():
-            return parent
-    return here.parents[1]
+def base_dir() -> Path:
+    """The folder a relative dataset path starts from: the source checkout, else the working directory."""
+    return checkout_root() or Path.cwd()
 
 
 def zoo_names() -> list[str]:
-    """Names of the YAML specs in <repo>/models."""
-    return sorted(p.stem for p in (repo_root() / "models").glob("*.yaml"))
+    """Names of the YAML specs of the model zoo (models/)."""
+    return sorted(p.stem for p in ZOO_DIR.glob("*.yaml"))
 
 
 def _integer(lo: int, hi: int | None = None) -> Check:
@@ -91,17 +89,20 @@ SECTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
               "learning_rate": (_number(0.0, lo_open=True), 0.002), "seed": (_integer(0), 0),
               "lambda": (_number(0.0), 0.0), "validation_split": (_number(0.0, 1.0), 0.0),
               "float_baseline": (_boolean, True)},
-    "energy": {"e_mac_pj": (_number(0.0, lo_open=True), 4.6), "e_ac_pj": (_number(0.0, lo_open=True), 0.9)},
-    "hls": {"enabled": (_boolean, True), "backend": (_choice("Vitis", "Vivado"), "Vitis"),
-            "io_type": (_choice("io_parallel", "io_stream"), "io_parallel"),
-            "part": (_string, "xcu250-figd2104-2L-e"), "clock_period": (_number(0.0, lo_open=True), 5.0),
-            "reuse_factor": (_integer(1), 1), "ann_baseline": (_boolean, True),
-            "testbench_samples": (_integer(1), 100)},
+    "energy": {"e_mac_pj": (_number(0.0, lo_open=True), defaults.E_MAC_PJ),
+               "e_ac_pj": (_number(0.0, lo_open=True), defaults.E_AC_PJ)},
+    "hls": {"enabled": (_boolean, True), "backend": (_choice(*defaults.BACKENDS), defaults.DEFAULT_BACKEND),
+            "io_type": (_choice(*defaults.IO_TYPES), defaults.DEFAULT_IO_TYPE),
+            "part": (_string, defaults.DEFAULT_PART),
+            "clock_period": (_number(0.0, lo_open=True), defaults.DEFAULT_CLOCK_NS),
+            "reuse_factor": (_integer(1), defaults.DEFAULT_REUSE_FACTOR),
+            "strategy": (_choice(*defaults.STRATEGIES), defaults.DEFAULT_STRATEGY),
+            "ann_baseline": (_boolean, True), "testbench_samples": (_integer(1), defaults.TESTBENCH_SAMPLES)},
 }
 SCALARS: dict[str, tuple[Check, Any]] = {
     "name": (_string, REQUIRED),
-    "time_steps": (_integer(1, 8), 4),
-    "activation_integer": (_integer(0, 8), 0),
+    "time_steps": (_integer(1, defaults.MAX_TIME_STEPS), defaults.DEFAULT_TIME_STEPS),
+    "activation_integer": (_integer(0, defaults.MAX_TIME_STEPS), 0),
 }
 LAYERS: dict[str, dict[str, tuple[Check, Any]]] = {
     "dense": {"units": (_integer(1), REQUIRED), "batchnorm": (_boolean, False), "readout": (_boolean, False)},
@@ -224,7 +225,7 @@ def _resolve_dataset_path(dataset: dict) -> None:
     if path is None and dataset["name"] == "mnist":
         path = MNIST_DEFAULT_PATH
     if path is not None:
-        dataset["path"] = os.path.normpath(repo_root() / Path(path).expanduser())
+        dataset["path"] = os.path.normpath(base_dir() / Path(path).expanduser())
 
 
 def _find(path_or_name: str | Path) -> Path:
@@ -234,7 +235,7 @@ def _find(path_or_name: str | Path) -> Path:
             raise HwflowError(f"config file {path} not found; give an existing YAML path or a zoo name "
                               f"({', '.join(zoo_names())})")
         return path
-    zoo = repo_root() / "models" / f"{path_or_name}.yaml"
+    zoo = ZOO_DIR / f"{path_or_name}.yaml"
     if not zoo.is_file():
         raise HwflowError(f"unknown model '{path_or_name}'; give a YAML path or a zoo name "
                           f"({', '.join(zoo_names())})")
@@ -243,6 +244,6 @@ def _find(path_or_name: str | Path) -> Path:
 
 def _display(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(repo_root()))
+        return str(path.resolve().relative_to(base_dir()))
     except ValueError:
         return str(path)

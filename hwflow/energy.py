@@ -1,13 +1,10 @@
-"""Energy per inference from operation counts (45 nm figures: Horowitz, ISSCC 2014)."""
+"""Energy per inference from operation counts (45 nm figures, hwflow.defaults: Horowitz, ISSCC 2014)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwflow.geometry import fan_out
+from hwflow.defaults import E_AC_PJ, E_MAC_PJ
 from hwflow.snn import SNN, RunStats
-
-E_MAC_PJ = 4.6  # 32-bit float multiply-accumulate
-E_AC_PJ = 0.9  # 32-bit float accumulate
 
 
 @dataclass
@@ -20,14 +17,6 @@ class LayerEnergy:
     snn_pj: float
 
 
-def ann_macs(layer) -> int:
-    """Multiply-accumulates of the ANN layer per inference (padding taps not counted)."""
-    if layer.op == "dense":
-        return int(layer.weight.size)
-    kh, kw, cin, cout = layer.weight.shape
-    return int(fan_out(layer.in_shape[:2], (kh, kw), layer.strides, layer.padding).sum()) * cin * cout
-
-
 def energy(snn: SNN, stats: RunStats, e_mac_pj: float = E_MAC_PJ, e_ac_pj: float = E_AC_PJ) -> list[LayerEnergy]:
     """Per synaptic layer: ANN MACs vs SNN operations driven by the measured spikes.
 
@@ -36,7 +25,7 @@ def energy(snn: SNN, stats: RunStats, e_mac_pj: float = E_MAC_PJ, e_ac_pj: float
     """
     rows = []
     for layer in snn.synaptic_layers:
-        macs = ann_macs(layer)
+        macs = layer.ann_macs()
         ops = stats.synaptic_ops[layer.name] / stats.samples
         snn_macs, snn_acs = (ops, 0.0) if layer.analog_input else (0.0, ops)
         rows.append(LayerEnergy(layer.name, macs, snn_macs, snn_acs, macs * e_mac_pj,

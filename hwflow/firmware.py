@@ -7,78 +7,69 @@ from pathlib import Path
 
 import numpy as np
 
-from hwflow.flow import count_mismatches
+from hwflow.defaults import TRACE_SAMPLES
+from hwflow.metrics import count_mismatches
+from hwflow.options import FirmwareOptions
 from hwflow.snn import SNN
 
-
-def hls_options(cfg: dict) -> dict:
-    """to_hls / ann_to_hls keyword arguments from the config's hls section."""
-    h = cfg["hls"]
-    return {k: h[k] for k in ("backend", "io_type", "part", "clock_period", "reuse_factor")}
+FIRMWARE_DIR = "firmware"  # in a run folder: snn/ (the SNN project), ann/ (hls4ml's ANN), snn_trace/
 
 
-TRACE_SAMPLES = 8
-
-
-def trace_options(cfg: dict) -> dict:
-    return {k: cfg["hls"][k] for k in ("backend", "io_type", "reuse_factor")}
-
-
-def cycle_fields(snn: SNN, cfg: dict) -> dict:
+def cycle_fields(snn: SNN, opts: FirmwareOptions) -> dict:
     """latency_cycles, initiation_interval and the per-block cycle model (an estimate, labelled)."""
     from hwflow.hls import cycle_model
-    cm = cycle_model(snn, reuse_factor=cfg["hls"]["reuse_factor"], io_type=cfg["hls"]["io_type"])
+    cm = cycle_model(snn, opts)
     return {"latency_cycles": cm.latency, "initiation_interval": cm.ii,
             "cycles": {"source": "estimate (cycle model)", "style": cm.style, "note": cm.note,
                        "layers": [dataclasses.asdict(b) for b in cm.layers]}}
 
 
-def snn_firmware(snn: SNN, out: Path, cfg: dict, x: np.ndarray):
+def snn_firmware(snn: SNN, out: Path, opts: FirmwareOptions, x: np.ndarray, testbench_samples: int):
     """Write and compile the SNN's hls4ml project in `out`, with a self-checking testbench holding
-    the first hls.testbench_samples inputs of x and the SNN's exact outputs; (model, compile seconds)."""
+    the first testbench_samples inputs of x and the SNN's exact outputs; (model, compile seconds)."""
     from hwflow.hls import compile as compile_hls
     from hwflow.hls import to_hls, write_testbench
 
-    hls_model = to_hls(snn, out, **hls_options(cfg))
+    hls_model = to_hls(snn, out, opts)
     seconds = compile_hls(hls_model)
-    tb = x[:cfg["hls"]["testbench_samples"]]
+    tb = x[:testbench_samples]
     write_testbench(hls_model, tb, snn.predict(tb))
     return hls_model, seconds
 
 
 def firmware_stage(snn: SNN, model, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path) -> dict:
-    """Generate, compile and C-simulate the SNN firmware (and the hls4ml ANN of the same model) on x,
-    and build and run the SNN project's self-checking testbench standalone.
+    """Generate, compile and C-simulate the SNN firmware (and the hls4ml ANN of the same model) on x
+    in `out` (a run's firmware/ folder), and build and run the SNN project's self-checking testbench.
 
     Returns the report fields: mismatches (csim_vs_qkeras, csim_vs_hls4ml_ann, ...), the testbench
-    result, compile and simulation times, and the firmware folders (relative to `out`).
+    result, compile and simulation times, and the firmware folders (relative to the run folder).
     """
     from hwflow.hls import compile as compile_hls
     from hwflow.hls import csim_testbench, predict, trace_compare
     from hwflow.hls.ann import ann_to_hls
 
-    opts = hls_options(cfg)
-    snn_model, compile_seconds = snn_firmware(snn, out / "firmware" / "snn", cfg, x)
+    opts = FirmwareOptions.from_config(cfg)
+    snn_model, compile_seconds = snn_firmware(snn, out / "snn", opts, x, cfg["hls"]["testbench_samples"])
     seconds = {"snn_compile": compile_seconds}
     t0 = time.perf_counter()
     y_fw = predict(snn_model, snn, x)
     seconds["snn_csim"] = time.perf_counter() - t0
     mismatches = {"csim_vs_qkeras": count_mismatches(y_fw, y_qkeras) if snn.tf_float32_exact else None}
-    fields = {"firmware_dir": "firmware/snn", "hls": dict(opts)}
+    fields = {"firmware_dir": f"{FIRMWARE_DIR}/snn", "hls": opts.as_dict()}
     if cfg["hls"]["ann_baseline"]:
-        ann_model = ann_to_hls(model, out / "firmware" / "ann", **opts)
+        ann_model = ann_to_hls(model, out / "ann", opts)
         seconds["ann_compile"] = compile_hls(ann_model)
         t0 = time.perf_counter()
         y_ann = np.asarray(ann_model.predict(np.ascontiguousarray(x, dtype=np.float64)), dtype=np.float32)
         seconds["ann_csim"] = time.perf_counter() - t0
         mismatches["csim_vs_hls4ml_ann"] = count_mismatches(y_fw, y_ann.reshape(y_fw.shape))
         mismatches["hls4ml_ann_vs_qkeras"] = count_mismatches(y_ann.reshape(y_fw.shape), y_qkeras)
-        fields["ann_firmware_dir"] = "firmware/ann"
-    fields.update(cycle_fields(snn, cfg))
-    trace = trace_compare(snn, x[:TRACE_SAMPLES], out / "firmware" / "snn_trace", **trace_options(cfg))
+        fields["ann_firmware_dir"] = f"{FIRMWARE_DIR}/ann"
+    fields.update(cycle_fields(snn, opts))
+    trace = trace_compare(snn, x[:TRACE_SAMPLES], out / "snn_trace", opts)
     mismatches["trace"] = trace.first_difference
     fields["trace_samples"] = min(TRACE_SAMPLES, len(x))
-    tb = csim_testbench(out / "firmware" / "snn")
+    tb = csim_testbench(out / "snn")
     seconds["testbench"] = tb.seconds
     fields["testbench"] = {"samples": tb.samples, "mismatches": tb.mismatches, "returncode": tb.returncode}
     fields.update(mismatches=mismatches, firmware_seconds=seconds)

@@ -1,4 +1,10 @@
-"""The end-to-end job: train (QAT) -> convert -> simulate the test set -> report.json."""
+"""The end-to-end job and its steps: train (QAT) -> convert -> simulate the test set -> firmware -> report.
+
+`run` does every step in one temporary folder that replaces the run folder when all succeeded. The
+CLI's step-by-step verbs use the same steps on an existing run folder: `convert` writes snn.json,
+which later verbs load; `simulate` and `csim` merge their fields into report.json, which `report`
+renders.
+"""
 from __future__ import annotations
 
 import json
@@ -12,14 +18,12 @@ import numpy as np
 
 from hwflow.convert import convert
 from hwflow.energy import energy
+from hwflow.metrics import accuracy, count_mismatches
+from hwflow.serialize import load_snn, save_snn
 from hwflow.snn import SNN, RunStats
 
-
-def count_mismatches(a: np.ndarray, b: np.ndarray) -> int:
-    """Number of samples whose outputs differ in any element (exact comparison)."""
-    if a.shape != b.shape:
-        raise ValueError(f"output shapes differ: {a.shape} vs {b.shape}")
-    return int(np.any(a.reshape(len(a), -1) != b.reshape(len(b), -1), axis=1).sum())
+SNN_FILE = "snn.json"
+REPORT_FILE = "report.json"
 
 
 @contextmanager
@@ -38,8 +42,40 @@ def atomic_dir(out: Path):
     tmp.rename(out)
 
 
-def accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
-    return float(np.mean(np.argmax(outputs, axis=1) == labels))
+def convert_run(model, cfg: dict, encoding: str | None = None) -> SNN:
+    """The SNN of a trained run's model, with the run's T and (unless given) input encoding."""
+    return convert(model, time_steps=cfg["time_steps"], encoding=encoding or cfg["input"]["encoding"])
+
+
+def run_snn(run_dir: Path, model, cfg: dict) -> SNN:
+    """The run's SNN: RUN_DIR/snn.json as `hwflow convert` wrote it, else converted now and saved there."""
+    path = Path(run_dir) / SNN_FILE
+    if path.is_file():
+        return load_snn(path)
+    snn = convert_run(model, cfg)
+    save_snn(snn, path)
+    return snn
+
+
+def report_header(cfg: dict, dataset: str, snn: SNN) -> dict:
+    """The fields every report.json starts with."""
+    return {"model": cfg["name"], "dataset": dataset, "time_steps": cfg["time_steps"],
+            "encoding": snn.encoder.encoding, "lambda": cfg["train"]["lambda"]}
+
+
+def update_report(run_dir: Path, fields: dict) -> dict:
+    """Merge fields into RUN_DIR/report.json (written whole, through a temporary file); the merged report."""
+    path = Path(run_dir) / REPORT_FILE
+    report = json.loads(path.read_text()) if path.is_file() else {}
+    for key, value in fields.items():
+        if isinstance(value, dict) and isinstance(report.get(key), dict):
+            report[key] = {**report[key], **value}
+        else:
+            report[key] = value
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_text(json.dumps(report, indent=2, default=json_value))
+    tmp.replace(path)
+    return report
 
 
 def evaluate(snn: SNN, model, x: np.ndarray, y: np.ndarray, cfg: dict,
@@ -52,8 +88,7 @@ def evaluate(snn: SNN, model, x: np.ndarray, y: np.ndarray, cfg: dict,
     t0 = time.perf_counter()
     stats: RunStats = snn.run(x, progress=progress)
     t_snn = time.perf_counter() - t0
-    e_cfg = cfg.get("energy", {})
-    rows = energy(snn, stats, e_cfg.get("e_mac_pj", 4.6), e_cfg.get("e_ac_pj", 0.9))
+    rows = energy(snn, stats, cfg["energy"]["e_mac_pj"], cfg["energy"]["e_ac_pj"])
     comparable = snn.tf_float32_exact
     return ann_out, {
         "samples": int(len(x)),
@@ -95,9 +130,8 @@ def run(cfg: dict, out: Path, progress: bool = True) -> dict:
         result = train(cfg, tmp, verbose=2 if progress else 0)
         t_train = time.perf_counter() - t0
         ds = result.dataset
-        snn = convert(result.model, time_steps=cfg["time_steps"], encoding=cfg["input"]["encoding"])
-        report = {"model": cfg["name"], "dataset": ds.name, "time_steps": cfg["time_steps"],
-                  "encoding": cfg["input"]["encoding"], "lambda": cfg["train"]["lambda"]}
+        snn = convert_run(result.model, cfg)
+        report = report_header(cfg, ds.name, snn)
         x = snn.quantize_input(ds.x_test)
         ann_out, fields = evaluate(snn, result.model, x, ds.y_test, cfg, progress)
         report.update(fields)
@@ -107,15 +141,14 @@ def run(cfg: dict, out: Path, progress: bool = True) -> dict:
             report["float_accuracy"] = train(cfg, verbose=0, quantized=False).test_accuracy
             report["seconds"]["train_float"] = time.perf_counter() - t0
         if cfg["hls"]["enabled"]:
-            from hwflow.firmware import firmware_stage
-            fw = firmware_stage(snn, result.model, x, ann_out, cfg, tmp)
+            from hwflow.firmware import FIRMWARE_DIR, firmware_stage
+            fw = firmware_stage(snn, result.model, x, ann_out, cfg, tmp / FIRMWARE_DIR)
             report["mismatches"].update(fw.pop("mismatches"))
             report.update(fw)
-        from hwflow.serialize import save_snn
-        save_snn(snn, tmp / "snn.json")
+        save_snn(snn, tmp / SNN_FILE)
         save_trace(snn, x[:1], tmp / "trace_sample0.npz")
-        (tmp / "report.json").write_text(json.dumps(report, indent=2, default=json_value))
-    from hwflow.report import write_report
+        update_report(tmp, report)
+    from hwflow.report_page import write_report
     try:
         write_report(out)
     except BaseException:

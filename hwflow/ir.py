@@ -1,4 +1,4 @@
-"""The SNN intermediate representation: integer synapses, IF neurons, bit-serial pooling.
+"""The SNN intermediate representation: the node base class, the input encoder, what flows between nodes.
 
 Conventions. A spiking activation with T steps carries level k in [0, 2**T - 1] as T binary
 planes, most significant first: plane t has weight 2**(T-1-t). A direct (analog) input is one
@@ -6,14 +6,21 @@ plane holding the signed integer input level. A synaptic layer integrates its in
 Horner form, v <- 2 v + W . s(t), adds its integer bias, and (unless it is the readout) fires T
 spikes against threshold * 2**(T-1-t) with subtract reset. Membranes are integers in units of
 2**-frac of the ANN's pre-activation value.
+
+Every operation is a Node subclass in its own module of hwflow.ops, which owns its reference
+execution (`execute`) and its lowering to a firmware block (`lower`); see CONTRIBUTING.md.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from hwflow.quant import Grid
+
+if TYPE_CHECKING:
+    from hwflow.hls.block import Cursor
 
 
 @dataclass
@@ -30,96 +37,46 @@ class InputEncoder:
 
 
 @dataclass
-class Neuron:
-    """Integrate-then-fire neuron: T output steps, threshold 2**threshold_log2 membrane units.
+class LayerTrace:
+    """What one node did for a batch: output planes, membranes, spike and operation counts."""
 
-    Its bias already includes bias_shift = threshold / 2, so floor(v / threshold) is the ANN's
-    round-half-up; at the last step (least significant plane) the comparison is strict, which
-    turns a tie onto an odd level into the even level below it: round half to even, as QKeras.
-    """
-
-    time_steps: int
-    integer: int
-    threshold_log2: int
-
-    @property
-    def threshold(self) -> int:
-        return 1 << self.threshold_log2
-
-    @property
-    def bias_shift(self) -> int:
-        return self.threshold // 2
-
-    @property
-    def grid(self) -> Grid:
-        return Grid(0, 2**self.time_steps - 1, self.time_steps - self.integer)
+    spikes: np.ndarray | None = None  # uint8 [B, T, ...] output planes (IF layers and pools)
+    membrane_steps: np.ndarray | None = None  # int64 [B, S, ...] Horner membrane after each input step
+    membrane: np.ndarray | None = None  # int64 [B, ...] after integration and bias, before firing
+    spike_count: int = 0
+    synaptic_ops: int = 0  # accumulates (spiking input) or multiply-accumulates (analog input)
 
 
 @dataclass
-class SynapticLayer:
-    """A dense or 2-D convolution layer of IF neurons (or the membrane readout when neuron is None)."""
+class Signal:
+    """What flows from node to node in the reference simulator."""
 
-    name: str
-    op: str  # 'dense' | 'conv2d'
-    weight: np.ndarray  # int64 in units of 2**-weight_frac; dense [n_in, n_out], conv [kh, kw, c_in, c_out]
-    weight_frac: int
-    bias: np.ndarray  # int64 [n_out] in units of 2**-bias_frac (the ANN's bias, without the neuron's shift)
-    bias_frac: int
-    in_shape: tuple[int, ...]
-    out_shape: tuple[int, ...]
-    in_steps: int
-    in_frac: int  # the input level k means k * 2**-in_frac
-    analog_input: bool
-    neuron: Neuron | None
-    strides: tuple[int, int] = (1, 1)
-    padding: str = "valid"
-    natural_frac: int = 0  # the finest grid TensorFlow's float32 pass works on (set by AlignGrids)
-    membrane_bound: int = 0  # max |membrane| over all inputs (set by BoundWidths)
-    tf_float32_exact: bool = True
-
-    @property
-    def frac(self) -> int:
-        """Membrane unit 2**-frac: after AlignGrids the weighted sum and the bias share it."""
-        return self.in_frac + self.weight_frac
-
-    @property
-    def membrane_bias(self) -> int | np.ndarray:
-        """Integer added to the membrane after integration: bias plus the half-threshold shift."""
-        return self.bias + (self.neuron.bias_shift if self.neuron else 0)
-
-    @property
-    def is_readout(self) -> bool:
-        return self.neuron is None
-
-    @property
-    def membrane_bits(self) -> int:
-        """Two's-complement width that holds every membrane value this layer can reach."""
-        return int(self.membrane_bound).bit_length() + 1
-
-    @property
-    def n_out(self) -> int:
-        return int(np.prod(self.out_shape))
+    planes: np.ndarray | None  # [B, S, ...]: spike planes (uint8), or the one plane of analog input levels
+    grid: Grid  # the level grid of the planes
+    analog: bool  # True while the data is the direct (analog) input
+    output: np.ndarray | None = None  # float32 [B, ...] once a readout layer has run (planes is then None)
 
 
 @dataclass
-class MaxPool:
-    """Max pooling on binary-coded spikes, computed bit-serially, most significant plane first."""
-
-    name: str
-    pool: tuple[int, int]
-    strides: tuple[int, int]
-    padding: str
-    in_shape: tuple[int, ...]
-    out_shape: tuple[int, ...]
-
-
-@dataclass
-class Flatten:
-    """Reshape to one dimension (channels-last order, as Keras)."""
+class Node:
+    """Base of the IR nodes: a named operation from in_shape to out_shape (channels last, no batch)."""
 
     name: str
     in_shape: tuple[int, ...]
     out_shape: tuple[int, ...]
 
+    kind: ClassVar[str] = ""  # short name of the operation ('dense', 'maxpool', ...)
+    reshapes_only: ClassVar[bool] = False  # True for a pure reshape, which may also follow the readout
 
-Layer = SynapticLayer | MaxPool | Flatten
+    @property
+    def emits_planes(self) -> bool:
+        """True if the node's output is spike planes (or the analog plane passed on), not readout values."""
+        return True
+
+    def execute(self, signal: Signal, trace: bool) -> tuple[Signal, LayerTrace]:
+        """Reference execution on a batch: the output signal and what the node did."""
+        raise NotImplementedError(f"{type(self).__name__} has no reference execution")
+
+    def lower(self, cursor: Cursor, reuse_factor: int) -> tuple[dict, Cursor]:
+        """The hls4ml layer dict of the node's firmware block and what flows out of it."""
+        raise NotImplementedError(f"{type(self).__name__} has no firmware block")

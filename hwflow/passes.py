@@ -1,20 +1,23 @@
-"""IR passes, each a small callable SNN -> SNN (QONNX/FINN style)."""
+"""IR passes, each a small callable (encoder, nodes) -> nodes (QONNX/FINN style).
+
+hwflow.SNN runs them whenever it is built (RUN_ON_BUILD): an SNN's widths and thresholds are
+always set. Both are safe to re-run: AlignGrids leaves an aligned layer as it is, BoundWidths
+recomputes the same bounds.
+"""
 from __future__ import annotations
 
 import dataclasses
 
 import numpy as np
 
-from hwflow.ir import SynapticLayer
-from hwflow.snn import SNN
+from hwflow.ir import InputEncoder, Node
+from hwflow.numerics import FLOAT32_EXACT_BITS
+from hwflow.ops.synaptic import SynapticLayer
 
-FLOAT32_MANTISSA_BITS = 24
 
-
-def replace_layers(snn: SNN, fn) -> SNN:
-    """A copy of snn with fn applied to every SynapticLayer."""
-    layers = [fn(layer) if isinstance(layer, SynapticLayer) else layer for layer in snn.layers]
-    return dataclasses.replace(snn, layers=layers)
+def replace_synaptic(layers: list[Node], fn) -> list[Node]:
+    """A copy of the node list with fn applied to every SynapticLayer."""
+    return [fn(layer) if isinstance(layer, SynapticLayer) else layer for layer in layers]
 
 
 class AlignGrids:
@@ -24,10 +27,11 @@ class AlignGrids:
     membrane unit 2**-F with F = max(in_frac + weight_frac, bias_frac, T - i + 1), so that both
     terms are integers and the threshold (one output level, 2**(F - (T - i)) units) is even and
     its half, the bias shift, an integer. Weights and bias are shifted left; nothing is rounded.
+    A layer is aligned once: its natural_frac is then set.
     """
 
-    def __call__(self, snn: SNN) -> SNN:
-        return replace_layers(snn, self.align)
+    def __call__(self, encoder: InputEncoder, layers: list[Node]) -> list[Node]:
+        return replace_synaptic(layers, lambda layer: layer if layer.natural_frac is not None else self.align(layer))
 
     @staticmethod
     def align(layer: SynapticLayer) -> SynapticLayer:
@@ -54,14 +58,14 @@ class BoundWidths:
     quantizer's internal difference fit in 24 mantissa bits on the finest grid it uses.
     """
 
-    def __call__(self, snn: SNN) -> SNN:
+    def __call__(self, encoder: InputEncoder, layers: list[Node]) -> list[Node]:
         in_max = {}
-        max_abs = snn.encoder.grid.max_abs
-        for layer in snn.layers:
+        max_abs = encoder.grid.max_abs
+        for layer in layers:
             in_max[layer.name] = max_abs
             if isinstance(layer, SynapticLayer) and layer.neuron is not None:
                 max_abs = layer.neuron.grid.max_abs
-        return replace_layers(snn, lambda layer: self.bound(layer, in_max[layer.name]))
+        return replace_synaptic(layers, lambda layer: self.bound(layer, in_max[layer.name]))
 
     @staticmethod
     def bound(layer: SynapticLayer, in_max_abs: int) -> SynapticLayer:
@@ -76,8 +80,14 @@ class BoundWidths:
             tf_frac = max(tf_frac, level_frac)
             top = layer.neuron.grid.hi * 2.0 ** (tf_frac - level_frac)
         tf_bound = int(max(total, default=0)) * 2.0 ** (tf_frac - layer.frac) + top
-        return dataclasses.replace(layer, membrane_bound=bound,
-                                   tf_float32_exact=tf_bound < 2**FLOAT32_MANTISSA_BITS)
+        return dataclasses.replace(layer, membrane_bound=bound, tf_float32_exact=tf_bound < 2**FLOAT32_EXACT_BITS)
 
 
-DEFAULT_PASSES = (AlignGrids(), BoundWidths())
+RUN_ON_BUILD = (AlignGrids(), BoundWidths())
+
+
+def run_passes(encoder: InputEncoder, layers: list[Node]) -> list[Node]:
+    """Every pass of RUN_ON_BUILD, in order."""
+    for p in RUN_ON_BUILD:
+        layers = p(encoder, layers)
+    return layers

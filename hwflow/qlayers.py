@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 from qkeras import QDense
-from qkeras.utils import _add_supported_quantized_objects
 
-smart_cond = tf.__internal__.smart_cond.smart_cond
+from hwflow.compat import add_qkeras_objects, smart_cond, training_value
 
 BN_KEYS = ("momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer",
            "moving_mean_initializer", "moving_variance_initializer", "beta_regularizer",
@@ -43,7 +42,7 @@ class QDenseBatchnorm(QDense):
 
     def call(self, inputs, training=None):
         bn = self.batchnorm
-        training = bn._get_training_value(training)  # pylint: disable=protected-access
+        training = training_value(bn, training)
         if training is False:
             folded_kernel, folded_bias = self.get_folded_weights()
             y_corr = None
@@ -103,7 +102,7 @@ def custom_objects() -> dict:
     from hwflow.regularizer import SpikeRegularizer
 
     objects: dict = {}
-    _add_supported_quantized_objects(objects)
+    add_qkeras_objects(objects)
     objects["QDenseBatchnorm"] = QDenseBatchnorm
     objects["SpikeRegularizer"] = SpikeRegularizer
     return objects

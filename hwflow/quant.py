@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hwflow.defaults import MAX_TIME_STEPS
 from hwflow.errors import HwflowError
 
 MAX_FRAC_BITS = 32
@@ -79,8 +80,8 @@ def relu_grid(q: object, where: str) -> ReluGrid:
         raise HwflowError(f"{where}: {q!s} is not an exact binary-coded activation: "
                           + "; ".join(problems))
     bits, integer = int(q.bits), int(q.integer)
-    if not 1 <= bits <= 16:
-        raise HwflowError(f"{where}: {q!s} has {bits} bits; hwflow supports 1 to 16 time steps")
+    if not 1 <= bits <= MAX_TIME_STEPS:
+        raise HwflowError(f"{where}: {q!s} has {bits} bits; hwflow supports 1 to {MAX_TIME_STEPS} time steps")
     return ReluGrid(bits, integer)
 
 

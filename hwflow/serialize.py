@@ -7,11 +7,19 @@ from pathlib import Path
 
 import numpy as np
 
-from hwflow import ir
+from hwflow.errors import HwflowError
+from hwflow.ir import InputEncoder
+from hwflow.ops import NODES
+from hwflow.ops.neuron import Neuron
 from hwflow.quant import Grid
 from hwflow.snn import SNN
 
-TYPES = {cls.__name__: cls for cls in (ir.InputEncoder, ir.Neuron, ir.SynapticLayer, ir.MaxPool, ir.Flatten, Grid, SNN)}
+TUPLE_FIELDS = {"shape", "in_shape", "out_shape", "output_shape", "pool", "strides"}
+
+
+def types() -> dict[str, type]:
+    """Every class an SNN JSON file may name: the registered IR nodes and the SNN's parts."""
+    return {**NODES, **{cls.__name__: cls for cls in (InputEncoder, Neuron, Grid, SNN)}}
 
 
 def encode(obj):
@@ -27,17 +35,17 @@ def encode(obj):
     return obj
 
 
-TUPLE_FIELDS = {"shape", "in_shape", "out_shape", "output_shape", "pool", "strides"}
-
-
-def decode(obj, key: str = ""):
+def decode(obj, known: dict[str, type], key: str = ""):
     if isinstance(obj, dict) and "__ndarray__" in obj:
         return np.array(obj["__ndarray__"], dtype=obj["dtype"]).reshape(obj["shape"])
     if isinstance(obj, dict) and "__type__" in obj:
-        cls = TYPES[obj["__type__"]]
-        return cls(**{k: decode(v, k) for k, v in obj.items() if k != "__type__"})
+        cls = known.get(obj["__type__"])
+        if cls is None:
+            raise HwflowError(f"the SNN file names an unknown node type '{obj['__type__']}' (written by another "
+                              "hwflow version?); convert the model again with hwflow convert")
+        return cls(**{k: decode(v, known, k) for k, v in obj.items() if k != "__type__"})
     if isinstance(obj, list):
-        items = [decode(x) for x in obj]
+        items = [decode(x, known) for x in obj]
         return tuple(items) if key in TUPLE_FIELDS else items
     return obj
 
@@ -49,4 +57,8 @@ def save_snn(snn: SNN, path: Path) -> None:
 
 def load_snn(path: Path) -> SNN:
     """Read an SNN IR written by save_snn."""
-    return decode(json.loads(Path(path).read_text()))
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise HwflowError(f"cannot read the SNN IR {path} ({exc}); write it with hwflow convert") from None
+    return decode(data, types())

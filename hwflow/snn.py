@@ -7,7 +7,10 @@ import numpy as np
 
 from hwflow import simulate
 from hwflow.errors import HwflowError
-from hwflow.ir import InputEncoder, Layer, SynapticLayer
+from hwflow.ir import InputEncoder, Node
+from hwflow.numerics import symmetric_bits
+from hwflow.ops.synaptic import SynapticLayer
+from hwflow.passes import run_passes
 
 
 @dataclass
@@ -28,13 +31,19 @@ class RunStats:
 
 @dataclass
 class SNN:
-    """A binary-coded integrate-and-fire network that computes its source QKeras model exactly."""
+    """A binary-coded integrate-and-fire network that computes its source QKeras model exactly.
+
+    Building one runs the IR passes (hwflow.passes): its widths and thresholds are always set.
+    """
 
     name: str
     encoder: InputEncoder
-    layers: list[Layer]
+    layers: list[Node]
     output_shape: tuple[int, ...]
     warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.layers = run_passes(self.encoder, list(self.layers))
 
     @property
     def synaptic_layers(self) -> list[SynapticLayer]:
@@ -117,9 +126,9 @@ class SNN:
             if isinstance(layer, SynapticLayer):
                 t = layer.neuron.time_steps if layer.neuron else "-"
                 thr = layer.neuron.threshold if layer.neuron else "readout"
-                wbits = int(np.abs(layer.weight).max(initial=0)).bit_length() + 1
-                rows.append(f"{layer.name:<14}{layer.op:<9}{str(layer.out_shape):<16}{t:>3}{thr:>9}{wbits:>8}"
+                wbits = symmetric_bits(int(np.abs(layer.weight).max(initial=0)))
+                rows.append(f"{layer.name:<14}{layer.kind:<9}{str(layer.out_shape):<16}{t:>3}{thr:>9}{wbits:>8}"
                             f"{layer.membrane_bits:>8}  {'yes' if layer.tf_float32_exact else 'NO'}")
             else:
-                rows.append(f"{layer.name:<14}{type(layer).__name__.lower():<9}{str(layer.out_shape):<16}")
+                rows.append(f"{layer.name:<14}{layer.kind:<9}{str(layer.out_shape):<16}")
         return "\n".join(rows)

@@ -22,10 +22,10 @@ from matplotlib.figure import Figure
 from tqdm import tqdm
 
 from hwflow.config import deep_merge, load_config, validate_config
+from hwflow.defaults import MAX_TIME_STEPS
 from hwflow.errors import HwflowError
 from hwflow.flow import atomic_dir
-
-MAX_T = 8
+from hwflow.options import FirmwareOptions
 # One core per task: TensorFlow and OpenMP would otherwise each start a thread per core. And the
 # Keras of `hwflow run` (keras 2.15): importing QKeras sets TF_USE_LEGACY_KERAS=1 in the driver, which
 # workers would inherit and so run tf_keras (whose internals autograph converts: 5x slower training).
@@ -86,6 +86,7 @@ def sweep(config: str | Path, time_steps: list[int], lambdas: list[float], out: 
     if address is not None and num_cpus is not None:
         raise HwflowError("num_cpus sets the size of a local Ray instance; drop it when giving an address")
     cfg = load_config(config, overrides)
+    FirmwareOptions.from_config(cfg)  # every point builds firmware with these: fail now, not in each task
     started = connect(address, num_cpus)
     try:
         with atomic_dir(Path(out)) as tmp:
@@ -108,8 +109,8 @@ def check_grid(time_steps: list[int], lambdas: list[float]) -> tuple[list[int], 
     if not time_steps or not lambdas:
         raise HwflowError("the sweep grid is empty; give at least one time step and one lambda")
     for t in time_steps:
-        if isinstance(t, bool) or not isinstance(t, int) or not 1 <= t <= MAX_T:
-            raise HwflowError(f"time steps must be integers 1..{MAX_T}, got {t!r}")
+        if isinstance(t, bool) or not isinstance(t, int) or not 1 <= t <= MAX_TIME_STEPS:
+            raise HwflowError(f"time steps must be integers 1..{MAX_TIME_STEPS}, got {t!r}")
     for lam in lambdas:
         if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not math.isfinite(lam) or lam < 0:
             raise HwflowError(f"lambda must be a number >= 0, got {lam!r}")

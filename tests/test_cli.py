@@ -1,11 +1,15 @@
 """The command line: train -> convert -> simulate, and run's report.json."""
 from __future__ import annotations
 
+import pytest
+
 import json
 
 from hwflow.cli import main
 from hwflow.serialize import load_snn
 from htmlpage import assert_numbers_equal
+
+pytestmark = [pytest.mark.firmware, pytest.mark.slow]
 
 REQUIRED_KEYS = {"model", "dataset", "time_steps", "samples", "ann_accuracy", "snn_accuracy", "mismatches",
                  "spikes_per_neuron", "energy_pj"}
@@ -22,6 +26,9 @@ def test_train_convert_simulate(tmp_path, capsys, monkeypatch) -> None:
     assert main(["simulate", str(run_dir), "--samples", "100"]) == 0
     out = capsys.readouterr().out
     assert "100 test samples" in out and "mismatches SNN vs QKeras: 0" in out
+    report = json.loads((run_dir / "report.json").read_text())  # simulate used convert's bit-plane snn.json
+    assert report["encoding"] == "bitplane" and report["input_spikes_per_sample"] > 0
+    assert report["samples"] == 100 and report["mismatches"] == {"snn_vs_qkeras": 0}
 
     project = tmp_path / "fw"
     assert main(["hls", str(run_dir), "--out", str(project), "--reuse-factor", "2", "--backend", "Vivado"]) == 0
@@ -29,6 +36,15 @@ def test_train_convert_simulate(tmp_path, capsys, monkeypatch) -> None:
     capsys.readouterr()
     assert main(["csim", "--testbench", str(project)]) == 0
     assert "100 samples, 0 mismatches" in capsys.readouterr().out
+    assert main(["csim", str(run_dir), "--samples", "60"]) == 0  # into RUN_DIR/firmware, merged into report.json
+    report = json.loads((run_dir / "report.json").read_text())
+    assert report["samples"] == 100 and report["mismatches"]["snn_vs_qkeras"] == 0  # simulate's fields stay
+    assert {k: report["mismatches"][k] for k in ("csim_vs_qkeras", "csim_vs_hls4ml_ann", "trace")} == {
+        "csim_vs_qkeras": 0, "csim_vs_hls4ml_ann": 0, "trace": None}
+    assert report["testbench"]["mismatches"] == 0 and (run_dir / "firmware" / "ann" / "build_prj.tcl").is_file()
+    assert main(["report", str(run_dir)]) == 0  # the page after the step-by-step verbs, without 'hwflow run'
+    html = (run_dir / "report.html").read_text()
+    assert "hwflow report: digits_mlp" in html and assert_numbers_equal(html, report) >= 10
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no Vivado HLS here
     assert main(["build", str(project), "--synth"]) == 2
     assert "vivado_hls not found on PATH" in capsys.readouterr().err

@@ -7,7 +7,6 @@ process, at a reuse factor > 1 (R = 1 is in test_hls_trace.py), and that their t
 from __future__ import annotations
 
 import math
-import shutil
 
 import numpy as np
 import pytest
@@ -15,11 +14,10 @@ import pytest
 import hwflow
 import hwflow.hls
 from hwflow.hls import cycle_model
-from hwflow.hls.cycles import reuse_depth
+from hwflow.hls.schedule import reuse_depth
 from randmodels import Arch, build, inputs
 from test_hls import dense_arch
 
-needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C simulation")
 
 
 def conv_pool_arch() -> Arch:
@@ -42,9 +40,9 @@ def test_dense_bitplane_dataflow_by_hand() -> None:
     report = cycle_model(snn, reuse_factor=4)
     # dense 16x8: k = 128 / lcm(4, 8) = 16, D = 1 + 5; dense 8x6: k = 48 / lcm(4, 6) = 4, D = 1 + 3
     assert [(b.kind, b.processes) for b in report.layers] == [
-        ("SpikeEncode", {"encode": 0}), ("SpikeFlatten", {"flatten": 0}),
-        ("IFDense", {"integrate": 4 * (4 + 6 + 1) + 1, "fire": 4 + 1}),
-        ("IFDense", {"integrate": 4 * (4 + 4 + 1) + 1, "fire": 4 + 1}), ("SpikeDecode", {"decode": 0})]
+        ("HwflowSpikeEncode", {"encode": 0}), ("HwflowSpikeFlatten", {"flatten": 0}),
+        ("HwflowIFDense", {"integrate": 4 * (4 + 6 + 1) + 1, "fire": 4 + 1}),
+        ("HwflowIFDense", {"integrate": 4 * (4 + 4 + 1) + 1, "fire": 4 + 1}), ("HwflowSpikeDecode", {"decode": 0})]
     assert (report.style, report.latency, report.ii) == ("dataflow", 45 + 5 + 37 + 5, 45)
     assert [b.ii for b in report.layers] == [1, 1, 45, 37, 1]
 
@@ -66,7 +64,7 @@ def test_pipeline_style_is_ii_1_with_an_estimated_latency() -> None:
         cycle_model(snn, reuse_factor=3)
 
 
-@needs_gxx
+@pytest.mark.firmware
 @pytest.mark.parametrize("arch,io_type", [(dense_arch(), "io_parallel"), (conv_pool_arch(), "io_stream")],
                          ids=["dense-io_parallel", "conv_pool-io_stream"])
 def test_csim_cycles_equal_the_model_at_reuse_4(tmp_path, arch, io_type) -> None:

@@ -7,9 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hwflow
-from hwflow import simulate
-from hwflow.ir import MaxPool, SynapticLayer
-from hwflow.simulate import from_planes
+from hwflow.ops import synaptic
+from hwflow.ops.maxpool import MaxPool
+from hwflow.ops.synaptic import SynapticLayer
+from hwflow.ops.encoder import from_planes
 from randmodels import Arch, build, inputs
 
 T = st.integers(1, 8)
@@ -44,6 +45,7 @@ def buildable(arch: Arch) -> bool:
     return True
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(arch=archs(), encoding=st.sampled_from(["direct", "bitplane"]))
 def test_random_models_equal_qkeras(arch: Arch, encoding: str) -> None:
@@ -116,7 +118,7 @@ def test_round_half_up_neuron_would_mismatch(monkeypatch) -> None:
             spikes[:, t] = s
         return spikes
 
-    monkeypatch.setattr(simulate, "fire", fire_half_up)
+    monkeypatch.setattr(synaptic, "fire", fire_half_up)
     assert np.any(snn.predict(x) != expected)
 
 

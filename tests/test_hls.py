@@ -6,7 +6,6 @@ projects (no compiler) or check errors. Nothing is cached across tests.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,6 @@ from hwflow.errors import HwflowError
 from randmodels import Arch, build, inputs
 from test_exactness import rounding_cases
 
-needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C simulation")
 
 
 def conv_arch(t: int = 3) -> Arch:
@@ -35,7 +33,7 @@ def dense_arch() -> Arch:
                 weight_bits=4, weight_integer=1, bias_bits=5, bias_integer=2, out_units=6, readout=False)
 
 
-@needs_gxx
+@pytest.mark.firmware
 def test_conv_pool_dense_direct_vitis_equals_snn_and_qkeras(tmp_path) -> None:
     arch = conv_arch()
     model = build(arch)
@@ -55,7 +53,7 @@ def test_conv_pool_dense_direct_vitis_equals_snn_and_qkeras(tmp_path) -> None:
     np.testing.assert_array_equal(np.asarray(raw).reshape(firmware[:50].shape), firmware[:50])
 
 
-@needs_gxx
+@pytest.mark.firmware
 def test_dense_bitplane_vivado_reuse_equals_snn_and_qkeras(tmp_path) -> None:
     arch = dense_arch()
     model = build(arch)
@@ -69,10 +67,10 @@ def test_dense_bitplane_vivado_reuse_equals_snn_and_qkeras(tmp_path) -> None:
     np.testing.assert_array_equal(firmware, model.predict(x, verbose=0))
     assert len(np.unique(firmware)) > 3  # not a degenerate all-zero network
     cpp = (tmp_path / "prj" / "firmware" / "myproject.cpp").read_text()
-    assert "nnet::spike_encode<" in cpp and "nnet::spike_decode<" in cpp
+    assert "hwflow::spike_encode<" in cpp and "hwflow::spike_decode<" in cpp
 
 
-@needs_gxx
+@pytest.mark.firmware
 def test_conv_io_stream_equals_snn(tmp_path) -> None:
     arch = conv_arch(t=2)
     model = build(arch)
@@ -89,8 +87,8 @@ def test_conv_io_stream_equals_snn(tmp_path) -> None:
 
 # ------------------------------------------------------------------ no multiplier after layer 1
 
-SYNAPTIC_CALL = re.compile(r"nnet::(if_(?:dense|conv2d)_(?:spiking|analog))<")
-CALL = re.compile(r"nnet::(\w+)<")
+SYNAPTIC_CALL = re.compile(r"hwflow::(if_(?:dense|conv2d)_(?:spiking|analog))<")
+CALL = re.compile(r"hwflow::(\w+)<")
 
 
 def strip_comments(code: str) -> str:
@@ -140,7 +138,7 @@ def test_no_weight_times_spike_or_membrane_multiplier_after_first_layer(tmp_path
     # the checker does see the one multiplier of the analog layer
     assert "w[s] * k" in function_text(headers, "if_conv2d_analog")
     # index helpers multiply loop indices only: all their parameters are unsigned integers
-    common = (firmware / "nnet_utils" / "nnet_spike_common.h").read_text()
+    common = (firmware / "nnet_utils" / "hwflow_spike_common.h").read_text()
     helpers = re.search(r"namespace spike_index \{(.*?)\}\s*// namespace spike_index", common, re.S).group(1)
     signatures = re.findall(r"inline \w+ \w+\(([^)]*)\)", helpers)
     assert len(signatures) == 4
@@ -148,7 +146,7 @@ def test_no_weight_times_spike_or_membrane_multiplier_after_first_layer(tmp_path
         assert all(p.strip().startswith("unsigned ") for p in params.split(",")), params
     # the layer configs are plain constants and types: no product hooks
     parameters = strip_comments((firmware / "parameters.h").read_text())
-    configs = re.findall(r"struct config\d+ : nnet::\w+ \{.*?\};", parameters, flags=re.S)
+    configs = re.findall(r"struct config\d+ : hwflow::\w+ \{.*?\};", parameters, flags=re.S)
     assert len(configs) == len(hls_model.get_layers()) - 1  # every block but the input
     for config in configs:
         assert "*" not in config and "product" not in config, config

@@ -5,7 +5,6 @@ ordering of first_difference is also checked on the reference trace alone (no co
 """
 from __future__ import annotations
 
-import shutil
 
 import numpy as np
 import pytest
@@ -13,11 +12,11 @@ import pytest
 import hwflow
 import hwflow.hls
 from hwflow.hls import cycle_model, first_difference
-from hwflow.simulate import RunResult, to_planes
+from hwflow.ops.encoder import to_planes
+from hwflow.simulate import RunResult
 from randmodels import build, inputs
 from test_hls import conv_arch
 
-needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C simulation")
 
 
 def names(snn: hwflow.SNN) -> tuple[str, str]:
@@ -51,7 +50,7 @@ def traced(snn_x, tmp_path_factory) -> hwflow.hls.TraceResult:
     return hwflow.hls.trace_compare(snn, x, tmp_path_factory.mktemp("trace") / "prj")  # Vitis, R = 1
 
 
-@needs_gxx
+@pytest.mark.firmware
 def test_conv_pool_dense_bitplane_trace_has_no_difference(snn_x, traced) -> None:
     snn, x = snn_x
     assert traced.first_difference is None
@@ -72,7 +71,7 @@ def test_conv_pool_dense_bitplane_trace_has_no_difference(snn_x, traced) -> None
     np.testing.assert_array_equal(fw[readout], fw[f"{readout}_membrane"])
 
 
-@needs_gxx
+@pytest.mark.firmware
 def test_corrupted_firmware_entry_is_reported_as_the_first_difference(snn_x, traced) -> None:
     snn, _ = snn_x
     conv, dense = names(snn)
@@ -88,7 +87,7 @@ def test_corrupted_firmware_entry_is_reported_as_the_first_difference(snn_x, tra
     assert diff["got"] == diff["expected"] + 1
 
 
-@needs_gxx
+@pytest.mark.firmware
 def test_csim_cycles_equal_the_model_at_reuse_1(snn_x, traced) -> None:
     snn, _ = snn_x
     model = cycle_model(snn, reuse_factor=1)

@@ -1,6 +1,8 @@
 """The headline check: SNN firmware == hls4ml's own ANN firmware == QKeras, on every sample."""
 from __future__ import annotations
 
+import pytest
+
 import numpy as np
 
 import hwflow
@@ -9,6 +11,8 @@ from hwflow.firmware import firmware_stage
 from hwflow.train import train
 from randmodels import Arch, build, inputs
 
+pytestmark = [pytest.mark.firmware, pytest.mark.slow]
+
 
 def test_digits_mlp_firmware_equals_hls4ml_ann(tmp_path) -> None:
     cfg = load_config("digits_mlp", overrides={"train": {"epochs": 3}, "hls": {"backend": "Vivado"}})
@@ -16,7 +20,7 @@ def test_digits_mlp_firmware_equals_hls4ml_ann(tmp_path) -> None:
     snn = hwflow.convert(result.model)
     x = result.dataset.x_test
     y = result.model.predict(x, verbose=0)
-    fields = firmware_stage(snn, result.model, x, y, cfg, tmp_path)
+    fields = firmware_stage(snn, result.model, x, y, cfg, tmp_path / "firmware")
     assert fields["mismatches"] == {"csim_vs_qkeras": 0, "csim_vs_hls4ml_ann": 0, "hls4ml_ann_vs_qkeras": 0,
                                     "trace": None}
     assert (tmp_path / "firmware" / "snn" / "firmware" / "myproject.cpp").is_file()

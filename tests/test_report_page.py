@@ -12,9 +12,9 @@ import pytest
 
 from hwflow.config import load_config
 from hwflow.flow import run
-from hwflow.report import comparison, write_report
-from hwflow.report.compare import ESTIMATE, MISSING, TOOL
-from hwflow.report.toolreports import design_of, parse_dir_spec
+from hwflow.report_page import comparison, write_report
+from hwflow.report_page.compare import ESTIMATE, MISSING, TOOL
+from hwflow.tool_reports.finder import design_of, parse_dir_spec
 from htmlpage import Page, assert_numbers_equal
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"

@@ -7,11 +7,11 @@ from typing import Any, Callable
 
 import pytest
 
-from hwflow.reports import (CosimReport, CsynthReport, PowerReport, ReportWarning, Resources, TimingReport, Usage,
+from hwflow.tool_reports import (CosimReport, CsynthReport, PowerReport, ReportWarning, Resources, TimingReport, Usage,
                             UtilizationReport, parse_any, parse_cosim, parse_csynth, parse_power, parse_timing,
                             parse_utilization)
-from hwflow.reports.hls import _xml_values
-from hwflow.reports.hls4ml_compat import hls4ml_csynth
+from hwflow.tool_reports.hls import _xml_values
+from hwflow.tool_reports.hls4ml_reader import hls4ml_csynth
 
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 OURS = ROOT / "tests" / "fixtures" / "reports"

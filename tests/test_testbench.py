@@ -5,7 +5,6 @@ outputs, once with one of them moved by one LSB of the output type.
 """
 from __future__ import annotations
 
-import shutil
 
 import numpy as np
 import pytest
@@ -16,7 +15,6 @@ from hwflow.errors import HwflowError
 from hwflow.hls.ann import ann_to_hls
 from randmodels import Arch, build, inputs
 
-needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for the C testbench")
 N = 64
 
 
@@ -46,7 +44,7 @@ def move_one_lsb(prj, lsb: float, sample: int, index: int) -> None:
     path.write_text("".join(" ".join(row) + "\n" for row in rows))
 
 
-@needs_gxx
+@pytest.mark.firmware
 @pytest.mark.parametrize("kind,io_type,backend", [("snn", "io_parallel", "Vitis"), ("ann", "io_parallel", "Vivado"),
                                                   ("snn", "io_stream", "Vitis")])
 def test_testbench_passes_exact_outputs_and_catches_one_lsb(tmp_path, kind, io_type, backend) -> None:

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from hwflow.config import load_config, repo_root
+from hwflow.config import base_dir, load_config
 from hwflow.datasets import load_dataset, read_idx
 from hwflow.errors import HwflowError
 from hwflow.model_builder import build_model
 from hwflow.train import load_trained, train
 
-MNIST_DIR = repo_root() / "../shared/datasets/mnist"
+MNIST_DIR = base_dir() / "../shared/datasets/mnist"
 FAST = {"dataset": {"limit_train": 320, "limit_test": 100},
         "train": {"epochs": 1, "batch_size": 32, "lambda": 1e-4}}
 CNN_LAYERS = [{"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same", "batchnorm": True},
@@ -53,7 +53,7 @@ def test_config_rejects_unknown_layer_key(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("overrides, words", [
-    ({"time_steps": 9}, "time_steps"),
+    ({"time_steps": 17}, "time_steps"),
     ({"time_steps": "4"}, "time_steps"),
     ({"input": {"encoding": "rate"}}, "input.encoding"),
     ({"train": {"epochs": True}}, "train.epochs"),

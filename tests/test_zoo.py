@@ -8,7 +8,7 @@ from qkeras import QActivation, QDense, quantized_bits, quantized_relu
 
 import hwflow
 from hwflow.config import load_config, zoo_names
-from hwflow.flow import count_mismatches
+from hwflow.metrics import count_mismatches
 from hwflow.train import train
 
 
@@ -27,6 +27,7 @@ def assert_exact(cfg: dict) -> hwflow.SNN:
     return snn
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("t", range(1, 9))
 @pytest.mark.parametrize("batchnorm", [True, False])
 @pytest.mark.parametrize("lam", [0.0, 1e-3])
@@ -39,6 +40,7 @@ def test_digits_mlp_all_time_steps(t: int, batchnorm: bool, lam: float) -> None:
     assert snn.time_steps == [t]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(set(zoo_names()) - {"digits_mlp"}))
 def test_zoo_model_full_test_set(name: str) -> None:
     cfg = short(name, dataset={"limit_train": 3000}, train={"lambda": 1e-4})
@@ -69,6 +71,7 @@ def test_float_batchnorm_is_folded_and_exact() -> None:
     assert count_mismatches(snn.predict(x), model.predict(x, verbose=0)) < len(x)  # same network, re-quantized
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["digits_mlp", "mnist_cnn"])
 def test_folding_bn_layers_changes_nothing(name: str) -> None:
     """QDenseBatchnorm / QConv2DBatchnorm -> QDense / QConv2D with folded quantized weights: identical."""

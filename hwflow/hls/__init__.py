@@ -6,18 +6,30 @@
     hwflow.hls.write_testbench(hls_model, x, snn.predict(x))   # self-checking <project>_test.cpp
     hwflow.hls.csim_testbench(prj_dir)            # g++ build + run: TestbenchResult(mismatches=0, ...)
     hwflow.hls.build(prj_dir, synth=True)         # hls4ml's build_prj.tcl in Vivado/Vitis HLS + reports
+    hwflow.hls.cycle_model(snn).summary()         # latency / II per block (hls_templates/CYCLES.md)
+    hwflow.hls.trace_compare(snn, x, prj_dir)     # firmware trace vs snn.trace, step by step
 
-The C++ blocks live in hls_templates/ at the repository root (TEMPLATE_DIR); their header
-comments give the loop structure and the latency / II formulas.
+The C++ blocks live in hls_templates/ (hwflow.package_data.TEMPLATE_DIR); their header comments
+give the loop structure and the latency / II formulas. Names are imported on first use, so the
+pure modules of this package (block, schedule) load without hls4ml.
 """
-from hwflow.hls.blocks import TEMPLATE_DIR, register
-from hwflow.hls.lower import compile, layer_list, predict, to_hls
-from hwflow.hls.build import BuildReports, BuildResult, build, read_reports
-from hwflow.hls.testbench import TestbenchResult, csim_testbench, write_testbench
-from hwflow.hls.cycles import BlockCycles, CycleReport, cycle_model
-from hwflow.hls.trace import TraceResult, first_difference, trace_compare
+from __future__ import annotations
 
-__all__ = ["to_hls", "compile", "predict", "layer_list", "register", "TEMPLATE_DIR"]
-__all__ += ["write_testbench", "csim_testbench", "TestbenchResult", "build", "read_reports", "BuildResult",
-            "BuildReports"]
-__all__ += ["trace_compare", "first_difference", "TraceResult", "cycle_model", "CycleReport", "BlockCycles"]
+import importlib
+
+EXPORTS = {
+    "to_hls": "lower", "compile": "lower", "predict": "lower", "layer_list": "lower",
+    "register": "blocks",
+    "write_testbench": "testbench", "csim_testbench": "testbench", "TestbenchResult": "testbench",
+    "build": "vivado_build", "read_reports": "vivado_build", "BuildResult": "vivado_build",
+    "BuildReports": "vivado_build",
+    "trace_compare": "trace", "first_difference": "trace", "TraceResult": "trace",
+    "cycle_model": "cycles", "CycleReport": "cycles", "BlockCycles": "cycles",
+}
+__all__ = list(EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in EXPORTS:
+        return getattr(importlib.import_module(f"hwflow.hls.{EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'hwflow.hls' has no attribute {name!r}")

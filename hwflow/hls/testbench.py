@@ -13,7 +13,6 @@ hls4ml's write() rewrites ``<project>_test.cpp``: write the testbench after writ
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 import time
@@ -23,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from hwflow.errors import HwflowError
-from hwflow.hls.blocks import TEMPLATE_DIR
-from hwflow.hls.build import project_settings
+from hwflow.hls.toolchain import require_gxx
+from hwflow.hls.vivado_build import project_settings
+from hwflow.package_data import TEMPLATE_DIR
 
 TEMPLATE = TEMPLATE_DIR / "hwflow_test.cpp"
 SUMMARY = re.compile(r"^hwflow testbench: (\d+) samples, (\d+) mismatches$", re.M)
@@ -133,9 +133,7 @@ def csim_testbench(project_dir: str | Path) -> TestbenchResult:
     """
     project_dir = Path(project_dir).resolve()
     project = project_settings(project_dir)["project_name"]
-    if shutil.which("g++") is None:
-        raise HwflowError("g++ was not found on PATH; the C simulation testbench needs it (install it, e.g. "
-                          "apt-get install g++)")
+    require_gxx("the C simulation testbench")
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         exe = Path(tmp) / f"{project}_tb"

@@ -4,7 +4,7 @@ A trace build (``to_hls(..., trace=True)``) turns hls4ml's trace on for every bl
 True``): ``hls_model.trace(x)`` returns every block's output, i.e. the spike planes [T][...] of
 all its time steps (kept as int64: spike bits, or a fixed-point value's integer level; an analog
 input keeps the reference's single plane axis). hwflow's C-simulation probes
-(nnet_spike_common.h) add, per synaptic layer, the Horner membrane after each input plane
+(hwflow_spike_common.h) add, per synaptic layer, the Horner membrane after each input plane
 (``<layer>_membrane_steps`` [B, S, ...]) and the membrane after integration and bias
 (``<layer>_membrane`` [B, ...]), and per block process the cycles its loops counted
 (``<layer>_cycles_<process>`` [B]).
@@ -17,9 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from hwflow.compat import hls4ml_library
 from hwflow.errors import HwflowError
-from hwflow.hls.lower import require_gxx, to_hls
-from hwflow.ir import Flatten, MaxPool, SynapticLayer
+from hwflow.hls.lower import to_hls
+from hwflow.hls.toolchain import require_gxx
+from hwflow.options import FirmwareOptions
 from hwflow.simulate import RunResult
 from hwflow.snn import SNN
 
@@ -35,24 +37,23 @@ class TraceResult:
     first_difference: dict | None
 
 
-def trace_compare(snn: SNN, x: np.ndarray, output_dir: str | Path, backend: str = "Vitis",
-                  io_type: str = "io_parallel", reuse_factor: int = 1) -> TraceResult:
-    """Build and compile the trace firmware, run x through its C simulation and compare every layer's
-    membranes and spikes, step by step, with snn.trace(x)."""
+def trace_compare(snn: SNN, x: np.ndarray, output_dir: str | Path, options: FirmwareOptions | None = None,
+                  **settings) -> TraceResult:
+    """Build and compile the trace firmware (options / settings as for to_hls), run x through its C
+    simulation and compare every layer's membranes and spikes, step by step, with snn.trace(x)."""
     reference = snn.trace(x)  # also checks that x lies on the input grid
-    hls_model = to_hls(snn, output_dir, backend=backend, io_type=io_type, reuse_factor=reuse_factor, trace=True)
+    hls_model = to_hls(snn, output_dir, options, trace=True, **settings)
     firmware = run_trace(hls_model, snn, x)
     return TraceResult(reference, firmware, csim_cycles(firmware), first_difference(reference, firmware))
 
 
 def run_trace(hls_model, snn: SNN, x: np.ndarray) -> dict[str, np.ndarray]:
     """Compile the trace build (hls4ml's trace does) and run x: block outputs and probe records."""
-    require_gxx()
+    require_gxx("the firmware trace")
     x = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
     _, outputs = hls_model.trace(x)
     shapes = {layer.name: tuple(layer.out_shape) for layer in snn.layers}
-    planes = {layer.name for layer in snn.layers if isinstance(layer, (MaxPool, Flatten))
-              or isinstance(layer, SynapticLayer) and not layer.is_readout}
+    planes = {layer.name for layer in snn.layers if layer.emits_planes}
     firmware = {}
     for name, values in outputs.items():
         p = hls_model.graph[name].get_output_variable().type.precision
@@ -60,7 +61,7 @@ def run_trace(hls_model, snn: SNN, x: np.ndarray) -> dict[str, np.ndarray]:
         if name in planes and levels.ndim == len(shapes[name]) + 1:  # analog (direct input): one plane
             levels = levels[:, None]
         firmware[name] = levels
-    for name, values in read_probes(hls_model._top_function_lib).items():  # the library hls4ml's trace ran
+    for name, values in read_probes(hls4ml_library(hls_model)).items():  # the library hls4ml's trace ran
         if CYCLES in name:
             firmware[name] = values
         elif name.endswith("_membrane_steps"):

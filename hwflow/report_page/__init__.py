@@ -4,7 +4,7 @@
 
 `comparison` gathers the numbers, each with its source (tool report, cycle-model estimate,
 simulation, 45 nm op model); `plots` draws the figures; `html` and `markdown` render them.
-See hwflow.report.toolreports for the `--vivado-dir` convention.
+See hwflow.tool_reports.finder for the `--vivado-dir` convention.
 """
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import datetime
 from pathlib import Path
 from typing import Iterable
 
-from hwflow.report import html, markdown
-from hwflow.report.compare import comparison
-from hwflow.report.plots import make_plots
+from hwflow.report_page import html, markdown
+from hwflow.report_page.compare import comparison
+from hwflow.report_page.plots import make_plots
 
 
 def write_report(run_dir: str | Path, vivado_dirs: Iterable[str | Path] = (),

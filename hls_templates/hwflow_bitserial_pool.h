@@ -1,5 +1,5 @@
-#ifndef NNET_BITSERIAL_POOL_H_
-#define NNET_BITSERIAL_POOL_H_
+#ifndef HWFLOW_BITSERIAL_POOL_H_
+#define HWFLOW_BITSERIAL_POOL_H_
 
 /*
  * hwflow: 2-D max pooling on binary-coded spikes, computed bit-serially, MSB plane first.
@@ -21,9 +21,9 @@
  */
 
 #include "nnet_common.h"
-#include "nnet_spike_common.h"
+#include "hwflow_spike_common.h"
 
-namespace nnet {
+namespace hwflow {
 
 struct bitserial_pool_config {
     static const unsigned in_height = 4;
@@ -103,6 +103,6 @@ PoolSteps:
     HWFLOW_CYCLES(1); // drain
 }
 
-} // namespace nnet
+} // namespace hwflow
 
 #endif

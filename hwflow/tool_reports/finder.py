@@ -8,7 +8,7 @@ Convention for `vivado_dirs` entries (the CLI's `--vivado-dir`):
   `ann_prj/`, `hls4ml_ann/`, `myproj-snn/`, ...); reports with neither are listed and ignored.
 
 The run's own `firmware/` folder (hls4ml projects `firmware/snn` and `firmware/ann`) is always
-searched. Reports are `*.rpt` and `*.xml` files recognised by content (`hwflow.reports.detect_kind`),
+searched. Reports are `*.rpt` and `*.xml` files recognised by content (`hwflow.tool_reports.detect_kind`),
 or by their HLS name (`*_csynth.xml`, `*_cosim.rpt`, `vivado_synth.rpt`) when the content is not.
 When a design has several reports of one kind, the one used is: csynth, the top function (the
 most LUTs, as it contains every sub-function; XML before text on a tie); cosim, the first that
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from hwflow.reports import PARSERS, Report, detect_kind
+from hwflow.tool_reports import PARSERS, Report, detect_kind
 
 DESIGNS = ("snn", "ann")
 MAX_BYTES = 50_000_000  # larger files are not reports

@@ -1,5 +1,5 @@
-#ifndef NNET_IF_CONV2D_H_
-#define NNET_IF_CONV2D_H_
+#ifndef HWFLOW_IF_CONV2D_H_
+#define HWFLOW_IF_CONV2D_H_
 
 /*
  * hwflow: synaptic integration of a 2-D convolutional integrate-and-fire layer (channels last,
@@ -13,7 +13,7 @@
  *                      first layer only): v = sum W * k, a multiply-accumulate.
  *
  * Both end with v += b[f] and leave membranes v[Ho][Wo][F] (membrane_t) for the neuron
- * (nnet_if_neuron.h). Weights: [kh][kw][C][F] row-major integers. Padded taps read nothing.
+ * (hwflow_if_neuron.h). Weights: [kh][kw][C][F] row-major integers. Padded taps read nothing.
  *
  * Loop structure and cycle model (computed by hwflow/hls/cycles.py, listed in CYCLES.md, counted
  * by HWFLOW_CYCLES in C simulation; S = in_steps, P = Ho * Wo output pixels, K = kh * kw * C taps,
@@ -45,9 +45,9 @@
  */
 
 #include "nnet_common.h"
-#include "nnet_spike_common.h"
+#include "hwflow_spike_common.h"
 
-namespace nnet {
+namespace hwflow {
 
 struct if_conv2d_config {
     static const unsigned in_height = 8;
@@ -213,6 +213,6 @@ OutRows:
     HWFLOW_STAGE("membrane", v, CONFIG_T::out_plane);
 }
 
-} // namespace nnet
+} // namespace hwflow
 
 #endif

@@ -1,5 +1,5 @@
-#ifndef NNET_IF_DENSE_H_
-#define NNET_IF_DENSE_H_
+#ifndef HWFLOW_IF_DENSE_H_
+#define HWFLOW_IF_DENSE_H_
 
 /*
  * hwflow: synaptic integration of a fully connected integrate-and-fire layer.
@@ -12,7 +12,7 @@
  *
  * Both end with v += b (bias plus the neuron's half-threshold shift) and leave the membrane in
  * v[N_out] (membrane_t = ap_int<membrane_bits>, a proven bound on every membrane state, Horner
- * steps included). The neuron (nnet_if_neuron.h) then fires T spike planes or reads v out.
+ * steps included). The neuron (hwflow_if_neuron.h) then fires T spike planes or reads v out.
  *
  * Weights are row-major [N_in][N_out] integers (weight_t = ap_int<bits of max |w| + 1>).
  *
@@ -40,9 +40,9 @@
  */
 
 #include "nnet_common.h"
-#include "nnet_spike_common.h"
+#include "hwflow_spike_common.h"
 
-namespace nnet {
+namespace hwflow {
 
 struct if_dense_config {
     static const unsigned n_in = 10;
@@ -163,6 +163,6 @@ Bias:
     HWFLOW_STAGE("membrane", v, CONFIG_T::n_out);
 }
 
-} // namespace nnet
+} // namespace hwflow
 
 #endif

@@ -1,7 +1,7 @@
 """Run the build_prj.tcl that hls4ml wrote into a project with Vivado HLS or Vitis HLS; read its reports.
 
     result = hwflow.hls.build("hls_projects/net", synth=True, cosim=True)
-    result.csynth.latency_worst, result.cosim.status
+    result.reports.csynth.latency_worst, result.reports.cosim.status
 
 The command replicates hls4ml 1.3.0's backend ``build()`` exactly (its tool, arguments, working
 directory and, for Vitis, build_opt.tcl). hls4ml's own build() needs the ModelGraph and ignores
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hwflow.errors import HwflowError
-from hwflow.reports import CosimReport, CsynthReport, UtilizationReport, parse_cosim, parse_csynth, \
+from hwflow.tool_reports import CosimReport, CsynthReport, UtilizationReport, parse_cosim, parse_csynth, \
     parse_utilization
 
 TOOLS = {"vivado": "vivado_hls", "vitis": "vitis-run"}  # as hls4ml 1.3.0's VivadoBackend / VitisBackend

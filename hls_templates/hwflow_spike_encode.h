@@ -1,5 +1,5 @@
-#ifndef NNET_SPIKE_ENCODE_H_
-#define NNET_SPIKE_ENCODE_H_
+#ifndef HWFLOW_SPIKE_ENCODE_H_
+#define HWFLOW_SPIKE_ENCODE_H_
 
 /*
  * hwflow: conversions between values and spike planes, and the reshape.
@@ -16,9 +16,9 @@
  */
 
 #include "nnet_common.h"
-#include "nnet_spike_common.h"
+#include "hwflow_spike_common.h"
 
-namespace nnet {
+namespace hwflow {
 
 struct spike_code_config {
     static const unsigned n_in = 10;   // values per plane
@@ -68,6 +68,6 @@ Copy:
     }
 }
 
-} // namespace nnet
+} // namespace hwflow
 
 #endif

@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
-from hwflow.report.compare import DESIGN_NAMES, RESOURCES, TOOL, is_number
+from hwflow.report_page.compare import DESIGN_NAMES, RESOURCES, TOOL, is_number
 
 DPI = 110
 SNN_COLOR, ANN_COLOR, AC_COLOR = "#1f6fb4", "#d9822b", "#7fb8e6"

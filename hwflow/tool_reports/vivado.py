@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hwflow.reports.common import Fields, fixed_width_table, header, line_index, number, optional_number, \
+from hwflow.tool_reports.common import Fields, fixed_width_table, header, line_index, number, optional_number, \
     pipe_table, read_report, version
 
 # report_utilization row labels (7-series "Slice ...", UltraScale+ "CLB ..."; "*" marks synthesis estimates).

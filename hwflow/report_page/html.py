@@ -4,9 +4,9 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from hwflow.report.compare import CONFIG, ESTIMATE, MEASURED, MISSING, NOT_APPLICABLE, OP_MODEL, SUBTITLE, TOOL, \
+from hwflow.report_page.compare import CONFIG, ESTIMATE, MEASURED, MISSING, NOT_APPLICABLE, OP_MODEL, SUBTITLE, TOOL, \
     fmt, known
-from hwflow.report.plots import Plot
+from hwflow.report_page.plots import Plot
 
 BADGES = {TOOL: "tool", ESTIMATE: "estimate", MEASURED: "measured", OP_MODEL: "opmodel", CONFIG: "config",
           MISSING: "missing", NOT_APPLICABLE: "na"}

@@ -1,5 +1,5 @@
-#ifndef NNET_SPIKE_STREAM_H_
-#define NNET_SPIKE_STREAM_H_
+#ifndef HWFLOW_SPIKE_STREAM_H_
+#define HWFLOW_SPIKE_STREAM_H_
 
 /*
  * hwflow: io_stream adapters (frame-buffered streaming).
@@ -25,10 +25,10 @@
 
 #include "hls_stream.h"
 #include "nnet_common.h"
-#include "nnet_spike_common.h"
+#include "hwflow_spike_common.h"
 #include "nnet_types.h"
 
-namespace nnet {
+namespace hwflow {
 
 template <class packed_T, unsigned N>
 void stream_to_array(hls::stream<packed_T> &in, typename packed_T::value_type out[N]) {
@@ -64,6 +64,6 @@ WriteChunks:
     HWFLOW_CYCLES(1); // drain
 }
 
-} // namespace nnet
+} // namespace hwflow
 
 #endif

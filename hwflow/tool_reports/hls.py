@@ -5,9 +5,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hwflow.reports.common import Fields, count, cycles, line_index, number, optional_number, pipe_table, \
+from hwflow.tool_reports.common import Fields, count, cycles, line_index, number, optional_number, pipe_table, \
     read_report, version
-from hwflow.reports.hls4ml_compat import hls4ml_csynth
+from hwflow.tool_reports.hls4ml_reader import hls4ml_csynth
 
 _RESOURCES = ("lut", "ff", "dsp", "bram_18k", "uram")
 # hls4ml's CSynthesisReport keys (it renames DSP48E to DSP); "Available" + key for the device.

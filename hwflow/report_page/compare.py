@@ -22,9 +22,10 @@ from typing import Any, Iterable
 
 import yaml
 
+from hwflow.defaults import E_AC_PJ, E_MAC_PJ
 from hwflow.errors import HwflowError
-from hwflow.report.toolreports import ToolReports, find_reports
-from hwflow.reports import Report
+from hwflow.tool_reports.finder import ToolReports, find_reports
+from hwflow.tool_reports import Report
 
 TOOL = "tool report"
 ESTIMATE = "estimate (cycle model)"
@@ -207,7 +208,7 @@ def _power(design: str, tools: ToolReports) -> dict:
 
 def _energy_note(config: dict) -> str:
     e = config.get("energy") or {}
-    return f"{e.get('e_mac_pj', 4.6):g} pJ per MAC, {e.get('e_ac_pj', 0.9):g} pJ per accumulate"
+    return f"{e.get('e_mac_pj', E_MAC_PJ):g} pJ per MAC, {e.get('e_ac_pj', E_AC_PJ):g} pJ per accumulate"
 
 
 def _summary_table(r: dict, config: dict, tools: ToolReports) -> dict:
@@ -367,7 +368,7 @@ def _run_facts(r: dict, config: dict, run_dir: Path) -> list[tuple[str, str]]:
 
 def comparison(run_dir: str | Path, vivado_dirs: Iterable[str | Path] = ()) -> dict:
     """The SNN design vs the hls4ml ANN design of a run, with tool reports from `vivado_dirs`
-    (`[snn=|ann=]DIR`, see hwflow.report.toolreports) and the run's firmware/ folder.
+    (`[snn=|ann=]DIR`, see hwflow.tool_reports.finder) and the run's firmware/ folder.
 
     Keys: title, run [(label, text)], tables [{id, title, columns, rows, sources, note}] whose rows
     are a label then values (or text), reports [{design, kind, path, used}], warnings, report (report.json).

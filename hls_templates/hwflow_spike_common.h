@@ -1,8 +1,9 @@
-#ifndef NNET_SPIKE_COMMON_H_
-#define NNET_SPIKE_COMMON_H_
+#ifndef HWFLOW_SPIKE_COMMON_H_
+#define HWFLOW_SPIKE_COMMON_H_
 
 /*
- * hwflow: shared helpers of the binary-coded integrate-and-fire (IF) blocks.
+ * hwflow: shared helpers of the binary-coded integrate-and-fire (IF) blocks (namespace hwflow,
+ * so that no name can clash with hls4ml's nnet).
  *
  * Data layout (io_parallel). A spiking activation of T steps is T binary planes, most
  * significant first: plane t carries weight 2^(T-1-t). It is passed between layers as a flat
@@ -13,8 +14,9 @@
  * Index arithmetic. Every product of two loop indices (or of a loop index and a shape
  * constant) lives in the spike_index helpers below. They take and return plain unsigned / int
  * loop indices only, never a weight, spike or membrane, so they synthesise to constant address
- * wiring in unrolled loops. The synaptic integration and neuron functions contain no '*' at
- * all (hwflow's tests check this in the generated project).
+ * wiring in unrolled loops. The spiking integration functions, the neuron and the pools contain
+ * no '*' at all (hwflow's tests check this in the generated project); only the analog variants
+ * of the first layer (direct input encoding) multiply, weight x input level.
  *
  * Latency: the helpers are inlined and cost no cycles.
  *
@@ -39,7 +41,7 @@
 #include "ap_fixed.h"
 #include "ap_int.h"
 
-namespace nnet {
+namespace hwflow {
 
 namespace spike_index {
 
@@ -79,7 +81,7 @@ template <class level_T, class data_T> inline level_T input_level(const data_T &
     return k;
 }
 
-} // namespace nnet
+} // namespace hwflow
 
 #ifndef __SYNTHESIS__
 #include "nnet_helpers.h" // nnet::trace_enabled, nnet::trace_outputs
@@ -89,14 +91,14 @@ template <class level_T, class data_T> inline level_T input_level(const data_T &
 #include <string>
 #include <vector>
 
-namespace nnet {
+namespace hwflow {
 namespace spike_probe {
 
 typedef std::map<std::string, std::vector<long long> > records_t;
 inline records_t &records() { static records_t r; return r; } // filed: "<layer>_<tag>"
 inline records_t &staged() { static records_t r; return r; }  // of the running block: "<tag>"
 inline unsigned long long &cycles() { static unsigned long long c = 0; return c; }
-inline bool recording() { return trace_enabled && trace_outputs != NULL; } // hls_model.trace is running
+inline bool recording() { return nnet::trace_enabled && nnet::trace_outputs != NULL; } // hls_model.trace is running
 
 template <class T> void stage(const char *tag, const T a[], unsigned n) {
     if (!recording())
@@ -119,29 +121,29 @@ inline void commit(const char *layer, const char *process) {
 }
 
 } // namespace spike_probe
-} // namespace nnet
+} // namespace hwflow
 
 // Weak: hls4ml's build includes this header in one translation unit, but two must not clash.
 extern "C" {
 __attribute__((weak)) const char *hwflow_probe_name(unsigned i) { // NULL past the last record
-    nnet::spike_probe::records_t &r = nnet::spike_probe::records();
+    hwflow::spike_probe::records_t &r = hwflow::spike_probe::records();
     if (i >= r.size())
         return 0;
-    nnet::spike_probe::records_t::const_iterator it = r.begin();
+    hwflow::spike_probe::records_t::const_iterator it = r.begin();
     std::advance(it, i);
     return it->first.c_str();
 }
 __attribute__((weak)) unsigned long hwflow_probe_read(const char *name, long long *out) { // out may be NULL
-    const std::vector<long long> &r = nnet::spike_probe::records()[name];
+    const std::vector<long long> &r = hwflow::spike_probe::records()[name];
     if (out)
         std::copy(r.begin(), r.end(), out);
     return r.size();
 }
-__attribute__((weak)) void hwflow_probe_clear() { nnet::spike_probe::records().clear(); }
+__attribute__((weak)) void hwflow_probe_clear() { hwflow::spike_probe::records().clear(); }
 }
 
-#define HWFLOW_CYCLES(n) (nnet::spike_probe::cycles() += (n))
-#define HWFLOW_STAGE(tag, a, n) nnet::spike_probe::stage(tag, a, n)
+#define HWFLOW_CYCLES(n) (hwflow::spike_probe::cycles() += (n))
+#define HWFLOW_STAGE(tag, a, n) hwflow::spike_probe::stage(tag, a, n)
 #else
 #define HWFLOW_CYCLES(n)
 #define HWFLOW_STAGE(tag, a, n)

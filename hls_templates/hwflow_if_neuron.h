@@ -1,5 +1,5 @@
-#ifndef NNET_IF_NEURON_H_
-#define NNET_IF_NEURON_H_
+#ifndef HWFLOW_IF_NEURON_H_
+#define HWFLOW_IF_NEURON_H_
 
 /*
  * hwflow: the integrate-then-fire neuron and the membrane readout.
@@ -29,9 +29,9 @@
  */
 
 #include "nnet_common.h"
-#include "nnet_spike_common.h"
+#include "hwflow_spike_common.h"
 
-namespace nnet {
+namespace hwflow {
 
 struct if_neuron_config {
     static const unsigned n_out = 10;
@@ -91,6 +91,6 @@ Readout:
     }
 }
 
-} // namespace nnet
+} // namespace hwflow
 
 #endif

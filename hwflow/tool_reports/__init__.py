@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Union
 
-from hwflow.reports.common import ReportWarning, detect_kind, read_report, warn
-from hwflow.reports.hls import CosimReport, CosimResult, CsynthReport, Resources, parse_cosim, parse_csynth
-from hwflow.reports.vivado import ClockTiming, PowerReport, PowerRow, TimingReport, Usage, UtilizationReport, \
+from hwflow.tool_reports.common import ReportWarning, detect_kind, read_report, warn
+from hwflow.tool_reports.hls import CosimReport, CosimResult, CsynthReport, Resources, parse_cosim, parse_csynth
+from hwflow.tool_reports.vivado import ClockTiming, PowerReport, PowerRow, TimingReport, Usage, UtilizationReport, \
     parse_power, parse_timing, parse_utilization
 
 Report = Union[CsynthReport, CosimReport, UtilizationReport, TimingReport, PowerReport]

@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from hwflow.report.compare import NOT_APPLICABLE, SUBTITLE, fmt, known
-from hwflow.report.plots import Plot
+from hwflow.report_page.compare import NOT_APPLICABLE, SUBTITLE, fmt, known
+from hwflow.report_page.plots import Plot
 
 
 def _escape(text: str) -> str:

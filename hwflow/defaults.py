@@ -1,0 +1,21 @@
+"""Every default and limit of the flow, in one place (the config, the CLI and the APIs read them here)."""
+from __future__ import annotations
+
+MAX_TIME_STEPS = 16  # T: bits of a quantized_relu, time steps of the SNN
+DEFAULT_TIME_STEPS = 4
+
+BACKENDS = ("Vitis", "Vivado")  # hls4ml backends hwflow's blocks are registered with
+IO_TYPES = ("io_parallel", "io_stream")
+STRATEGIES = ("latency",)  # firmware schedules of the synaptic blocks
+DEFAULT_BACKEND = "Vitis"
+DEFAULT_IO_TYPE = "io_parallel"
+DEFAULT_PART = "xcu250-figd2104-2L-e"
+DEFAULT_CLOCK_NS = 5.0
+DEFAULT_REUSE_FACTOR = 1
+DEFAULT_STRATEGY = "latency"
+TESTBENCH_SAMPLES = 100  # samples in the self-checking testbench of a run
+TRACE_SAMPLES = 8  # samples the firmware trace of a run compares step by step
+
+# 45 nm energy per operation (Horowitz, ISSCC 2014): 32-bit float multiply-accumulate and accumulate
+E_MAC_PJ = 4.6
+E_AC_PJ = 0.9

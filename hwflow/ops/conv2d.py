@@ -1,0 +1,85 @@
+"""Conv2D: QConv2D / QConv2DBatchnorm as a 2-D convolution of IF neurons (firmware: IFConv2D)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from hwflow.geometry import conv2d, fan_out, pad_before
+from hwflow.hls.block import Cursor, HlsBlock
+from hwflow.ops.keras_layers import shape_of, unsupported
+from hwflow.ops.registry import hls_block, node, parses
+from hwflow.ops.synaptic import SYNAPTIC_PARAMS, SYNAPTIC_TYPES, SynapticLayer, keras_fields, synaptic_call, \
+    synaptic_constants, synaptic_cycles
+
+GEOMETRY = ("in_height", "in_width", "n_chan", "out_height", "out_width", "n_filt", "filt_height", "filt_width",
+            "stride_height", "stride_width", "pad_top", "pad_left")
+
+
+def constants(a: dict) -> dict:
+    """The IFConv2D config: geometry, plane sizes, taps per kernel row, and the shared IF constants."""
+    in_plane = a["in_height"] * a["in_width"] * a["n_chan"]
+    out_plane = a["out_height"] * a["out_width"] * a["n_filt"]
+    return dict({k: a[k] for k in GEOMETRY}, in_plane=in_plane, in_size=a["in_steps"] * in_plane,
+                out_plane=out_plane, n_out=out_plane, row_taps=a["filt_width"] * a["n_chan"],
+                **synaptic_constants(a, a["n_filt"]))
+
+
+IF_CONV2D = hls_block(HlsBlock(
+    class_name="HwflowIFConv2D", struct="if_conv2d_config", headers=("hwflow_if_conv2d.h", "hwflow_if_neuron.h"),
+    params={**SYNAPTIC_PARAMS, **dict.fromkeys(GEOMETRY, int)},
+    constants=constants,
+    call=synaptic_call("if_conv2d"),
+    cycles=lambda a: synaptic_cycles(a, pixels=a["out_height"] * a["out_width"], n_psum=a["n_filt"]),
+    synaptic=True, types=SYNAPTIC_TYPES))
+
+
+@node
+@dataclass
+class Conv2D(SynapticLayer):
+    """2-D convolution of IF neurons (Keras cross-correlation, channels last): weight [kh, kw, c_in, c_out]."""
+
+    strides: tuple[int, int] = (1, 1)
+    padding: str = "valid"
+
+    op: ClassVar[str] = "conv2d"
+    kind: ClassVar[str] = "conv2d"
+
+    def weighted(self, planes: np.ndarray, dtype: type) -> np.ndarray:
+        return conv2d(planes.astype(dtype), self.weight.astype(dtype), self.strides, self.padding)
+
+    def fan_out(self) -> np.ndarray:
+        """For each input pixel, how many (output pixel, tap) pairs read it: [H, W]."""
+        return fan_out(self.in_shape[:2], self.weight.shape[:2], self.strides, self.padding)
+
+    def synaptic_ops(self, planes: np.ndarray) -> int:
+        cin, cout = self.weight.shape[2:]
+        fan = self.fan_out()
+        if self.analog_input:
+            return planes.shape[0] * int(fan.sum()) * cin * cout
+        per_pixel = planes.sum(axis=(1, 4), dtype=np.int64)  # [B, H, W]
+        return int((per_pixel * fan).sum()) * cout
+
+    def ann_macs(self) -> int:
+        cin, cout = self.weight.shape[2:]
+        return int(self.fan_out().sum()) * cin * cout
+
+    def block_geometry(self, cur: Cursor) -> dict:
+        kh, kw, _, c_out = self.weight.shape
+        (h, w, c), (ho, wo, _) = cur.shape, self.out_shape
+        sh, sw = self.strides
+        return dict(class_name=IF_CONV2D.class_name, in_height=h, in_width=w, n_chan=c, out_height=ho,
+                    out_width=wo, n_filt=int(c_out), filt_height=int(kh), filt_width=int(kw), stride_height=int(sh),
+                    stride_width=int(sw), pad_top=pad_before(h, kh, sh, self.padding),
+                    pad_left=pad_before(w, kw, sw, self.padding))
+
+
+@parses("QConv2D", "QConv2DBatchnorm")
+def parse_conv2d(parser, layer) -> None:
+    """A convolution waiting for its activation (the next QActivation, or its own activation)."""
+    fields = keras_fields(layer, shape_of(layer.input_shape), shape_of(layer.output_shape), parser.steps,
+                          parser.grid.frac, parser.analog())
+    if layer.data_format != "channels_last" or tuple(layer.dilation_rate) != (1, 1) or getattr(layer, "groups", 1) != 1:
+        raise unsupported(layer, " with data_format/dilation/groups other than channels_last/1/1")
+    parser.start_linear(Conv2D(strides=tuple(layer.strides), padding=layer.padding, **fields), layer)

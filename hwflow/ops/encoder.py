@@ -1,0 +1,79 @@
+"""The input encoder and the output decoder: levels <-> MSB-first spike planes (firmware: SpikeEncode, SpikeDecode).
+
+The encoder (hwflow.ir.InputEncoder) is set by the model's input quantizer (see hwflow.ops.neuron):
+'direct' sends the input levels as one analog plane, 'bitplane' as S binary planes. The decoder
+is a firmware block only: a network whose last layer spikes outputs the levels of its planes.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from hwflow.errors import HwflowError
+from hwflow.hls.block import SPIKE_SPEC, Cursor, HlsBlock, grid_spec, simple_call
+from hwflow.ir import InputEncoder, Signal
+from hwflow.ops.registry import hls_block
+
+INPUT_NAME = "snn_input"
+ENCODE_NAME = "snn_encode"
+DECODE_NAME = "snn_decode"
+
+
+def code_constants(a: dict) -> dict:
+    return dict(n_in=a["n_in"], steps=a["steps"], size=a["n_in"] * a["steps"])
+
+
+SPIKE_ENCODE = hls_block(HlsBlock(
+    class_name="HwflowSpikeEncode", struct="spike_code_config", headers=("hwflow_spike_encode.h",),
+    params={"n_in": int, "steps": int}, constants=code_constants, call=simple_call("spike_encode", "encode"),
+    cycles=lambda a: {"encode": 0}))
+SPIKE_DECODE = hls_block(HlsBlock(
+    class_name="HwflowSpikeDecode", struct="spike_code_config", headers=("hwflow_spike_encode.h",),
+    params={"n_in": int, "steps": int}, constants=code_constants, call=simple_call("spike_decode", "decode"),
+    cycles=lambda a: {"decode": 0}))
+
+
+def to_planes(levels: np.ndarray, steps: int) -> np.ndarray:
+    """Unsigned levels to binary planes, most significant first: [B, ...] -> [B, steps, ...] uint8."""
+    shifts = np.arange(steps - 1, -1, -1).reshape((1, steps) + (1,) * (levels.ndim - 1))
+    return ((levels[:, None] >> shifts) & 1).astype(np.uint8)
+
+
+def from_planes(planes: np.ndarray) -> np.ndarray:
+    """Binary planes [B, T, ...] (MSB first) back to integer levels [B, ...]."""
+    steps = planes.shape[1]
+    weights = (1 << np.arange(steps - 1, -1, -1, dtype=np.int64)).reshape((1, steps) + (1,) * (planes.ndim - 2))
+    return (planes.astype(np.int64) * weights).sum(axis=1)
+
+
+def encode(encoder: InputEncoder, levels: np.ndarray) -> Signal:
+    """Input levels [B, ...] as the first signal: one analog plane or MSB-first bit planes."""
+    if encoder.encoding == "direct":
+        return Signal(levels[:, None], encoder.grid, True)
+    return Signal(to_planes(levels, encoder.steps), encoder.grid, False)
+
+
+def lower_input(encoder: InputEncoder) -> tuple[list[dict], Cursor]:
+    """The hls4ml InputLayer (its precision: the input grid) and, for bit-plane input, the SpikeEncode block."""
+    in_spec = grid_spec(encoder.grid)
+    layers = [dict(class_name="InputLayer", name=INPUT_NAME, input_shape=list(encoder.shape))]
+    cur = Cursor(INPUT_NAME, "analog", tuple(encoder.shape), 1, in_spec, encoder.grid)
+    if encoder.encoding == "bitplane":
+        s = encoder.steps
+        if in_spec != ("fixed", s, s - encoder.grid.frac, False):
+            raise HwflowError(f"bit-plane input needs levels 0..2**{s}-1 on an unsigned grid, got {encoder.grid}")
+        layers.append(dict(class_name=SPIKE_ENCODE.class_name, name=ENCODE_NAME, inputs=[INPUT_NAME],
+                           n_in=math.prod(encoder.shape), steps=s, out_shape=[s] + list(encoder.shape),
+                           out_precision=SPIKE_SPEC))
+        cur = Cursor(ENCODE_NAME, "planes", tuple(encoder.shape), s, SPIKE_SPEC, encoder.grid)
+    return layers, cur
+
+
+def lower_output(cur: Cursor) -> list[dict]:
+    """A SpikeDecode block when the last layer spikes: its levels on the neuron's grid; nothing otherwise."""
+    if cur.kind != "planes":
+        return []
+    t = cur.steps
+    return [dict(class_name=SPIKE_DECODE.class_name, name=DECODE_NAME, inputs=[cur.name], n_in=math.prod(cur.shape),
+                 steps=t, out_shape=list(cur.shape), out_precision=("fixed", t, t - cur.grid.frac, False))]

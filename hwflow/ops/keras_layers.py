@@ -1,0 +1,21 @@
+"""Small readers of Keras layers shared by the parse handlers."""
+from __future__ import annotations
+
+from hwflow.errors import HwflowError
+from hwflow.ops.registry import supported_layers
+
+
+def shape_of(shape) -> tuple[int, ...]:
+    """A Keras shape without its batch dimension, as ints."""
+    return tuple(int(d) for d in shape[1:])
+
+
+def is_linear_activation(act) -> bool:
+    """True for no activation or Keras's 'linear'."""
+    return act is None or getattr(act, "__name__", "") == "linear"
+
+
+def unsupported(layer, why: str = "") -> HwflowError:
+    """The one-line error for a layer hwflow cannot convert, listing what it converts."""
+    return HwflowError(f"layer '{layer.name}' of type {type(layer).__name__} is not supported{why}; "
+                       f"hwflow converts: {', '.join(supported_layers())}")

@@ -1,0 +1,80 @@
+"""MaxPooling2D on binary-coded spikes, bit-serially, most significant plane first (firmware: BitSerialMaxPool)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from hwflow.errors import HwflowError
+from hwflow.geometry import pad_before, patches
+from hwflow.hls.block import SPIKE_SPEC, Cursor, HlsBlock, simple_call
+from hwflow.hls.schedule import STEP_DEPTH, pipelined
+from hwflow.ir import LayerTrace, Node, Signal
+from hwflow.ops.keras_layers import shape_of, unsupported
+from hwflow.ops.registry import hls_block, node, parses
+
+PARAMS = ("in_height", "in_width", "n_chan", "out_height", "out_width", "pool_height", "pool_width",
+          "stride_height", "stride_width", "pad_top", "pad_left", "steps")
+
+
+def constants(a: dict) -> dict:
+    in_plane = a["in_height"] * a["in_width"] * a["n_chan"]
+    out_plane = a["out_height"] * a["out_width"] * a["n_chan"]
+    return dict({k: a[k] for k in PARAMS}, in_plane=in_plane, out_plane=out_plane, in_size=a["steps"] * in_plane,
+                out_size=a["steps"] * out_plane, pool_size=a["pool_height"] * a["pool_width"])
+
+
+BITSERIAL_MAX_POOL = hls_block(HlsBlock(
+    class_name="HwflowBitSerialMaxPool", struct="bitserial_pool_config", headers=("hwflow_bitserial_pool.h",),
+    params=dict.fromkeys(PARAMS, int), constants=constants, call=simple_call("bitserial_max_pool", "pool"),
+    cycles=lambda a: {"pool": pipelined(a["steps"], STEP_DEPTH)}))
+
+
+@node
+@dataclass
+class MaxPool(Node):
+    """Max pooling on binary-coded spikes, computed bit-serially, most significant plane first."""
+
+    pool: tuple[int, int]
+    strides: tuple[int, int]
+    padding: str
+
+    kind: ClassVar[str] = "maxpool"
+
+    def execute(self, signal: Signal, trace: bool) -> tuple[Signal, LayerTrace]:
+        """Bit-serial max: a window's output bit is the OR over inputs still tied for the maximum."""
+        planes = signal.planes
+        b, steps = planes.shape[:2]
+        flat = planes.reshape((b * steps,) + planes.shape[2:])
+        win = patches(flat, self.pool, self.strides, self.padding)  # [B*T, Ho, Wo, ph, pw, C]
+        win = win.reshape((b, steps) + win.shape[1:3] + (-1, win.shape[-1])).astype(bool)
+        alive = np.ones((b,) + win.shape[2:], dtype=bool)
+        out = np.empty((b, steps) + self.out_shape, dtype=np.uint8)
+        for t in range(steps):
+            bit = win[:, t]
+            o = np.any(alive & bit, axis=3)
+            alive &= bit | ~o[:, :, :, None, :]
+            out[:, t] = o
+        return Signal(out, signal.grid, False), LayerTrace()
+
+    def lower(self, cur: Cursor, reuse_factor: int) -> tuple[dict, Cursor]:
+        if cur.kind != "planes":
+            raise HwflowError(f"max pool '{self.name}' gets {cur.kind} data; bit-serial pooling needs spike planes")
+        (h, w, c), (ho, wo, _) = cur.shape, self.out_shape
+        (ph, pw), (sh, sw) = self.pool, self.strides
+        d = dict(class_name=BITSERIAL_MAX_POOL.class_name, name=self.name, inputs=[cur.name], in_height=h,
+                 in_width=w, n_chan=c, out_height=ho, out_width=wo, pool_height=ph, pool_width=pw, stride_height=sh,
+                 stride_width=sw, pad_top=pad_before(h, ph, sh, self.padding),
+                 pad_left=pad_before(w, pw, sw, self.padding), steps=cur.steps,
+                 out_shape=[cur.steps] + list(self.out_shape), out_precision=SPIKE_SPEC)
+        return d, Cursor(self.name, "planes", tuple(self.out_shape), cur.steps, SPIKE_SPEC, cur.grid)
+
+
+@parses("MaxPooling2D")
+def parse_maxpool(parser, layer) -> None:
+    """A bit-serial max pool (after the neuron of a pending linear layer, which it commutes with)."""
+    if parser.analog():
+        raise unsupported(layer, " on the analog input (use encoding='bitplane' or pool after a layer)")
+    parser.emit(MaxPool(name=layer.name, in_shape=shape_of(layer.input_shape), out_shape=shape_of(layer.output_shape),
+                        pool=tuple(layer.pool_size), strides=tuple(layer.strides), padding=layer.padding))

@@ -1,0 +1,67 @@
+"""The integrate-then-fire neuron: QActivation(quantized_relu) sets it; it fires T binary spikes.
+
+Its firmware is part of every synaptic block (hwflow_if_neuron.h: if_neuron_fire, after the
+integration), so it declares no block of its own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwflow.errors import HwflowError
+from hwflow.ops.keras_layers import shape_of
+from hwflow.ops.registry import parses
+from hwflow.quant import Grid
+
+
+@dataclass
+class Neuron:
+    """Integrate-then-fire neuron: T output steps, threshold 2**threshold_log2 membrane units.
+
+    Its bias already includes bias_shift = threshold / 2, so floor(v / threshold) is the ANN's
+    round-half-up; at the last step (least significant plane) the comparison is strict, which
+    turns a tie onto an odd level into the even level below it: round half to even, as QKeras.
+    threshold_log2 is None until hwflow.passes.AlignGrids has put the layer on its membrane grid.
+    """
+
+    time_steps: int
+    integer: int
+    threshold_log2: int | None = None
+
+    @property
+    def threshold(self) -> int:
+        return 1 << self.threshold_log2
+
+    @property
+    def bias_shift(self) -> int:
+        return self.threshold // 2
+
+    @property
+    def grid(self) -> Grid:
+        return Grid(0, 2**self.time_steps - 1, self.time_steps - self.integer)
+
+
+def fire(v: np.ndarray, neuron: Neuron) -> np.ndarray:
+    """Emit T binary spikes MSB first, subtract reset; strict comparison at the last step (ties to even)."""
+    steps = neuron.time_steps
+    spikes = np.empty((v.shape[0], steps) + v.shape[1:], dtype=np.uint8)
+    v = v.copy()
+    for t in range(steps):
+        threshold = neuron.threshold << (steps - 1 - t)
+        s = v > threshold if t == steps - 1 else v >= threshold
+        v -= s * threshold
+        spikes[:, t] = s
+    return spikes
+
+
+@parses("QActivation", note="quantized_relu: sets the spike code, T = log2(levels) steps", opens_input=True)
+def parse_qactivation(parser, layer) -> None:
+    """The first QActivation is the input quantizer; every later one is the neuron of the linear layer before it."""
+    if parser.encoder is None:
+        parser.set_input(layer.quantizer, shape_of(layer.input_shape), f"input quantizer '{layer.name}'")
+    elif parser.pending is None:
+        raise HwflowError(f"QActivation '{layer.name}' follows no linear layer (re-quantizing spikes "
+                          "is not supported); remove it or put a QDense/QConv2D before it")
+    else:
+        parser.add_neuron(layer.quantizer, f"QActivation '{layer.name}'")

@@ -1,0 +1,25 @@
+"""Layers that compute nothing at inference (Dropout, a linear Activation), and batch norm left unfolded."""
+from __future__ import annotations
+
+from hwflow.errors import HwflowError
+from hwflow.ops.keras_layers import is_linear_activation, unsupported
+from hwflow.ops.registry import parses
+
+
+@parses("Dropout", note="ignored at inference")
+def parse_dropout(parser, layer) -> None:
+    """Nothing: Dropout is the identity at inference."""
+
+
+@parses("Activation", note="'linear' only")
+def parse_activation(parser, layer) -> None:
+    """Nothing for Activation('linear'); any other float activation cannot be exact."""
+    if not is_linear_activation(layer.activation):
+        raise unsupported(layer, f" with activation {getattr(layer.activation, '__name__', layer.activation)!r}")
+
+
+@parses("BatchNormalization", note="folded into the preceding QDense/QConv2D")
+def parse_batchnorm(parser, layer) -> None:
+    """hwflow.convert folds every foldable batch norm first: one left here could not be folded."""
+    raise HwflowError(f"BatchNormalization '{layer.name}' must directly follow a QDense/QConv2D with a "
+                      "bias quantizer, so that hwflow.fold_batchnorm can fold it")

@@ -1,0 +1,231 @@
+"""What dense and conv2d share: a layer of IF neurons (or the membrane readout) fed by integer synapses.
+
+The subclasses (hwflow.ops.dense, hwflow.ops.conv2d) add their weighted sum W . s, operation
+counts and firmware geometry; integration, firing, lowering and the firmware call are here.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from hwflow.errors import HwflowError
+from hwflow.hls.block import SPIKE_SPEC, NAMESPACE, CallArgs, Chunks, Cursor, check_reuse
+from hwflow.hls.schedule import STEP_DEPTH, pipelined, reuse_depth
+from hwflow.ir import LayerTrace, Node, Signal
+from hwflow.numerics import FLOAT32_EXACT_BITS, FLOAT64_EXACT_BITS, symmetric_bits
+from hwflow.ops.neuron import Neuron, fire
+from hwflow.quant import to_integers
+
+
+@dataclass
+class SynapticLayer(Node):
+    """A layer of IF neurons (or the membrane readout when neuron is None) with integer synapses."""
+
+    weight: np.ndarray  # int64 in units of 2**-weight_frac; dense [n_in, n_out], conv [kh, kw, c_in, c_out]
+    weight_frac: int
+    bias: np.ndarray  # int64 [n_out] in units of 2**-bias_frac (the ANN's bias, without the neuron's shift)
+    bias_frac: int
+    in_steps: int
+    in_frac: int  # the input level k means k * 2**-in_frac
+    analog_input: bool
+    neuron: Neuron | None
+    natural_frac: int | None = None  # the finest grid TensorFlow's float32 pass works on (set by AlignGrids)
+    membrane_bound: int | None = None  # max |membrane| over all inputs (set by BoundWidths)
+    tf_float32_exact: bool = True
+
+    op: ClassVar[str] = ""
+
+    @property
+    def frac(self) -> int:
+        """Membrane unit 2**-frac: after AlignGrids the weighted sum and the bias share it."""
+        return self.in_frac + self.weight_frac
+
+    @property
+    def membrane_bias(self) -> int | np.ndarray:
+        """Integer added to the membrane after integration: bias plus the half-threshold shift."""
+        return self.bias + (self.neuron.bias_shift if self.neuron else 0)
+
+    @property
+    def is_readout(self) -> bool:
+        return self.neuron is None
+
+    @property
+    def emits_planes(self) -> bool:
+        return not self.is_readout
+
+    @property
+    def membrane_bits(self) -> int:
+        """Two's-complement width that holds every membrane value this layer can reach."""
+        return symmetric_bits(self.membrane_bound)
+
+    @property
+    def n_out(self) -> int:
+        return int(np.prod(self.out_shape))
+
+    # ------------------------------------------------------------------ what a subclass provides
+
+    @property
+    def synapses(self) -> int:
+        """Synapses per output pixel: every weight (a convolution applies all of them at each pixel)."""
+        return int(self.weight.size)
+
+    def weighted(self, planes: np.ndarray, dtype: type) -> np.ndarray:
+        """W . s for a stack of planes [N, ...] -> [N, *out_shape], computed in dtype (exact there)."""
+        raise NotImplementedError
+
+    def synaptic_ops(self, planes: np.ndarray) -> int:
+        """Accumulates driven by the input spikes, or multiply-accumulates for an analog input."""
+        raise NotImplementedError
+
+    def ann_macs(self) -> int:
+        """Multiply-accumulates of the ANN layer per inference (padding taps not counted)."""
+        raise NotImplementedError
+
+    def block_geometry(self, cur: Cursor) -> dict:
+        """class_name and the shape attributes of the firmware block, checked against the input cursor."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------------ reference execution
+
+    def exact_dtype(self) -> type:
+        """The fastest dtype whose matmul is exact for this layer: every partial sum is bounded by
+        membrane_bound, so float32 (24-bit mantissa) or float64 (53-bit) BLAS is exact below those."""
+        if self.membrane_bits <= FLOAT32_EXACT_BITS:
+            return np.float32
+        return np.float64 if self.membrane_bits <= FLOAT64_EXACT_BITS else np.int64
+
+    def integrate(self, planes: np.ndarray, record: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """Horner accumulation v <- 2 v + W . s(t) over the input planes, then + bias.
+
+        The weighted inputs W . s(t) of all steps are computed in one batched matmul; the Horner
+        recursion then runs step by step on the integer membranes.
+        """
+        b, steps = planes.shape[:2]
+        stacked = planes.reshape((b * steps,) + planes.shape[2:])
+        weighted = self.weighted(stacked, self.exact_dtype()).astype(np.int64).reshape((b, steps) + self.out_shape)
+        v = np.zeros((b,) + self.out_shape, dtype=np.int64)
+        trace = np.empty_like(weighted) if record else None
+        for t in range(steps):
+            v = 2 * v + weighted[:, t]
+            if record:
+                trace[:, t] = v
+        return v + self.membrane_bias, trace
+
+    def execute(self, signal: Signal, trace: bool) -> tuple[Signal, LayerTrace]:
+        lt = LayerTrace(synaptic_ops=self.synaptic_ops(signal.planes))
+        v, lt.membrane_steps = self.integrate(signal.planes, record=trace)
+        if trace:
+            lt.membrane = v
+        if self.is_readout:
+            output = (v.astype(np.float64) * 2.0**-self.frac).astype(np.float32)
+            return Signal(None, signal.grid, False, output=output), lt
+        planes = fire(v, self.neuron)
+        lt.spike_count = int(planes.sum(dtype=np.int64))
+        return Signal(planes, self.neuron.grid, False), lt
+
+    # ---------------------------------------------------------------------------------- lowering
+
+    def lower(self, cur: Cursor, reuse_factor: int) -> tuple[dict, Cursor]:
+        """The layer dict of the IF block (integration, then the neuron or the readout)."""
+        if self.analog_input != (cur.kind == "analog"):
+            raise HwflowError(f"layer '{self.name}' expects {'an analog' if self.analog_input else 'a spiking'} "
+                              f"input but gets {cur.kind} data; the SNN IR is inconsistent")
+        weight = np.asarray(self.weight, dtype=np.int64)
+        bias = np.broadcast_to(np.asarray(self.membrane_bias, dtype=np.int64), (weight.shape[-1],)).copy()
+        largest = max(int(np.abs(weight).max(initial=0)), int(np.abs(bias).max(initial=0)))
+        if largest >= 2**FLOAT64_EXACT_BITS:
+            raise HwflowError(f"layer '{self.name}' has a weight or bias of {largest.bit_length()} bits; hls4ml "
+                              f"writes weights through float64 text, exact only below {FLOAT64_EXACT_BITS} bits")
+        per_output = np.abs(weight).reshape(-1, weight.shape[-1]).sum(axis=0)
+        membrane_bits = max(self.membrane_bits, 2)
+        d = dict(name=self.name, inputs=[cur.name], reuse_factor=reuse_factor, analog=bool(self.analog_input),
+                 readout=bool(self.is_readout), in_steps=int(cur.steps), membrane_bits=int(membrane_bits),
+                 psum_bits=width(per_output.max(initial=0)), weight_bits=width(np.abs(weight).max(initial=0)),
+                 bias_bits=width(np.abs(bias).max(initial=0)), level_bits=int(cur.spec[1]),
+                 level_signed=bool(cur.spec[-1]), weight_data=weight, bias_data=bias,
+                 **self.block_geometry(cur), n_synapses=int(self.synapses))
+        check_reuse(self.name, self.op, self.synapses, reuse_factor)
+        if self.is_readout:
+            w = max(membrane_bits, self.frac + 1)
+            spec = ("fixed", w, w - self.frac, True)
+            d.update(out_steps=0, threshold_log2=0, threshold_bits=2, readout_width=int(w),
+                     out_shape=list(self.out_shape), out_precision=spec)
+            return d, Cursor(self.name, "values", tuple(self.out_shape), 1, spec)
+        t = self.neuron.time_steps
+        d.update(out_steps=int(t), threshold_log2=int(self.neuron.threshold_log2),
+                 threshold_bits=int(self.neuron.threshold_log2 + t + 1), readout_width=0,
+                 out_shape=[int(t)] + list(self.out_shape), out_precision=SPIKE_SPEC)
+        return d, Cursor(self.name, "planes", tuple(self.out_shape), t, SPIKE_SPEC, self.neuron.grid)
+
+
+def width(max_abs) -> int:
+    """Width of a firmware integer type holding [-max_abs, max_abs] (ap_int needs at least 2 bits here)."""
+    return max(symmetric_bits(int(max_abs)), 2)
+
+
+def keras_fields(layer, in_shape: tuple[int, ...], out_shape: tuple[int, ...], in_steps: int, in_frac: int,
+                 analog: bool) -> dict:
+    """The SynapticLayer fields of a QDense / QConv2D (-Batchnorm) layer, exact integers (no neuron yet)."""
+    from hwflow.fold import quantized_weights
+
+    where = f"layer '{layer.name}' ({type(layer).__name__})"
+    kernel, bias = quantized_weights(layer)
+    weight, weight_frac = to_integers(kernel, where + " kernel")
+    if bias is None:
+        bias_int, bias_frac = np.zeros(kernel.shape[-1], np.int64), 0
+    else:
+        bias_int, bias_frac = to_integers(bias, where + " bias")
+    return dict(name=layer.name, weight=weight, weight_frac=weight_frac, bias=bias_int, bias_frac=bias_frac,
+                in_shape=in_shape, out_shape=out_shape, in_steps=in_steps, in_frac=in_frac, analog_input=analog,
+                neuron=None)
+
+
+# ------------------------------------------------------------------------------ firmware facets
+
+SYNAPTIC_PARAMS: dict[str, type] = {
+    "analog": bool, "readout": bool, "in_steps": int, "out_steps": int, "threshold_log2": int, "n_synapses": int,
+    "membrane_bits": int, "psum_bits": int, "weight_bits": int, "bias_bits": int, "threshold_bits": int,
+    "level_bits": int, "level_signed": bool, "readout_width": int}
+SYNAPTIC_TYPES = ("weight", "bias", "membrane", "psum", "level", "threshold")
+
+
+def synaptic_constants(a: dict, n_psum: int) -> dict:
+    """Config constants shared by the IF blocks; n_psum partial sums per output pixel."""
+    r, n_syn = a["reuse_factor"], a["n_synapses"]
+    return dict(in_steps=a["in_steps"], n_synapses=n_syn, reuse_factor=r, block_factor=n_syn // r,
+                reuse_depth=reuse_depth(n_syn, r, n_psum), out_steps=a["out_steps"],
+                out_size=math.prod(a["out_shape"]), threshold_log2=a["threshold_log2"],
+                readout_width=a["readout_width"])
+
+
+def synaptic_call(kernel: str):
+    """The IF block's call lines: integration into a local membrane array (`kernel`_spiking or
+    `kernel`_analog), then the neuron (if_neuron_fire) or the readout (membrane_readout)."""
+    def call(node, a: CallArgs) -> Chunks:
+        membrane = f"layer{node.index}_v"
+        n_membranes = math.prod(node.get_attr("out_shape")) // max(node.get_attr("out_steps"), 1)
+        variant = "analog" if node.get_attr("analog") else "spiking"
+        w, b = node.get_weights("weight").name, node.get_weights("bias").name
+        integrate = [f"{node.get_attr('membrane_t').name} {membrane}[{n_membranes}];",
+                     f"#pragma HLS ARRAY_PARTITION variable={membrane} complete dim=0",
+                     f"{NAMESPACE}::{kernel}_{variant}<{a.in_t}, {a.config}>({a.x}, {membrane}, {w}, {b});"]
+        if node.get_attr("readout"):
+            return [(integrate, "integrate"),
+                    ([f"{NAMESPACE}::membrane_readout<{a.out_t}, {a.config}>({membrane}, {a.y});"], "readout")]
+        return [(integrate, "integrate"),
+                ([f"{NAMESPACE}::if_neuron_fire<{a.out_t}, {a.config}>({membrane}, {a.y});"], "fire")]
+    return call
+
+
+def synaptic_cycles(a: dict, pixels: int, n_psum: int) -> dict[str, int]:
+    """Integration (per pixel: ReuseLoop, then Horner or bias-and-store) and the neuron (T fire steps)
+    or the readout (wiring); formulas in hls_templates/CYCLES.md."""
+    r = a["reuse_factor"]
+    step = pipelined(r, reuse_depth(a["n_synapses"], r, n_psum)) + 1
+    integrate = pixels * step if a["analog"] else a["in_steps"] * pixels * step + 1  # + 1: Bias
+    if a["readout"]:
+        return {"integrate": integrate, "readout": 0}
+    return {"integrate": integrate, "fire": pipelined(a["out_steps"], STEP_DEPTH)}
