@@ -11,7 +11,7 @@
  * Logic only: AND / OR gates, no arithmetic.
  *
  * Loop structure and cycle model (T = steps, O = Ho * Wo * C output neurons, Q = pool_height *
- * pool_width taps per window; hwflow/hls/cycles.py, CYCLES.md):
+ * pool_width taps per window; hwflow/ops/maxpool.py, CYCLES.md):
  *
  *   PoolSteps    for t in 0..T-1   PIPELINE II=1     T + 1 cycles (depth 1; alive flags carry)
  *     Windows      for the O outputs UNROLL          O Q-input OR gates + O * Q flag updates

@@ -15,7 +15,7 @@
  * Both end with v += b[f] and leave membranes v[Ho][Wo][F] (membrane_t) for the neuron
  * (hwflow_if_neuron.h). Weights: [kh][kw][C][F] row-major integers. Padded taps read nothing.
  *
- * Loop structure and cycle model (computed by hwflow/hls/cycles.py, listed in CYCLES.md, counted
+ * Loop structure and cycle model (declared by hwflow/ops/synaptic.py, listed in CYCLES.md, counted
  * by HWFLOW_CYCLES in C simulation; S = in_steps, P = Ho * Wo output pixels, K = kh * kw * C taps,
  * F = filters, R = reuse_factor (divides K * F), B = block_factor = K * F / R, D = reuse_depth:
  * 1 stage (spike gate or multiplier) + ceil(log2(k + 1)) adder levels for the
@@ -70,7 +70,7 @@ struct if_conv2d_config {
     static const unsigned n_synapses = 36;    // K * F with K = filt_height * filt_width * n_chan
     static const unsigned reuse_factor = 1;   // R: divides n_synapses
     static const unsigned block_factor = 36;  // n_synapses / R
-    static const unsigned reuse_depth = 7;    // D: ReuseLoop pipeline depth (hwflow/hls/cycles.py)
+    static const unsigned reuse_depth = 7;    // D: ReuseLoop pipeline depth (hwflow/hls/schedule.py)
     typedef ap_int<8> weight_t;
     typedef ap_int<8> bias_t;
     typedef ap_int<16> membrane_t;

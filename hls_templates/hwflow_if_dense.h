@@ -16,7 +16,7 @@
  *
  * Weights are row-major [N_in][N_out] integers (weight_t = ap_int<bits of max |w| + 1>).
  *
- * Loop structure and cycle model (computed by hwflow/hls/cycles.py, listed in CYCLES.md, counted
+ * Loop structure and cycle model (declared by hwflow/ops/synaptic.py, listed in CYCLES.md, counted
  * by HWFLOW_CYCLES in C simulation; S = in_steps, R = reuse_factor, B = block_factor =
  * N_in * N_out / R, D = reuse_depth: the ReuseLoop's pipeline depth, 1 stage (spike gate or
  * multiplier) + ceil(log2(k + 1)) adder levels for the k = N_in * N_out / lcm(R, N_out) weights one
@@ -52,7 +52,7 @@ struct if_dense_config {
     static const unsigned n_synapses = 100;  // n_in * n_out
     static const unsigned reuse_factor = 1;  // R: divides n_synapses
     static const unsigned block_factor = 100; // n_synapses / R: synapses processed per cycle
-    static const unsigned reuse_depth = 8;   // D: ReuseLoop pipeline depth (hwflow/hls/cycles.py)
+    static const unsigned reuse_depth = 8;   // D: ReuseLoop pipeline depth (hwflow/hls/schedule.py)
     typedef ap_int<8> weight_t;
     typedef ap_int<8> bias_t;
     typedef ap_int<16> membrane_t;  // Horner state and integrated membrane

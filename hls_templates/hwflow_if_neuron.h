@@ -14,7 +14,7 @@
  *   membrane_readout  v[N] -> ap_fixed<W, W - frac> values v * 2^-frac (the readout layer):
  *                     a reinterpretation of the membrane's bits, no arithmetic.
  *
- * Loop structure and cycle model (T = out_steps, N = n_out; hwflow/hls/cycles.py, CYCLES.md):
+ * Loop structure and cycle model (T = out_steps, N = n_out; hwflow/ops/synaptic.py, CYCLES.md):
  *
  *   LoadMembrane for n  UNROLL                        0 cycles (the input register)
  *   FireSteps    for t in 0..T-1   PIPELINE II=1     T + 1 cycles (depth 1: one compare/subtract)

@@ -24,7 +24,7 @@
  *
  *   HWFLOW_CYCLES(n)            a block adds the cycles of its documented schedule as it executes
  *                               its loops (per pipelined iteration, per drain, per unrolled stage;
- *                               formulas in CYCLES.md, mirrored by hwflow/hls/cycles.py).
+ *                               formulas in CYCLES.md, declared by the ops in hwflow/ops/).
  *   HWFLOW_STAGE(tag, a, n)     a block stages n values of its array a: "membrane_steps" (the Horner
  *                               membrane after each input plane, before the bias) and "membrane"
  *                               (after the bias, before firing).

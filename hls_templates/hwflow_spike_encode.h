@@ -12,7 +12,7 @@
  *   spike_flatten  Flatten (channels-last reshape): [T][H][W][C] -> [T][H*W*C] (or an analog /
  *                  readout array [H][W][C] -> [H*W*C]): the same flat order, an element copy.
  *
- * Cycle model: all three are wiring (every loop UNROLL): 0 cycles, no logic (hwflow/hls/cycles.py).
+ * Cycle model: all three are wiring (every loop UNROLL): 0 cycles, no logic (hwflow/ops/encoder.py, flatten.py).
  */
 
 #include "nnet_common.h"

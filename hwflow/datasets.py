@@ -28,14 +28,6 @@ class Dataset:
     y_test: np.ndarray
     name: str
 
-    @property
-    def image_shape(self) -> tuple[int, ...]:
-        return tuple(self.x_train.shape[1:])
-
-    @property
-    def num_classes(self) -> int:
-        return int(max(self.y_train.max(), self.y_test.max())) + 1
-
 
 def load_dataset(name: str, path: str | Path | None = None,
                  limit_train: int | None = None, limit_test: int | None = None) -> Dataset:
