@@ -95,7 +95,7 @@ def hls_config(args, cfg: dict) -> dict:
 
 
 def cmd_hls(args) -> None:
-    from hwflow.firmware import snn_firmware
+    from hwflow.firmware import FIRMWARE_DIR, check_no_build, snn_firmware
     from hwflow.flow import atomic_dir, run_snn
     from hwflow.options import FirmwareOptions
     model, cfg = trained(args.run_dir)
@@ -103,7 +103,8 @@ def cmd_hls(args) -> None:
     snn = run_snn(Path(args.run_dir), model, cfg)
     x, _, _ = test_set(args, cfg, snn)
     opts = FirmwareOptions.from_config(cfg)
-    out = Path(args.out or Path(args.run_dir) / "firmware" / "snn")
+    out = Path(args.out or Path(args.run_dir) / FIRMWARE_DIR / "snn")
+    check_no_build(out)
     with atomic_dir(out) as tmp:
         _, seconds = snn_firmware(snn, tmp, opts, x, cfg["hls"]["testbench_samples"])
     print(f"hls4ml project of {snn.name} ({opts.backend}, {opts.io_type}, reuse factor {opts.reuse_factor}) in "
@@ -122,15 +123,18 @@ def cmd_csim(args) -> None:
         return
     if not args.run_dir:
         raise HwflowError("give a run folder (hwflow csim RUN_DIR) or a project (hwflow csim --testbench DIR)")
-    from hwflow.firmware import FIRMWARE_DIR, firmware_stage
-    from hwflow.flow import atomic_dir, run_snn, update_report
+    from hwflow.firmware import FIRMWARE_DIR, PROJECTS, check_no_build, firmware_stage
+    from hwflow.flow import atomic_dir, replace_children, run_snn, update_report
     run_dir = Path(args.run_dir)
     model, cfg = trained(args.run_dir)
     cfg = hls_config(args, cfg)
+    for project in PROJECTS:
+        check_no_build(run_dir / FIRMWARE_DIR / project)
     snn = run_snn(run_dir, model, cfg)
     x, _, _ = test_set(args, cfg, snn)
-    with atomic_dir(run_dir / FIRMWARE_DIR) as tmp:
-        fields = firmware_stage(snn, model, x, model.predict(x, verbose=0), cfg, tmp)
+    with atomic_dir(run_dir / f".{FIRMWARE_DIR}.staged") as staged:  # the projects replace their namesakes only
+        fields = firmware_stage(snn, model, x, model.predict(x, verbose=0), cfg, staged)
+    replace_children(run_dir / f".{FIRMWARE_DIR}.staged", run_dir / FIRMWARE_DIR)
     report = update_report(run_dir, fields)
     mm = report["mismatches"]
     print(f"C simulation of {len(x)} samples: firmware vs QKeras {mm['csim_vs_qkeras']}, vs hls4ml ANN "

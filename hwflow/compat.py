@@ -1,18 +1,35 @@
 """Every use of a private TensorFlow / QKeras / hls4ml internal, checked against the pinned versions.
 
-hwflow is pinned to tensorflow 2.15.1, qkeras 0.9.0 and hls4ml 1.3.0 (pyproject.toml). The few
+pyproject.toml pins tensorflow, qkeras and hls4ml (2.15.1, 0.9.0, 1.3.0 today). The few
 internals it needs are reached only through this module: when one is missing, the error names it,
 the installed version and the pinned one, instead of an AttributeError deep inside the flow.
 """
 from __future__ import annotations
 
+import functools
 import importlib
+import re
 from importlib import metadata
 from typing import Any
 
 from hwflow.errors import HwflowError
 
-PINNED = {"tensorflow": "2.15.1", "qkeras": "0.9.0", "hls4ml": "1.3.0"}
+CHECKED = ("tensorflow", "qkeras", "hls4ml")  # the packages whose internals hwflow uses
+
+
+@functools.lru_cache(maxsize=None)
+def pinned() -> dict[str, str]:
+    """{package: version} that pyproject.toml pins with == (read from hwflow's installed metadata)."""
+    pins = {}
+    try:
+        requirements = metadata.requires("hwflow") or []
+    except metadata.PackageNotFoundError:
+        return pins
+    for req in requirements:
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)\s*==\s*([^;\s]+)", req.split(";")[0].strip())
+        if match and match.group(1).lower() in CHECKED:
+            pins[match.group(1).lower()] = match.group(2)
+    return pins
 
 
 def installed_version(package: str) -> str:
@@ -25,8 +42,8 @@ def installed_version(package: str) -> str:
 
 def version_mismatches() -> dict[str, tuple[str, str]]:
     """{package: (installed, pinned)} for every pinned package whose installed version differs."""
-    found = {p: installed_version(p) for p in PINNED}
-    return {p: (v, PINNED[p]) for p, v in found.items() if v != PINNED[p]}
+    found = {p: installed_version(p) for p in pinned()}
+    return {p: (v, pinned()[p]) for p, v in found.items() if v != pinned()[p]}
 
 
 def internal(package: str, owner: Any, path: str, what: str) -> Any:
@@ -36,8 +53,9 @@ def internal(package: str, owner: Any, path: str, what: str) -> Any:
         for part in path.split("."):
             value = getattr(value, part)
     except AttributeError:
+        pin = pinned().get(package, "the version pyproject.toml pins")
         raise HwflowError(f"{package} {installed_version(package)} has no {path} ({what}); hwflow needs "
-                          f"{package}=={PINNED[package]}: pip install '{package}=={PINNED[package]}'") from None
+                          f"{package}=={pin}: pip install '{package}=={pin}'") from None
     return value
 
 

@@ -10,6 +10,7 @@ import yaml
 
 from hwflow import defaults
 from hwflow.errors import HwflowError
+from hwflow.options import FirmwareOptions
 from hwflow.package_data import ZOO_DIR, checkout_root
 
 MNIST_DEFAULT_PATH = "../shared/datasets/mnist"  # relative to the checkout (the project's shared/ data)
@@ -78,6 +79,16 @@ def _optional_string(v: Any, where: str) -> str | None:
     return None if v is None else _string(v, where)
 
 
+def _firmware(field: str) -> Check:
+    """A firmware setting, checked by FirmwareOptions itself (the one place that knows the allowed values)."""
+    def check(v: Any, where: str) -> Any:
+        try:
+            return getattr(FirmwareOptions.of(**{field: v}), field)
+        except HwflowError as exc:
+            raise HwflowError(f"{where}: {exc}") from None
+    return check
+
+
 SECTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
     "dataset": {"name": (_choice("digits", "mnist"), "digits"), "path": (_optional_string, None),
                 "limit_train": (_optional_integer(1), None), "limit_test": (_optional_integer(1), None)},
@@ -91,12 +102,8 @@ SECTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
               "float_baseline": (_boolean, True)},
     "energy": {"e_mac_pj": (_number(0.0, lo_open=True), defaults.E_MAC_PJ),
                "e_ac_pj": (_number(0.0, lo_open=True), defaults.E_AC_PJ)},
-    "hls": {"enabled": (_boolean, True), "backend": (_choice(*defaults.BACKENDS), defaults.DEFAULT_BACKEND),
-            "io_type": (_choice(*defaults.IO_TYPES), defaults.DEFAULT_IO_TYPE),
-            "part": (_string, defaults.DEFAULT_PART),
-            "clock_period": (_number(0.0, lo_open=True), defaults.DEFAULT_CLOCK_NS),
-            "reuse_factor": (_integer(1), defaults.DEFAULT_REUSE_FACTOR),
-            "strategy": (_choice(*defaults.STRATEGIES), defaults.DEFAULT_STRATEGY),
+    "hls": {"enabled": (_boolean, True),
+            **{f: (_firmware(f), getattr(FirmwareOptions(), f)) for f in FirmwareOptions.fields()},
             "ann_baseline": (_boolean, True), "testbench_samples": (_integer(1), defaults.TESTBENCH_SAMPLES)},
 }
 SCALARS: dict[str, tuple[Check, Any]] = {

@@ -6,7 +6,7 @@ DEFAULT_TIME_STEPS = 4
 
 BACKENDS = ("Vitis", "Vivado")  # hls4ml backends hwflow's blocks are registered with
 IO_TYPES = ("io_parallel", "io_stream")
-STRATEGIES = ("latency",)  # firmware schedules of the synaptic blocks
+STRATEGIES = ("latency",)  # firmware schedules of the synaptic blocks (hwflow.options.HLS4ML_STRATEGIES)
 DEFAULT_BACKEND = "Vitis"
 DEFAULT_IO_TYPE = "io_parallel"
 DEFAULT_PART = "xcu250-figd2104-2L-e"

@@ -8,11 +8,22 @@ from pathlib import Path
 import numpy as np
 
 from hwflow.defaults import TRACE_SAMPLES
+from hwflow.errors import HwflowError
 from hwflow.metrics import count_mismatches
 from hwflow.options import FirmwareOptions
 from hwflow.snn import SNN
 
 FIRMWARE_DIR = "firmware"  # in a run folder: snn/ (the SNN project), ann/ (hls4ml's ANN), snn_trace/
+PROJECTS = ("snn", "ann", "snn_trace")
+
+
+def check_no_build(project: Path) -> None:
+    """HwflowError if a project folder holds a Vivado/Vitis build (hours of work hwflow must not replace)."""
+    marks = sorted(p.name for p in (*project.glob("*_prj"), project / "hwflow_build.log") if p.exists()) \
+        if project.is_dir() else []
+    if marks:
+        raise HwflowError(f"{project} holds a Vivado/Vitis build ({', '.join(marks)}) that regenerating the project "
+                          "would delete; move the folder elsewhere first or write to another one (--out)")
 
 
 def cycle_fields(snn: SNN, opts: FirmwareOptions) -> dict:
@@ -69,6 +80,7 @@ def firmware_stage(snn: SNN, model, x: np.ndarray, y_qkeras: np.ndarray, cfg: di
     trace = trace_compare(snn, x[:TRACE_SAMPLES], out / "snn_trace", opts)
     mismatches["trace"] = trace.first_difference
     fields["trace_samples"] = min(TRACE_SAMPLES, len(x))
+    fields["csim_samples"] = int(len(x))
     tb = csim_testbench(out / "snn")
     seconds["testbench"] = tb.seconds
     fields["testbench"] = {"samples": tb.samples, "mismatches": tb.mismatches, "returncode": tb.returncode}

@@ -42,6 +42,21 @@ def atomic_dir(out: Path):
     tmp.rename(out)
 
 
+def replace_children(staged: Path, dest: Path) -> None:
+    """Move every entry of `staged` into `dest`, each replacing the entry of that name; remove `staged`.
+
+    What else `dest` holds stays as it is."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for entry in sorted(staged.iterdir()):
+        target = dest / entry.name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        entry.rename(target)
+    staged.rmdir()
+
+
 def convert_run(model, cfg: dict, encoding: str | None = None) -> SNN:
     """The SNN of a trained run's model, with the run's T and (unless given) input encoding."""
     return convert(model, time_steps=cfg["time_steps"], encoding=encoding or cfg["input"]["encoding"])

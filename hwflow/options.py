@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,6 +10,10 @@ import numpy as np
 from hwflow.defaults import BACKENDS, DEFAULT_BACKEND, DEFAULT_CLOCK_NS, DEFAULT_IO_TYPE, DEFAULT_PART, \
     DEFAULT_REUSE_FACTOR, DEFAULT_STRATEGY, IO_TYPES, STRATEGIES
 from hwflow.errors import HwflowError
+
+# hls4ml's Strategy for each of hwflow's: 'latency' is hls4ml's fully pipelined style, every loop
+# unrolled at reuse factor 1 (the dense/conv templates of both are written in that style).
+HLS4ML_STRATEGIES = {"latency": "Latency"}
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,9 @@ class FirmwareOptions:
         if self.strategy not in STRATEGIES:
             raise HwflowError(f"strategy={self.strategy!r} is not supported; use {', '.join(STRATEGIES)}")
         c = self.clock_period
-        if isinstance(c, bool) or not isinstance(c, (int, float)) or not c > 0:
+        if isinstance(c, bool) or not isinstance(c, numbers.Real) or not c > 0:
             raise HwflowError(f"clock_period={c!r} must be a positive number of nanoseconds")
+        object.__setattr__(self, "clock_period", float(c))
         if not isinstance(self.part, str) or not self.part:
             raise HwflowError(f"part={self.part!r} must be an FPGA part name such as {DEFAULT_PART}")
 
@@ -52,6 +58,9 @@ class FirmwareOptions:
     @classmethod
     def of(cls, options: FirmwareOptions | None = None, **settings) -> FirmwareOptions:
         """options (or the defaults) with the given settings replaced; unknown names are an error."""
+        if options is not None and not isinstance(options, FirmwareOptions):
+            raise HwflowError(f"got {options!r} where a FirmwareOptions goes; pass firmware settings by keyword, "
+                              "e.g. reuse_factor=4 or backend='Vivado'")
         unknown = sorted(set(settings) - set(cls.fields()))
         if unknown:
             raise HwflowError(f"unknown firmware setting {', '.join(unknown)}; the settings are {', '.join(cls.fields())}")
@@ -64,3 +73,8 @@ class FirmwareOptions:
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    @property
+    def hls4ml_strategy(self) -> str:
+        """hls4ml's Strategy setting for this strategy."""
+        return HLS4ML_STRATEGIES[self.strategy]

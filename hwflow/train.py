@@ -13,6 +13,7 @@ import yaml
 from hwflow.config import load_config
 from hwflow.datasets import Dataset, load_dataset
 from hwflow.errors import HwflowError
+from hwflow.metrics import accuracy
 from hwflow.model_builder import build_model
 from hwflow.qlayers import custom_objects
 
@@ -59,7 +60,7 @@ def train(cfg: dict, out_dir: Path | None = None, verbose: int = 1, quantized: b
                   metrics=["accuracy"])
     history = model.fit(data.x_train, data.y_train, epochs=tc["epochs"], batch_size=tc["batch_size"],
                         validation_split=tc["validation_split"], shuffle=True, verbose=verbose)
-    result = TrainResult(model, data, history.history, accuracy(model, data.x_test, data.y_test))
+    result = TrainResult(model, data, history.history, model_accuracy(model, data.x_test, data.y_test))
     if out_dir is not None:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -81,7 +82,6 @@ def load_trained(out_dir: Path) -> tuple[tf.keras.Model, dict]:
     return model, cfg
 
 
-def accuracy(model: tf.keras.Model, x: np.ndarray, y: np.ndarray) -> float:
+def model_accuracy(model: tf.keras.Model, x: np.ndarray, y: np.ndarray) -> float:
     """Top-1 accuracy of the model's logits (inference mode)."""
-    logits = model.predict(x, batch_size=1024, verbose=0)
-    return float(np.mean(np.argmax(logits, axis=-1) == y))
+    return accuracy(model.predict(x, batch_size=1024, verbose=0), y)

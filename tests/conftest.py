@@ -2,7 +2,7 @@
 
 Markers (pyproject.toml registers them):
   firmware  compiles generated C++ with g++; skipped, with the reason, where g++ is missing
-  slow      trains models, builds a wheel or runs the flow end to end
+  slow      takes more than a few seconds: long training, sweeps, a wheel build, the flow end to end
 
 The fast part:  make test PYTEST_ARGS='-m "not firmware and not slow"'
 """

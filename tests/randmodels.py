@@ -1,4 +1,5 @@
-"""Random QKeras models within hwflow's supported layers, with weights set on their grids."""
+"""Test helpers: random QKeras models within hwflow's supported layers (weights on their grids), the fixed
+architectures several tests share, and the rounding cases a set of inputs exercises."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,6 +8,12 @@ import numpy as np
 import tensorflow as tf
 from qkeras import QActivation, QConv2D, QDense, quantized_bits, quantized_relu
 from tensorflow.keras.layers import AveragePooling2D, Flatten, MaxPooling2D
+
+import hwflow
+from hwflow.geometry import patches
+from hwflow.ops.encoder import from_planes
+from hwflow.ops.maxpool import MaxPool
+from hwflow.ops.synaptic import SynapticLayer
 
 
 @dataclass
@@ -69,3 +76,43 @@ def inputs(arch: Arch, n: int, seed: int) -> np.ndarray:
     levels[rng.random(levels.shape) < 0.2] = 0
     levels[rng.random(levels.shape) < 0.1] = top
     return (levels * 2.0 ** (arch.input_integer - arch.input_bits)).astype(np.float32)
+
+
+# ------------------------------------------------------------ fixed architectures the tests share
+
+def conv_arch(t: int = 3) -> Arch:
+    """conv('same') + max pool + dense + readout; one fractional weight bit and outputs one level =
+    2 membrane units, so odd pre-activations sit exactly halfway between two levels."""
+    return Arch(seed=11, hw=6, channels=1, input_bits=3, input_integer=3,
+                convs=[(3, 3, 1, "same", t, 1, "max")], denses=[(8, t, 1)], weight_bits=3, weight_integer=1,
+                bias_bits=4, bias_integer=2, out_units=4, readout=True)
+
+
+def dense_arch() -> Arch:
+    """Dense only, ending in a spiking layer (output = its level grid)."""
+    return Arch(seed=5, hw=4, channels=1, input_bits=4, input_integer=1, convs=[], denses=[(8, 4, 1)],
+                weight_bits=4, weight_integer=1, bias_bits=5, bias_integer=2, out_units=6, readout=False)
+
+
+def rounding_cases(snn: hwflow.SNN, x: np.ndarray) -> dict[str, int]:
+    """How often the inputs hit each case the neuron must get right, over all IF layers."""
+    tr = snn.trace(x)
+    cases = dict(odd_ties=0, even_ties=0, saturated=0, negative=0, pool_ties=0)
+    for layer in snn.layers:
+        lt = tr.layers[layer.name]
+        if isinstance(layer, SynapticLayer) and layer.neuron is not None:
+            theta, top = layer.neuron.threshold, 2**layer.neuron.time_steps
+            v = lt.membrane
+            tie = (v % theta == 0) & (v >= 0) & (v < top * theta)
+            cases["odd_ties"] += int((tie & ((v // theta) % 2 == 1)).sum())
+            cases["even_ties"] += int((tie & ((v // theta) % 2 == 0)).sum())
+            cases["saturated"] += int((v >= top * theta).sum())
+            cases["negative"] += int((v < 0).sum())
+        if isinstance(layer, MaxPool):
+            prev = snn.layers[snn.layers.index(layer) - 1]
+            levels = from_planes(tr.layers[prev.name].spikes)
+            win = patches(levels, layer.pool, layer.strides, layer.padding)
+            win = win.reshape(win.shape[:3] + (-1, win.shape[-1]))
+            top_count = (win == win.max(axis=3, keepdims=True)).sum(axis=3)
+            cases["pool_ties"] += int(((top_count > 1) & (win.max(axis=3) > 0)).sum())
+    return cases

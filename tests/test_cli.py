@@ -36,15 +36,25 @@ def test_train_convert_simulate(tmp_path, capsys, monkeypatch) -> None:
     capsys.readouterr()
     assert main(["csim", "--testbench", str(project)]) == 0
     assert "100 samples, 0 mismatches" in capsys.readouterr().out
+    (run_dir / "firmware").mkdir()
+    (run_dir / "firmware" / "notes.txt").write_text("mine")
     assert main(["csim", str(run_dir), "--samples", "60"]) == 0  # into RUN_DIR/firmware, merged into report.json
+    assert (run_dir / "firmware" / "notes.txt").read_text() == "mine"  # only snn/, ann/, snn_trace/ replaced
     report = json.loads((run_dir / "report.json").read_text())
     assert report["samples"] == 100 and report["mismatches"]["snn_vs_qkeras"] == 0  # simulate's fields stay
+    assert report["csim_samples"] == 60
     assert {k: report["mismatches"][k] for k in ("csim_vs_qkeras", "csim_vs_hls4ml_ann", "trace")} == {
         "csim_vs_qkeras": 0, "csim_vs_hls4ml_ann": 0, "trace": None}
     assert report["testbench"]["mismatches"] == 0 and (run_dir / "firmware" / "ann" / "build_prj.tcl").is_file()
     assert main(["report", str(run_dir)]) == 0  # the page after the step-by-step verbs, without 'hwflow run'
     html = (run_dir / "report.html").read_text()
     assert "hwflow report: digits_mlp" in html and assert_numbers_equal(html, report) >= 10
+    assert "SNN firmware C-sim vs QKeras (60 samples)" in html
+    (run_dir / "firmware" / "snn" / "myproject_prj").mkdir()  # as a Vivado/Vitis build leaves it
+    capsys.readouterr()
+    assert main(["csim", str(run_dir)]) == 2 and main(["hls", str(run_dir)]) == 2
+    assert capsys.readouterr().err.count("holds a Vivado/Vitis build (myproject_prj)") == 2
+    assert (run_dir / "firmware" / "snn" / "myproject_prj").is_dir()
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no Vivado HLS here
     assert main(["build", str(project), "--synth"]) == 2
     assert "vivado_hls not found on PATH" in capsys.readouterr().err

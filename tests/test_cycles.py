@@ -15,8 +15,7 @@ import hwflow
 import hwflow.hls
 from hwflow.hls import cycle_model
 from hwflow.hls.schedule import reuse_depth
-from randmodels import Arch, build, inputs
-from test_hls import dense_arch
+from randmodels import Arch, build, dense_arch, inputs
 
 
 

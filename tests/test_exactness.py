@@ -8,10 +8,7 @@ from hypothesis import strategies as st
 
 import hwflow
 from hwflow.ops import synaptic
-from hwflow.ops.maxpool import MaxPool
-from hwflow.ops.synaptic import SynapticLayer
-from hwflow.ops.encoder import from_planes
-from randmodels import Arch, build, inputs
+from randmodels import Arch, build, inputs, rounding_cases
 
 T = st.integers(1, 8)
 
@@ -67,31 +64,7 @@ def tie_model(t: int) -> tuple[Arch, object]:
     return arch, build(arch)
 
 
-def rounding_cases(snn: hwflow.SNN, x: np.ndarray) -> dict[str, int]:
-    """How often the inputs hit each case the neuron must get right, over all IF layers."""
-    tr = snn.trace(x)
-    cases = dict(odd_ties=0, even_ties=0, saturated=0, negative=0, pool_ties=0)
-    for layer in snn.layers:
-        lt = tr.layers[layer.name]
-        if isinstance(layer, SynapticLayer) and layer.neuron is not None:
-            theta, top = layer.neuron.threshold, 2**layer.neuron.time_steps
-            v = lt.membrane
-            tie = (v % theta == 0) & (v >= 0) & (v < top * theta)
-            cases["odd_ties"] += int((tie & ((v // theta) % 2 == 1)).sum())
-            cases["even_ties"] += int((tie & ((v // theta) % 2 == 0)).sum())
-            cases["saturated"] += int((v >= top * theta).sum())
-            cases["negative"] += int((v < 0).sum())
-        if isinstance(layer, MaxPool):
-            prev = snn.layers[snn.layers.index(layer) - 1]
-            levels = from_planes(tr.layers[prev.name].spikes)
-            win = hwflow.geometry.patches(levels, layer.pool, layer.strides, layer.padding)
-            win = win.reshape(win.shape[:3] + (-1, win.shape[-1]))
-            top_count = (win == win.max(axis=3, keepdims=True)).sum(axis=3)
-            cases["pool_ties"] += int(((top_count > 1) & (win.max(axis=3) > 0)).sum())
-    return cases
-
-
-@pytest.mark.parametrize("t", [1, 2, 4, 8])
+@pytest.mark.parametrize("t", [1, 2, 4, 8, 12, 16])
 def test_tie_heavy_inputs_hit_every_case_and_match(t: int) -> None:
     arch, model = tie_model(t)
     x = inputs(arch, 300, seed=t)

@@ -14,23 +14,8 @@ import pytest
 import hwflow
 import hwflow.hls
 from hwflow.errors import HwflowError
-from randmodels import Arch, build, inputs
-from test_exactness import rounding_cases
+from randmodels import Arch, build, conv_arch, dense_arch, inputs, rounding_cases
 
-
-
-def conv_arch(t: int = 3) -> Arch:
-    """conv('same') + max pool + dense + readout; one fractional weight bit and outputs one level =
-    2 membrane units, so odd pre-activations sit exactly halfway between two levels."""
-    return Arch(seed=11, hw=6, channels=1, input_bits=3, input_integer=3,
-                convs=[(3, 3, 1, "same", t, 1, "max")], denses=[(8, t, 1)], weight_bits=3, weight_integer=1,
-                bias_bits=4, bias_integer=2, out_units=4, readout=True)
-
-
-def dense_arch() -> Arch:
-    """Dense only, ending in a spiking layer (output = its level grid)."""
-    return Arch(seed=5, hw=4, channels=1, input_bits=4, input_integer=1, convs=[], denses=[(8, 4, 1)],
-                weight_bits=4, weight_integer=1, bias_bits=5, bias_integer=2, out_units=6, readout=False)
 
 
 @pytest.mark.firmware

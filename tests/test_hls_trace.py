@@ -14,14 +14,13 @@ import hwflow.hls
 from hwflow.hls import cycle_model, first_difference
 from hwflow.ops.encoder import to_planes
 from hwflow.simulate import RunResult
-from randmodels import build, inputs
-from test_hls import conv_arch
+from randmodels import build, conv_arch, inputs
 
 
 
 def names(snn: hwflow.SNN) -> tuple[str, str]:
     """The conv layer and the first (spiking) dense layer."""
-    conv, dense = (next(s.name for s in snn.synaptic_layers if s.op == op) for op in ("conv2d", "dense"))
+    conv, dense = (next(s.name for s in snn.synaptic_layers if s.kind == kind) for kind in ("conv2d", "dense"))
     return conv, dense
 
 

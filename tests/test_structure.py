@@ -18,10 +18,11 @@ from hwflow.errors import HwflowError
 from hwflow.ir import Node
 from hwflow.ops import HANDLERS, HLS_BLOCKS, NODES
 from hwflow.ops.synaptic import SynapticLayer
-from hwflow.options import FirmwareOptions
+from hwflow.config import load_config
+from hwflow.defaults import STRATEGIES
+from hwflow.options import HLS4ML_STRATEGIES, FirmwareOptions
 from hwflow.package_data import TEMPLATE_DIR
-from randmodels import build
-from test_hls import conv_arch
+from randmodels import build, conv_arch
 
 PACKAGE = Path(hwflow.__file__).parent
 
@@ -149,6 +150,12 @@ def test_the_passes_always_run() -> None:
             np.testing.assert_array_equal(b.weight, a.weight)
 
 
+def test_readme_lists_every_layer_kind_the_converter_parses() -> None:
+    table = (PACKAGE.parent / "README.md").read_text().split("## Supported layers")[1].split("\n## ")[0]
+    listed = set(re.findall(r"^\| `(\w+)", table, re.M))
+    assert listed == set(HANDLERS), (sorted(set(HANDLERS) - listed), sorted(listed - set(HANDLERS)))
+
+
 def test_firmware_options_are_checked_once() -> None:
     opts = FirmwareOptions.of(backend="vivado", reuse_factor=np.int64(2))
     assert (opts.backend, opts.reuse_factor, opts.part) == ("Vivado", 2, FirmwareOptions().part)
@@ -156,6 +163,11 @@ def test_firmware_options_are_checked_once() -> None:
         FirmwareOptions.of(reuse=2)
     with pytest.raises(HwflowError, match="strategy='event' is not supported"):
         FirmwareOptions(strategy="event")
+    with pytest.raises(HwflowError, match="pass firmware settings by keyword"):
+        FirmwareOptions.of(4)  # as in cycle_model(snn, 4)
+    assert set(HLS4ML_STRATEGIES) == set(STRATEGIES)
+    with pytest.raises(HwflowError, match=r"hls.backend of .*: backend='Quartus' is not supported"):
+        load_config("digits_mlp", overrides={"hls": {"backend": "Quartus"}})  # the config asks FirmwareOptions
 
 
 def test_a_missing_private_internal_names_the_version_and_the_pin() -> None:

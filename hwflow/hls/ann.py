@@ -25,6 +25,7 @@ def ann_to_hls(model, output_dir: str | Path, options: FirmwareOptions | None = 
         model = fold_batchnorm(model)
     config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=opts.backend,
                                                   default_reuse_factor=opts.reuse_factor)
+    config["Model"]["Strategy"] = opts.hls4ml_strategy
     input_name = next(iter(config["LayerName"]))  # hls4ml lists the InputLayer first
     config["LayerName"][input_name]["Precision"] = {"result": spec_cpp(grid_spec(snn.encoder.grid))}
     return hls4ml.converters.convert_from_keras_model(

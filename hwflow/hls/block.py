@@ -84,11 +84,10 @@ def divisors(n: int) -> list[int]:
     return [d for d in range(1, n + 1) if n % d == 0]
 
 
-def check_reuse(name: str, op: str, n_synapses: int, reuse_factor: int) -> None:
-    """HwflowError unless the reuse factor divides the synapses (per output pixel for conv)."""
+def check_reuse(name: str, kind: str, n_synapses: int, reuse_factor: int, per: str = "") -> None:
+    """HwflowError unless the reuse factor divides the synapses (`per`: ' per output pixel' for conv)."""
     if n_synapses % reuse_factor:
         divs = divisors(n_synapses)
         hint = ", ".join(str(d) for d in divs[:8]) + (", ..." if len(divs) > 8 else "")
-        per = " per output pixel" if op == "conv2d" else ""
         raise HwflowError(f"reuse_factor={reuse_factor} does not divide the {n_synapses} synapses{per} of layer "
-                          f"'{name}' ({op}); use a divisor of {n_synapses} ({hint})")
+                          f"'{name}' ({kind}); use a divisor of {n_synapses} ({hint})")

@@ -89,7 +89,8 @@ def layer_class(block: HlsBlock) -> type[Layer]:
     """The hls4ml layer class of a block: its attribute table as hls4ml Attributes."""
     base = SynapticBlock if block.synaptic else SpikeLayer
     attributes = [Attribute(name, value_type=kind) for name, kind in block.params.items()]
-    return type(block.class_name, (base,), {"_expected_attributes": attributes, "__doc__": block.struct})
+    doc = f"hwflow's {block.class_name} block (C++ config {NAMESPACE}::{block.struct}, {', '.join(block.headers)})"
+    return type(block.class_name, (base,), {"_expected_attributes": attributes, "__doc__": doc})
 
 
 def attributes(node, block: HlsBlock) -> dict:
@@ -157,7 +158,8 @@ def templates(block: HlsBlock, cls: type[Layer]) -> tuple[type, type]:
     return ConfigTemplate, FunctionTemplate
 
 
-_registered: set[str] = set()
+_registered: set[str] = set()  # backends done
+_templates: list[type] = []  # every block's config and function template, made once
 
 
 def register() -> None:
@@ -165,30 +167,24 @@ def register() -> None:
 
     Warns once if hls4ml, QKeras or TensorFlow is not the version hwflow is pinned to.
     """
-    if "layers" not in _registered:
+    if not _templates:
         mismatches = version_mismatches()
         if mismatches:
             warnings.warn("hwflow's firmware is tested with " + ", ".join(
                 f"{p}=={pin} (installed: {have})" for p, (have, pin) in mismatches.items())
                 + "; if firmware generation fails, install the pinned versions", stacklevel=2)
-        classes = {}
         for block in HLS_BLOCKS.values():
-            classes[block.class_name] = cls = layer_class(block)
+            cls = layer_class(block)
             hls4ml.model.layers.register_layer(block.class_name, cls)
-        _registered.add("layers")
-        _registered.update(f"class:{name}" for name in classes)
-        TEMPLATES.extend(t for block in HLS_BLOCKS.values() for t in templates(block, classes[block.class_name]))
+            _templates.extend(templates(block, cls))
     for name in BACKENDS:
         if name in _registered:
             continue
         backend = hls4ml.backends.get_backend(name)
         available = set(hls4ml.model.optimizer.get_available_passes())
-        for template in TEMPLATES:
+        for template in _templates:
             if f"{name.lower()}:{template().get_name()}" not in available:
                 backend.register_template(template)
         for header in headers():
             backend.register_source(TEMPLATE_DIR / header)
         _registered.add(name)
-
-
-TEMPLATES: list[type] = []  # filled by register()

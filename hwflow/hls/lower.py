@@ -32,11 +32,11 @@ def layer_list(snn: SNN, reuse_factor: int) -> tuple[list[dict], str]:
     """hls4ml layer dicts for the SNN, and the input precision (its grid as ap_[u]fixed)."""
     layers, cur = lower_input(snn.encoder)
     for layer in snn.layers:
-        if cur.kind == "values" and not getattr(layer, "reshapes_only", False):
-            raise HwflowError(f"layer '{layer.name}' follows the readout; only a Flatten may follow it")
         if not isinstance(layer, Node):
             raise HwflowError(f"layer '{getattr(layer, 'name', '?')}' of kind {type(layer).__name__} has no HLS "
                               "block; hwflow.hls lowers the nodes of hwflow.ops")
+        if cur.kind == "values" and not layer.reshapes_only:
+            raise HwflowError(f"layer '{layer.name}' follows the readout; only a Flatten may follow it")
         d, cur = layer.lower(cur, reuse_factor)
         layers.append(d)
     return layers + lower_output(cur), spec_cpp(grid_spec(snn.encoder.grid))
@@ -78,7 +78,7 @@ def to_hls(snn: SNN, output_dir: str | Path, options: FirmwareOptions | None = N
     config = create_config(output_dir=str(output_dir), project_name=project_name, backend=opts.backend,
                            part=opts.part, clock_period=opts.clock_period, io_type=opts.io_type)
     config["HLSConfig"] = {
-        "Model": {"Precision": UNUSED_DEFAULT, "ReuseFactor": opts.reuse_factor, "Strategy": "Latency",
+        "Model": {"Precision": UNUSED_DEFAULT, "ReuseFactor": opts.reuse_factor, "Strategy": opts.hls4ml_strategy,
                   "BitExact": False, "PipelineStyle": pipeline_style(opts.reuse_factor, opts.io_type)},
         "LayerName": {INPUT_NAME: {"Precision": {"result": input_precision}}},
     }

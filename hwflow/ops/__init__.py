@@ -1,12 +1,13 @@
 """hwflow's operations, one module each; importing this package registers them all (hwflow.ops.registry).
 
-    encoder     input levels <-> spike planes          SpikeEncode, SpikeDecode
+    module      parses                                  firmware blocks (hls4ml classes)
+    encoder     input levels <-> spike planes           HwflowSpikeEncode, HwflowSpikeDecode
     neuron      QActivation(quantized_relu): the IF neuron (fires inside the synaptic blocks)
-    dense       QDense, QDenseBatchnorm                 IFDense
-    conv2d      QConv2D, QConv2DBatchnorm               IFConv2D
-    avgpool     AveragePooling2D -> an identity Conv2D  IFConv2D
-    maxpool     MaxPooling2D, bit-serial                BitSerialMaxPool
-    flatten     Flatten                                 SpikeFlatten
+    dense       QDense, QDenseBatchnorm                 HwflowIFDense
+    conv2d      QConv2D, QConv2DBatchnorm               HwflowIFConv2D
+    avgpool     AveragePooling2D -> an identity Conv2D  HwflowIFConv2D
+    maxpool     MaxPooling2D, bit-serial                HwflowBitSerialMaxPool
+    flatten     Flatten                                 HwflowSpikeFlatten
     passthrough Dropout, Activation('linear'); BatchNormalization (folded before parsing)
 
 How to add one: CONTRIBUTING.md.

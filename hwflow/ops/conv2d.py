@@ -1,4 +1,4 @@
-"""Conv2D: QConv2D / QConv2DBatchnorm as a 2-D convolution of IF neurons (firmware: IFConv2D)."""
+"""Conv2D: QConv2D / QConv2DBatchnorm as a 2-D convolution of IF neurons (firmware: HwflowIFConv2D)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,7 +18,7 @@ GEOMETRY = ("in_height", "in_width", "n_chan", "out_height", "out_width", "n_fil
 
 
 def constants(a: dict) -> dict:
-    """The IFConv2D config: geometry, plane sizes, taps per kernel row, and the shared IF constants."""
+    """The HwflowIFConv2D config: geometry, plane sizes, taps per kernel row, and the shared IF constants."""
     in_plane = a["in_height"] * a["in_width"] * a["n_chan"]
     out_plane = a["out_height"] * a["out_width"] * a["n_filt"]
     return dict({k: a[k] for k in GEOMETRY}, in_plane=in_plane, in_size=a["in_steps"] * in_plane,
@@ -43,8 +43,8 @@ class Conv2D(SynapticLayer):
     strides: tuple[int, int] = (1, 1)
     padding: str = "valid"
 
-    op: ClassVar[str] = "conv2d"
     kind: ClassVar[str] = "conv2d"
+    synapses_per: ClassVar[str] = " per output pixel"
 
     def weighted(self, planes: np.ndarray, dtype: type) -> np.ndarray:
         return conv2d(planes.astype(dtype), self.weight.astype(dtype), self.strides, self.padding)

@@ -1,4 +1,4 @@
-"""Dense: QDense / QDenseBatchnorm as a fully connected layer of IF neurons (firmware: IFDense)."""
+"""Dense: QDense / QDenseBatchnorm as a fully connected layer of IF neurons (firmware: HwflowIFDense)."""
 from __future__ import annotations
 
 import math
@@ -29,7 +29,6 @@ IF_DENSE = hls_block(HlsBlock(
 class Dense(SynapticLayer):
     """Fully connected IF layer: weight [n_in, n_out]."""
 
-    op: ClassVar[str] = "dense"
     kind: ClassVar[str] = "dense"
 
     def weighted(self, planes: np.ndarray, dtype: type) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The input encoder and the output decoder: levels <-> MSB-first spike planes (firmware: SpikeEncode, SpikeDecode).
+"""The input encoder and the output decoder: levels <-> MSB-first spike planes (firmware: HwflowSpikeEncode, HwflowSpikeDecode).
 
 The encoder (hwflow.ir.InputEncoder) is set by the model's input quantizer (see hwflow.ops.neuron):
 'direct' sends the input levels as one analog plane, 'bitplane' as S binary planes. The decoder
@@ -55,7 +55,7 @@ def encode(encoder: InputEncoder, levels: np.ndarray) -> Signal:
 
 
 def lower_input(encoder: InputEncoder) -> tuple[list[dict], Cursor]:
-    """The hls4ml InputLayer (its precision: the input grid) and, for bit-plane input, the SpikeEncode block."""
+    """The hls4ml InputLayer (its precision: the input grid) and, for bit-plane input, the HwflowSpikeEncode block."""
     in_spec = grid_spec(encoder.grid)
     layers = [dict(class_name="InputLayer", name=INPUT_NAME, input_shape=list(encoder.shape))]
     cur = Cursor(INPUT_NAME, "analog", tuple(encoder.shape), 1, in_spec, encoder.grid)
@@ -71,7 +71,7 @@ def lower_input(encoder: InputEncoder) -> tuple[list[dict], Cursor]:
 
 
 def lower_output(cur: Cursor) -> list[dict]:
-    """A SpikeDecode block when the last layer spikes: its levels on the neuron's grid; nothing otherwise."""
+    """A HwflowSpikeDecode block when the last layer spikes: its levels on the neuron's grid; nothing otherwise."""
     if cur.kind != "planes":
         return []
     t = cur.steps

@@ -1,4 +1,4 @@
-"""Flatten: reshape to one dimension, channels-last order as Keras (firmware: SpikeFlatten, an element copy)."""
+"""Flatten: reshape to one dimension, channels-last order as Keras (firmware: HwflowSpikeFlatten, an element copy)."""
 from __future__ import annotations
 
 import math

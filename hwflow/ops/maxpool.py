@@ -1,4 +1,4 @@
-"""MaxPooling2D on binary-coded spikes, bit-serially, most significant plane first (firmware: BitSerialMaxPool)."""
+"""MaxPooling2D on binary-coded spikes, bit-serially, most significant plane first (firmware: HwflowBitSerialMaxPool)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

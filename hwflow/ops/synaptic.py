@@ -36,7 +36,7 @@ class SynapticLayer(Node):
     membrane_bound: int | None = None  # max |membrane| over all inputs (set by BoundWidths)
     tf_float32_exact: bool = True
 
-    op: ClassVar[str] = ""
+    synapses_per: ClassVar[str] = ""  # what `synapses` counts per, for messages (' per output pixel')
 
     @property
     def frac(self) -> int:
@@ -147,7 +147,7 @@ class SynapticLayer(Node):
                  bias_bits=width(np.abs(bias).max(initial=0)), level_bits=int(cur.spec[1]),
                  level_signed=bool(cur.spec[-1]), weight_data=weight, bias_data=bias,
                  **self.block_geometry(cur), n_synapses=int(self.synapses))
-        check_reuse(self.name, self.op, self.synapses, reuse_factor)
+        check_reuse(self.name, self.kind, self.synapses, reuse_factor, self.synapses_per)
         if self.is_readout:
             w = max(membrane_bits, self.frac + 1)
             spec = ("fixed", w, w - self.frac, True)

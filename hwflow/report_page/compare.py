@@ -276,9 +276,11 @@ def _accuracy_table(r: dict) -> dict:
               "csim_vs_hls4ml_ann": "SNN firmware C-sim vs hls4ml ANN C-sim",
               "hls4ml_ann_vs_qkeras": "hls4ml ANN C-sim vs QKeras"}
     mm = _at(r, "mismatches") or {}
+    csim = r.get("csim_samples")
     for name in [*labels, *(k for k in mm if k not in labels and k != "trace")]:
         reason = "not comparable: TF float32 may round" if name in mm else "not run"
-        rows.append([f"Mismatching samples: {labels.get(name, name)}",
+        on = f" ({csim} samples)" if "csim" in name and csim is not None and csim != r.get("samples") else ""
+        rows.append([f"Mismatching samples: {labels.get(name, name)}{on}",
                      _json(r, f"mismatches.{name}", "", MEASURED, reason)])
     if isinstance(r.get("testbench"), dict):
         rows.append([f"Mismatching samples: SNN firmware testbench ({r['testbench'].get('samples', '?')} samples)",
