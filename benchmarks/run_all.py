@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 RUNS = [
     ["regularizer.py", "mnist_mlp", "--lambdas", "0,3e-5,1e-4,3e-4"],
     ["throughput.py", "mnist_mlp", "mnist_cnn", "--repeats", "3"],
@@ -16,4 +17,4 @@ RUNS = [
 if __name__ == "__main__":
     for args in RUNS:
         print("==", " ".join(args), flush=True)
-        subprocess.run([sys.executable, str(HERE / args[0]), *args[1:]], check=True)
+        subprocess.run([sys.executable, f"benchmarks/{args[0]}", *args[1:]], cwd=ROOT, check=True)
