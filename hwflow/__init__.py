@@ -9,7 +9,6 @@ warnings.filterwarnings("ignore", message=r"The `keras\.(constraints|initializer
 
 from hwflow.convert import convert  # noqa: E402
 from hwflow.errors import HwflowError  # noqa: E402
-from hwflow.fold import fold_batchnorm  # noqa: E402
 from hwflow.ops import supported_layers  # noqa: E402
 from hwflow.options import FirmwareOptions  # noqa: E402
 from hwflow.snn import SNN  # noqa: E402
@@ -20,8 +19,11 @@ __all__ = ["convert", "fold_batchnorm", "to_hls", "SNN", "HwflowError", "Firmwar
 
 
 def __getattr__(name: str):
-    """hwflow.to_hls imports hls4ml only when first used."""
+    """hwflow.to_hls and hwflow.fold_batchnorm import hls4ml / TensorFlow only when first used."""
     if name == "to_hls":
         from hwflow.hls import to_hls
         return to_hls
+    if name == "fold_batchnorm":
+        from hwflow.fold import fold_batchnorm
+        return fold_batchnorm
     raise AttributeError(f"module 'hwflow' has no attribute {name!r}")

@@ -14,9 +14,11 @@ from pathlib import Path
 import yaml
 
 from hwflow.defaults import BACKENDS, IO_TYPES, STRATEGIES
-from hwflow.errors import HwflowError
+from hwflow.errors import CheckFailed, HwflowError
 
 DEFAULT_CONFIG = "digits_mlp"
+MAX_SHOWN = 10  # testbench findings printed
+EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
 def parse_overrides(pairs: list[str]) -> dict:
@@ -40,11 +42,11 @@ def load(args) -> dict:
 
 
 def cmd_train(args) -> None:
-    from hwflow.flow import atomic_dir
+    from hwflow.outputs import output_dir
     from hwflow.train import train
     cfg = load(args)
     out = Path(args.out or f"runs/{cfg['name']}")
-    with atomic_dir(out) as tmp:
+    with output_dir(out, args.force) as tmp:
         result = train(cfg, tmp, verbose=2)
     print(f"trained {cfg['name']}: model and config in {out}/ (test accuracy {result.test_accuracy:.4f})")
 
@@ -56,8 +58,7 @@ def trained(run_dir: str):
 
 
 def cmd_convert(args) -> None:
-    from hwflow.flow import SNN_FILE, convert_run
-    from hwflow.serialize import save_snn
+    from hwflow.flow import SNN_FILE, convert_run, save_snn
     model, cfg = trained(args.run_dir)
     snn = convert_run(model, cfg, args.encoding)
     print(snn.summary())
@@ -95,8 +96,9 @@ def hls_config(args, cfg: dict) -> dict:
 
 
 def cmd_hls(args) -> None:
-    from hwflow.firmware import FIRMWARE_DIR, check_no_build, snn_firmware
-    from hwflow.flow import atomic_dir, run_snn
+    from hwflow.firmware import FIRMWARE_DIR, snn_firmware
+    from hwflow.flow import run_snn
+    from hwflow.outputs import check_writable, output_dir
     from hwflow.options import FirmwareOptions
     model, cfg = trained(args.run_dir)
     cfg = hls_config(args, cfg)
@@ -104,8 +106,8 @@ def cmd_hls(args) -> None:
     x, _, _ = test_set(args, cfg, snn)
     opts = FirmwareOptions.from_config(cfg)
     out = Path(args.out or Path(args.run_dir) / FIRMWARE_DIR / "snn")
-    check_no_build(out)
-    with atomic_dir(out) as tmp:
+    check_writable(out, args.force)
+    with output_dir(out, args.force) as tmp:
         _, seconds = snn_firmware(snn, tmp, opts, x, cfg["hls"]["testbench_samples"])
     print(f"hls4ml project of {snn.name} ({opts.backend}, {opts.io_type}, reuse factor {opts.reuse_factor}) in "
           f"{out}/ (g++ compile {seconds:.1f} s); its testbench holds "
@@ -116,25 +118,30 @@ def cmd_csim(args) -> None:
     if args.testbench:
         from hwflow.hls import csim_testbench
         result = csim_testbench(Path(args.testbench))
-        print(result.output.strip().splitlines()[-1] if result.output.strip() else "(no output)")
+        lines = result.output.strip().splitlines()
+        findings = [line for line in lines if line.startswith(("MISMATCH", "ERROR", "error"))]
+        for line in findings[:MAX_SHOWN]:
+            print(line)
+        if len(findings) > MAX_SHOWN:
+            print(f"... and {len(findings) - MAX_SHOWN} more")
+        print(lines[-1] if lines else "(no output)")
         if result.returncode != 0:
-            raise HwflowError(f"testbench in {args.testbench} failed: {result.mismatches} mismatches "
-                              f"(exit code {result.returncode}); its output lists the first ones")
+            raise CheckFailed(f"testbench in {args.testbench} failed: {result.mismatches} mismatches "
+                              f"(exit code {result.returncode}); the first ones are listed above")
         return
     if not args.run_dir:
         raise HwflowError("give a run folder (hwflow csim RUN_DIR) or a project (hwflow csim --testbench DIR)")
-    from hwflow.firmware import FIRMWARE_DIR, PROJECTS, check_no_build, firmware_stage
-    from hwflow.flow import atomic_dir, replace_children, run_snn, update_report
+    from hwflow.firmware import FIRMWARE_DIR, firmware_stage
+    from hwflow.flow import run_snn, update_report
+    from hwflow.outputs import check_writable, output_dir
     run_dir = Path(args.run_dir)
+    check_writable(run_dir / FIRMWARE_DIR, args.force)
     model, cfg = trained(args.run_dir)
     cfg = hls_config(args, cfg)
-    for project in PROJECTS:
-        check_no_build(run_dir / FIRMWARE_DIR / project)
     snn = run_snn(run_dir, model, cfg)
     x, _, _ = test_set(args, cfg, snn)
-    with atomic_dir(run_dir / f".{FIRMWARE_DIR}.staged") as staged:  # the projects replace their namesakes only
-        fields = firmware_stage(snn, model, x, model.predict(x, verbose=0), cfg, staged)
-    replace_children(run_dir / f".{FIRMWARE_DIR}.staged", run_dir / FIRMWARE_DIR)
+    with output_dir(run_dir / FIRMWARE_DIR, args.force) as tmp:
+        fields = firmware_stage(snn, model, x, model.predict(x, verbose=0), cfg, tmp)
     report = update_report(run_dir, fields)
     mm = report["mismatches"]
     print(f"C simulation of {len(x)} samples: firmware vs QKeras {mm['csim_vs_qkeras']}, vs hls4ml ANN "
@@ -165,14 +172,14 @@ def cmd_sweep(args) -> None:
     cfg = load_config(args.config)  # fails early on a bad config name or key
     out = Path(args.out or f"runs/{cfg['name']}_sweep")
     sweep(args.config, parse_grid(args.time_steps, int), parse_grid(args.lambdas, float), out,
-          address=args.address, overrides=parse_overrides(args.set))
+          address=args.address, overrides=parse_overrides(args.set), force=args.force)
 
 
 def cmd_run(args) -> None:
     from hwflow.flow import run, summary
     cfg = load(args)
     out = Path(args.out or f"runs/{cfg['name']}")
-    report = run(cfg, out)
+    report = run(cfg, out, force=args.force)
     print(summary(report))
     print(f"report: {out / 'report.json'}, {out / 'report.html'}, {out / 'report.md'}")
     if args.json:
@@ -183,12 +190,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hwflow", description="Error-free QKeras -> binary-coded SNN -> FPGA flow")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def with_config(sp, optional: bool) -> None:
+    def with_config(sp, optional: bool, default_out: str = "runs/NAME") -> None:
         sp.add_argument("config", nargs="?" if optional else None, default=DEFAULT_CONFIG,
                         help="zoo name (models/NAME.yaml) or a YAML path")
         sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, e.g. --set time_steps=2 --set train.lambda=1e-6")
-        sp.add_argument("--out", help="output folder (default runs/NAME)")
+        sp.add_argument("--out", help=f"output folder (default {default_out})")
+        with_force(sp)
+
+    def with_force(sp) -> None:
+        sp.add_argument("--force", action="store_true",
+                        help="write into an output folder that holds files hwflow did not write (they are kept)")
 
     sp = sub.add_parser("train", help="quantization-aware training from a YAML spec")
     with_config(sp, optional=False)
@@ -215,12 +227,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("hls", help="write and compile the SNN firmware (hls4ml project + self-checking testbench)")
     sp.add_argument("run_dir", help="folder written by 'hwflow train' or 'hwflow run'")
     sp.add_argument("--out", help="project folder (default RUN_DIR/firmware/snn)")
+    with_force(sp)
     with_hls(sp)
     sp.set_defaults(fn=cmd_hls)
     sp = sub.add_parser("csim", help="C-simulate the firmware on the test set, or run a project's testbench")
     sp.add_argument("run_dir", nargs="?", help="folder written by 'hwflow train' or 'hwflow run'")
     sp.add_argument("--testbench", metavar="PROJECT_DIR", help="build and run this project's testbench with g++")
     sp.add_argument("--samples", type=int, help="only the first N test samples")
+    with_force(sp)
     with_hls(sp)
     sp.set_defaults(fn=cmd_csim)
     sp = sub.add_parser("build", help="run hls4ml's build_prj.tcl with Vivado HLS / Vitis HLS")
@@ -237,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--sweep", help="sweep JSON (default RUN_DIR/sweep.json or ../sweep.json)")
     sp.set_defaults(fn=cmd_report)
     sp = sub.add_parser("sweep", help="run the flow over a T x lambda grid as Ray tasks")
-    with_config(sp, optional=False)
+    with_config(sp, optional=False, default_out="runs/NAME_sweep")
     sp.add_argument("--time-steps", dest="time_steps", default="1,2,3,4", help="e.g. 1,2,3,4")
     sp.add_argument("--lambda", dest="lambdas", default="0", help="regularizer weights, e.g. 0,1e-6")
     sp.add_argument("--address", help="an existing Ray cluster (HOST:PORT, ray://HOST:PORT or auto); "
@@ -254,9 +268,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.fn(args)
+    except CheckFailed as e:
+        print(f"hwflow: check failed: {e}", file=sys.stderr)
+        return EXIT_CHECK_FAILED
     except HwflowError as e:
         print(f"hwflow: error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"hwflow: {args.command} interrupted; its outputs were not written (partial ones removed)",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 

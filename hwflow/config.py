@@ -15,6 +15,7 @@ from hwflow.package_data import ZOO_DIR, checkout_root
 
 MNIST_DEFAULT_PATH = "../shared/datasets/mnist"  # relative to the checkout (the project's shared/ data)
 REQUIRED = object()
+SET = "--set"  # the source of command-line overrides, named in their error messages
 ORDER = ("name", "dataset", "input", "time_steps", "activation_integer", "weights", "bias", "layers",
          "train", "energy", "hls")
 Check = Callable[[Any, str], Any]
@@ -34,7 +35,7 @@ def _integer(lo: int, hi: int | None = None) -> Check:
     def check(v: Any, where: str) -> int:
         if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
             rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
-            raise HwflowError(f"{where} must be an integer {rng}, got {v!r}; fix it in the YAML")
+            raise HwflowError(f"{where} must be an integer {rng}, got {v!r}")
         return v
     return check
 
@@ -50,7 +51,7 @@ def _number(lo: float, hi: float | None = None, lo_open: bool = False) -> Check:
         ok = ok and (v > lo if lo_open else v >= lo) and (hi is None or v < hi)
         if not ok:
             rng = f"{'>' if lo_open else '>='} {lo}" + (f" and < {hi}" if hi is not None else "")
-            raise HwflowError(f"{where} must be a number {rng}, got {v!r}; fix it in the YAML")
+            raise HwflowError(f"{where} must be a number {rng}, got {v!r}")
         return float(v)
     return check
 
@@ -58,20 +59,20 @@ def _number(lo: float, hi: float | None = None, lo_open: bool = False) -> Check:
 def _choice(*options: str) -> Check:
     def check(v: Any, where: str) -> str:
         if v not in options:
-            raise HwflowError(f"{where} must be one of {', '.join(options)}, got {v!r}; fix it in the YAML")
+            raise HwflowError(f"{where} must be one of {', '.join(options)}, got {v!r}")
         return v
     return check
 
 
 def _boolean(v: Any, where: str) -> bool:
     if not isinstance(v, bool):
-        raise HwflowError(f"{where} must be true or false, got {v!r}; fix it in the YAML")
+        raise HwflowError(f"{where} must be true or false, got {v!r}")
     return v
 
 
 def _string(v: Any, where: str) -> str:
     if not isinstance(v, str) or not v:
-        raise HwflowError(f"{where} must be a non-empty string, got {v!r}; fix it in the YAML")
+        raise HwflowError(f"{where} must be a non-empty string, got {v!r}")
     return v
 
 
@@ -137,7 +138,8 @@ def load_config(path_or_name: str | Path, overrides: dict | None = None) -> dict
     if not isinstance(raw, dict):
         raise HwflowError(f"{source} must hold a mapping of keys (name, dataset, layers, ...); fix the file")
     raw.setdefault("name", path.stem)
-    return validate_config(deep_merge(raw, overrides or {}), source)
+    cfg = validate_config(raw, source)  # the file alone: its errors name the file
+    return validate_config(deep_merge(raw, overrides), SET) if overrides else cfg  # now they come from --set
 
 
 def deep_merge(base: dict, overrides: dict) -> dict:
@@ -174,9 +176,14 @@ def _section(value: dict, spec: dict[str, tuple[Check, Any]], name: str, source:
     _reject_unknown(value, spec, where)
     out = {}
     for key, (check, default) in spec.items():
-        label = f"{name}.{key} of {source}" if name else f"{key} of {source}"
+        dotted = f"{name}.{key}" if name else key
+        label = f"--set {dotted}" if source == SET else f"{dotted} of {source}"
         if key in value:
-            out[key] = check(value[key], label)
+            try:
+                out[key] = check(value[key], label)
+            except HwflowError as exc:
+                raise HwflowError(f"{exc}; {'change the --set value' if source == SET else 'fix it in the YAML'}") \
+                    from None
         elif default is REQUIRED:
             raise HwflowError(f"{label} is missing; add it to the YAML")
         else:

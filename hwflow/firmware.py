@@ -8,22 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from hwflow.defaults import TRACE_SAMPLES
-from hwflow.errors import HwflowError
 from hwflow.metrics import count_mismatches
 from hwflow.options import FirmwareOptions
 from hwflow.snn import SNN
 
 FIRMWARE_DIR = "firmware"  # in a run folder: snn/ (the SNN project), ann/ (hls4ml's ANN), snn_trace/
-PROJECTS = ("snn", "ann", "snn_trace")
-
-
-def check_no_build(project: Path) -> None:
-    """HwflowError if a project folder holds a Vivado/Vitis build (hours of work hwflow must not replace)."""
-    marks = sorted(p.name for p in (*project.glob("*_prj"), project / "hwflow_build.log") if p.exists()) \
-        if project.is_dir() else []
-    if marks:
-        raise HwflowError(f"{project} holds a Vivado/Vitis build ({', '.join(marks)}) that regenerating the project "
-                          "would delete; move the folder elsewhere first or write to another one (--out)")
 
 
 def cycle_fields(snn: SNN, opts: FirmwareOptions) -> dict:

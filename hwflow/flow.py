@@ -8,10 +8,7 @@ renders.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -19,42 +16,12 @@ import numpy as np
 from hwflow.convert import convert
 from hwflow.energy import energy
 from hwflow.metrics import accuracy, count_mismatches
-from hwflow.serialize import load_snn, save_snn
+from hwflow.outputs import check_writable, output_dir, write_file
+from hwflow.serialize import load_snn, snn_json
 from hwflow.snn import SNN, RunStats
 
 SNN_FILE = "snn.json"
 REPORT_FILE = "report.json"
-
-
-@contextmanager
-def atomic_dir(out: Path):
-    """Yield a temporary folder that replaces `out` only if the block succeeds (no partial output)."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
-
-
-def replace_children(staged: Path, dest: Path) -> None:
-    """Move every entry of `staged` into `dest`, each replacing the entry of that name; remove `staged`.
-
-    What else `dest` holds stays as it is."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for entry in sorted(staged.iterdir()):
-        target = dest / entry.name
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
-        entry.rename(target)
-    staged.rmdir()
 
 
 def convert_run(model, cfg: dict, encoding: str | None = None) -> SNN:
@@ -72,6 +39,11 @@ def run_snn(run_dir: Path, model, cfg: dict) -> SNN:
     return snn
 
 
+def save_snn(snn: SNN, path: Path) -> None:
+    """The SNN IR as JSON at `path`, recorded as hwflow's output of its folder."""
+    write_file(Path(path).parent, Path(path).name, snn_json(snn))
+
+
 def report_header(cfg: dict, dataset: str, snn: SNN) -> dict:
     """The fields every report.json starts with."""
     return {"model": cfg["name"], "dataset": dataset, "time_steps": cfg["time_steps"],
@@ -87,9 +59,7 @@ def update_report(run_dir: Path, fields: dict) -> dict:
             report[key] = {**report[key], **value}
         else:
             report[key] = value
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(json.dumps(report, indent=2, default=json_value))
-    tmp.replace(path)
+    write_file(Path(run_dir), REPORT_FILE, json.dumps(report, indent=2, default=json_value))
     return report
 
 
@@ -137,10 +107,29 @@ def save_trace(snn: SNN, x: np.ndarray, path: Path) -> None:
     np.savez_compressed(path, **arrays)
 
 
-def run(cfg: dict, out: Path, progress: bool = True) -> dict:
-    """Train the configured model, convert it, simulate the whole test set and write out/report.json."""
+def preflight(cfg: dict) -> None:
+    """Check, before any training, what the firmware stage would reject after it: the compiler, and the
+    firmware options against the layer sizes (on the untrained model of the same architecture)."""
+    if not cfg["hls"]["enabled"]:
+        return
+    from hwflow.hls.lower import layer_list
+    from hwflow.hls.toolchain import require_gxx
+    from hwflow.model_builder import build_model
+    from hwflow.options import FirmwareOptions
+
+    require_gxx("the firmware stage (hls.enabled: true; set it false to skip firmware)")
+    layer_list(convert_run(build_model(cfg), cfg), FirmwareOptions.from_config(cfg).reuse_factor)
+
+
+def run(cfg: dict, out: Path, progress: bool = True, force: bool = False) -> dict:
+    """Train the configured model, convert it, simulate the whole test set and write out/report.json.
+
+    What can be checked without training (preflight, and out's foreign files: see hwflow.outputs)
+    is checked first."""
     from hwflow.train import train
-    with atomic_dir(out) as tmp:
+    preflight(cfg)
+    check_writable(out, force)
+    with output_dir(out, force) as tmp:
         t0 = time.perf_counter()
         result = train(cfg, tmp, verbose=2 if progress else 0)
         t_train = time.perf_counter() - t0
@@ -163,12 +152,8 @@ def run(cfg: dict, out: Path, progress: bool = True) -> dict:
         save_snn(snn, tmp / SNN_FILE)
         save_trace(snn, x[:1], tmp / "trace_sample0.npz")
         update_report(tmp, report)
-    from hwflow.report_page import write_report
-    try:
-        write_report(out)
-    except BaseException:
-        shutil.rmtree(out, ignore_errors=True)  # no half-written run folder
-        raise
+        from hwflow.report_page import write_report
+        write_report(tmp, final_dir=out)
     return report
 
 

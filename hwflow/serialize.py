@@ -50,9 +50,9 @@ def decode(obj, known: dict[str, type], key: str = ""):
     return obj
 
 
-def save_snn(snn: SNN, path: Path) -> None:
-    """Write the SNN IR to a JSON file."""
-    Path(path).write_text(json.dumps(encode(snn)))
+def snn_json(snn: SNN) -> str:
+    """The SNN IR as JSON text (hwflow.flow.save_snn writes it into a run folder)."""
+    return json.dumps(encode(snn))
 
 
 def load_snn(path: Path) -> SNN:

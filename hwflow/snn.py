@@ -8,7 +8,6 @@ import numpy as np
 from hwflow import simulate
 from hwflow.errors import HwflowError
 from hwflow.ir import InputEncoder, Node
-from hwflow.numerics import symmetric_bits
 from hwflow.ops.synaptic import SynapticLayer
 from hwflow.passes import run_passes
 
@@ -126,8 +125,7 @@ class SNN:
             if isinstance(layer, SynapticLayer):
                 t = layer.neuron.time_steps if layer.neuron else "-"
                 thr = layer.neuron.threshold if layer.neuron else "readout"
-                wbits = symmetric_bits(int(np.abs(layer.weight).max(initial=0)))
-                rows.append(f"{layer.name:<14}{layer.kind:<9}{str(layer.out_shape):<16}{t:>3}{thr:>9}{wbits:>8}"
+                rows.append(f"{layer.name:<14}{layer.kind:<9}{str(layer.out_shape):<16}{t:>3}{thr:>9}{layer.weight_bits:>8}"
                             f"{layer.membrane_bits:>8}  {'yes' if layer.tf_float32_exact else 'NO'}")
             else:
                 rows.append(f"{layer.name:<14}{layer.kind:<9}{str(layer.out_shape):<16}")

@@ -24,8 +24,8 @@ from tqdm import tqdm
 from hwflow.config import deep_merge, load_config, validate_config
 from hwflow.defaults import MAX_TIME_STEPS
 from hwflow.errors import HwflowError
-from hwflow.flow import atomic_dir
-from hwflow.options import FirmwareOptions
+from hwflow.flow import preflight
+from hwflow.outputs import check_writable, output_dir
 # One core per task: TensorFlow and OpenMP would otherwise each start a thread per core. And the
 # Keras of `hwflow run` (keras 2.15): importing QKeras sets TF_USE_LEGACY_KERAS=1 in the driver, which
 # workers would inherit and so run tf_keras (whose internals autograph converts: 5x slower training).
@@ -75,21 +75,24 @@ def run_point(cfg: dict, t: int, lam: float) -> tuple[dict | None, bytes | str]:
 
 
 def sweep(config: str | Path, time_steps: list[int], lambdas: list[float], out: Path,
-          address: str | None = None, overrides: dict | None = None, num_cpus: int | None = None) -> dict:
+          address: str | None = None, overrides: dict | None = None, num_cpus: int | None = None,
+          force: bool = False) -> dict:
     """Run the flow for every (T, lambda) and write out/{T*_lam*/, sweep.json, sweep.md, *.png}.
 
     address: an existing Ray cluster ('HOST:PORT', 'ray://HOST:PORT' or 'auto'); None starts a
     local instance with num_cpus cores (default: all). A Ray connection this process already has is
-    used as it is (and left open). Failed points are reported in the result, not raised.
+    used as it is (and left open). Failed points are reported in the result, not raised. force: write
+    into an `out` that holds files hwflow did not write (they are kept; see hwflow.outputs).
     """
     time_steps, lambdas = check_grid(time_steps, lambdas)
     if address is not None and num_cpus is not None:
         raise HwflowError("num_cpus sets the size of a local Ray instance; drop it when giving an address")
     cfg = load_config(config, overrides)
-    FirmwareOptions.from_config(cfg)  # every point builds firmware with these: fail now, not in each task
+    preflight(cfg)  # every point builds firmware with these options: fail now, not in each task
+    check_writable(Path(out), force)
     started = connect(address, num_cpus)
     try:
-        with atomic_dir(Path(out)) as tmp:
+        with output_dir(Path(out), force) as tmp:
             points = run_grid(cfg, time_steps, lambdas, tmp)
             result = {"config": cfg, "time_steps": time_steps, "lambdas": lambdas, "points": points}
             (tmp / "sweep.json").write_text(json.dumps(result, indent=2))

@@ -17,11 +17,14 @@ REQUIRED_KEYS = {"model", "dataset", "time_steps", "samples", "ann_accuracy", "s
 
 def test_train_convert_simulate(tmp_path, capsys, monkeypatch) -> None:
     run_dir = tmp_path / "digits"
-    assert main(["train", "digits_mlp", "--set", "train.epochs=2", "--out", str(run_dir)]) == 0
+    assert main(["train", "digits_mlp", "--set", "train.epochs=2", "--set", "dataset.limit_test=150",
+                 "--out", str(run_dir)]) == 0
     assert (run_dir / "model.h5").is_file() and (run_dir / "config.yaml").is_file()
     assert main(["convert", str(run_dir), "--encoding", "bitplane"]) == 0
     snn = load_snn(run_dir / "snn.json")
     assert snn.encoder.encoding == "bitplane" and snn.time_steps == [4]
+    assert main(["simulate", str(run_dir)]) == 0  # the saved dataset.limit_test holds
+    assert json.loads((run_dir / "report.json").read_text())["samples"] == 150
     capsys.readouterr()
     assert main(["simulate", str(run_dir), "--samples", "100"]) == 0
     out = capsys.readouterr().out
@@ -38,8 +41,11 @@ def test_train_convert_simulate(tmp_path, capsys, monkeypatch) -> None:
     assert "100 samples, 0 mismatches" in capsys.readouterr().out
     (run_dir / "firmware").mkdir()
     (run_dir / "firmware" / "notes.txt").write_text("mine")
-    assert main(["csim", str(run_dir), "--samples", "60"]) == 0  # into RUN_DIR/firmware, merged into report.json
-    assert (run_dir / "firmware" / "notes.txt").read_text() == "mine"  # only snn/, ann/, snn_trace/ replaced
+    capsys.readouterr()
+    assert main(["csim", str(run_dir), "--samples", "60"]) == 2  # a file hwflow did not write: refused at once
+    assert "holds 1 file(s) hwflow did not write (notes.txt)" in capsys.readouterr().err
+    assert main(["csim", str(run_dir), "--samples", "60", "--force"]) == 0  # RUN_DIR/firmware, into report.json
+    assert (run_dir / "firmware" / "notes.txt").read_text() == "mine"  # written around it
     report = json.loads((run_dir / "report.json").read_text())
     assert report["samples"] == 100 and report["mismatches"]["snn_vs_qkeras"] == 0  # simulate's fields stay
     assert report["csim_samples"] == 60
@@ -52,9 +58,9 @@ def test_train_convert_simulate(tmp_path, capsys, monkeypatch) -> None:
     assert "SNN firmware C-sim vs QKeras (60 samples)" in html
     (run_dir / "firmware" / "snn" / "myproject_prj").mkdir()  # as a Vivado/Vitis build leaves it
     capsys.readouterr()
-    assert main(["csim", str(run_dir)]) == 2 and main(["hls", str(run_dir)]) == 2
-    assert capsys.readouterr().err.count("holds a Vivado/Vitis build (myproject_prj)") == 2
-    assert (run_dir / "firmware" / "snn" / "myproject_prj").is_dir()
+    assert main(["hls", str(run_dir)]) == 2 and main(["csim", str(run_dir), "--force"]) == 0
+    assert "holds 1 file(s) hwflow did not write (myproject_prj)" in capsys.readouterr().err
+    assert (run_dir / "firmware" / "snn" / "myproject_prj").is_dir() and (run_dir / "firmware" / "notes.txt").is_file()
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no Vivado HLS here
     assert main(["build", str(project), "--synth"]) == 2
     assert "vivado_hls not found on PATH" in capsys.readouterr().err

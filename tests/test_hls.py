@@ -14,6 +14,7 @@ import pytest
 import hwflow
 import hwflow.hls
 from hwflow.errors import HwflowError
+from hwflow.hls.ann import ann_to_hls
 from randmodels import Arch, build, conv_arch, dense_arch, inputs, rounding_cases
 
 
@@ -191,3 +192,9 @@ def test_predict_rejects_inputs_off_the_grid(tmp_path) -> None:
     x = np.full((1,) + snn.encoder.shape, 0.1, np.float32)  # grid step is 2^-3
     with pytest.raises(HwflowError, match="off the fixed-point grid"):
         hwflow.hls.predict(hls_model, snn, x)  # checked before any firmware call
+    for model in (hls_model, ann_to_hls(build(dense_arch()), tmp_path / "ann")):  # hls4ml's own entry points too
+        for call in (model.predict, model.trace):
+            with pytest.raises(HwflowError, match=r"off the fixed-point grid .*snn.quantize_input"):
+                call(x)
+            with pytest.raises(HwflowError, match="off the fixed-point grid"):
+                call(x.reshape(len(x), -1))  # flat rows, as hls4ml also takes them

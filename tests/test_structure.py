@@ -166,7 +166,7 @@ def test_firmware_options_are_checked_once() -> None:
     with pytest.raises(HwflowError, match="pass firmware settings by keyword"):
         FirmwareOptions.of(4)  # as in cycle_model(snn, 4)
     assert set(HLS4ML_STRATEGIES) == set(STRATEGIES)
-    with pytest.raises(HwflowError, match=r"hls.backend of .*: backend='Quartus' is not supported"):
+    with pytest.raises(HwflowError, match=r"--set hls.backend: backend='Quartus' is not supported; .*; change the --set value"):
         load_config("digits_mlp", overrides={"hls": {"backend": "Quartus"}})  # the config asks FirmwareOptions
 
 

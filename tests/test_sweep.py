@@ -8,6 +8,7 @@ import pytest
 import ray
 
 from hwflow.errors import HwflowError
+from hwflow.outputs import MANIFEST
 from hwflow.sweep import parse_grid, sweep
 
 FAST = {"train": {"epochs": 1}, "hls": {"enabled": False}}
@@ -53,7 +54,7 @@ def test_failed_point_is_reported(tmp_path) -> None:
     assert ok["status"] == "ok" and ok["mismatches"]["snn_vs_qkeras"] == 0
     assert failed["error"] in (out / "sweep.md").read_text()
     assert json.loads((out / "sweep.json").read_text())["points"][0]["error"] == failed["error"]
-    assert sorted(p.name for p in out.iterdir()) == ["T2_lam0", "accuracy_vs_T.png", "sparsity.png",
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "T2_lam0", "accuracy_vs_T.png", "sparsity.png",
                                                      "sweep.json", "sweep.md"]
 
 

@@ -11,6 +11,7 @@ import pytest
 
 import hwflow
 import hwflow.hls
+from hwflow.cli import main
 from hwflow.errors import HwflowError
 from hwflow.hls.ann import ann_to_hls
 from randmodels import Arch, build, inputs
@@ -47,7 +48,7 @@ def move_one_lsb(prj, lsb: float, sample: int, index: int) -> None:
 @pytest.mark.firmware
 @pytest.mark.parametrize("kind,io_type,backend", [("snn", "io_parallel", "Vitis"), ("ann", "io_parallel", "Vivado"),
                                                   ("snn", "io_stream", "Vitis")])
-def test_testbench_passes_exact_outputs_and_catches_one_lsb(tmp_path, kind, io_type, backend) -> None:
+def test_testbench_passes_exact_outputs_and_catches_one_lsb(tmp_path, capsys, kind, io_type, backend) -> None:
     hls_model, snn, prj = project(tmp_path, kind, io_type, backend)
     x = inputs(arch(), N, seed=1)
     expected = snn.predict(x)
@@ -65,6 +66,12 @@ def test_testbench_passes_exact_outputs_and_catches_one_lsb(tmp_path, kind, io_t
     result = hwflow.hls.csim_testbench(prj)
     assert (result.returncode, result.samples, result.mismatches) == (1, N, 1), result.output
     assert "MISMATCH sample 5 output 3" in result.output
+    if kind == "snn" and io_type == "io_parallel":  # the CLI: exit 1 (a check failed), the mismatch shown
+        capsys.readouterr()
+        assert main(["csim", "--testbench", str(prj)]) == 1
+        out, err = capsys.readouterr()
+        assert out.startswith("MISMATCH sample 5 output 3") and f"{N} samples, 1 mismatches" in out
+        assert err.startswith("hwflow: check failed:") and err.count("\n") == 1
 
 
 def test_stream_testbench_source_and_input_errors(tmp_path) -> None:

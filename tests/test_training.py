@@ -41,7 +41,7 @@ def test_config_rejects_unknown_top_level_key() -> None:
 
 
 def test_config_rejects_unknown_nested_key() -> None:
-    with pytest.raises(HwflowError, match=r"unknown key 'epoch' in train of models/digits_mlp.yaml; "
+    with pytest.raises(HwflowError, match=r"unknown key 'epoch' in train of --set; "
                                           r"allowed: batch_size, epochs"):
         load_config("digits_mlp", overrides={"train": {"epoch": 3}})
 
@@ -60,8 +60,15 @@ def test_config_rejects_unknown_layer_key(tmp_path: Path) -> None:
     ({"layers": [{"type": "dense", "units": 10}, {"type": "flatten"}]}, "last layer"),
 ])
 def test_config_rejects_bad_values(overrides: dict, words: str) -> None:
-    with pytest.raises(HwflowError, match=words):
+    with pytest.raises(HwflowError, match=words) as err:
         load_config("digits_mlp", overrides=overrides)
+    assert "--set" in str(err.value) and "YAML" not in str(err.value)  # the override is at fault, not the file
+
+
+def test_a_bad_value_in_the_file_names_the_file(tmp_path: Path) -> None:
+    path = write_yaml(tmp_path, "name: x\ntime_steps: 0\nlayers:\n  - {type: dense, units: 10}\n")
+    with pytest.raises(HwflowError, match=r"time_steps of .*spec\.yaml must be an integer 1\.\.16, got 0; fix it in the YAML"):
+        load_config(path, overrides={"train": {"epochs": 1}})
 
 
 def test_config_overrides_merge_deeply() -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from hwflow.convert import convert
 from hwflow.fold import fold_batchnorm, has_batchnorm
 from hwflow.hls.block import grid_spec, spec_cpp
+from hwflow.hls.lower import guard_inputs
 from hwflow.options import FirmwareOptions
 
 
@@ -15,7 +16,8 @@ def ann_to_hls(model, output_dir: str | Path, options: FirmwareOptions | None = 
 
     Batch norm is folded into the quantized weights first (hls4ml would otherwise keep a float
     batch-norm layer that rounds differently), precisions come from the quantizers with
-    config_from_keras_model(granularity='name'), and the input type is the model's input grid.
+    config_from_keras_model(granularity='name'), and the input type is the model's input grid; its
+    predict and trace reject inputs off that grid.
     """
     import hls4ml
 
@@ -28,6 +30,8 @@ def ann_to_hls(model, output_dir: str | Path, options: FirmwareOptions | None = 
     config["Model"]["Strategy"] = opts.hls4ml_strategy
     input_name = next(iter(config["LayerName"]))  # hls4ml lists the InputLayer first
     config["LayerName"][input_name]["Precision"] = {"result": spec_cpp(grid_spec(snn.encoder.grid))}
-    return hls4ml.converters.convert_from_keras_model(
+    hls_model = hls4ml.converters.convert_from_keras_model(
         model, hls_config=config, output_dir=str(output_dir), project_name=project_name, backend=opts.backend,
         io_type=opts.io_type, part=opts.part, clock_period=opts.clock_period)
+    guard_inputs(hls_model, snn)  # as hwflow's own firmware: inputs off the grid are an error, not truncated
+    return hls_model

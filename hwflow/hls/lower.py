@@ -7,6 +7,7 @@ made by ``hls4ml.utils.config.create_config``; hls4ml's flows then apply our reg
 """
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from pathlib import Path
@@ -61,6 +62,7 @@ def to_hls(snn: SNN, output_dir: str | Path, options: FirmwareOptions | None = N
     output pixel for conv) in R cycles per input plane; R must divide that count. The returned model
     is not written or compiled: call model.write(), or hwflow.hls.compile(model) for C simulation,
     then hwflow.hls.predict(model, snn, x) (or model.predict on inputs exactly on the input grid).
+    Its predict and trace reject inputs off the input grid (HwflowError: use snn.quantize_input).
     The input type is the input grid as ap_[u]fixed; the output is the readout membrane as
     ap_fixed<W, W - frac> (W = max(membrane_bits, frac + 1)), exactly v * 2**-frac, or for a
     spiking last layer its level grid ap_ufixed<T, integer>.
@@ -86,11 +88,29 @@ def to_hls(snn: SNN, output_dir: str | Path, options: FirmwareOptions | None = N
         config["HLSConfig"]["LayerName"].update({d["name"]: {"Trace": True} for d in layers[1:]})
     model = ModelGraph.from_layer_list(config, layers, inputs=[INPUT_NAME], outputs=[layers[-1]["name"]])
     check_explicit_types(model)
+    guard_inputs(model, snn)
     out_bits = layers[-1]["out_precision"][1]
     if out_bits > FLOAT64_EXACT_BITS:
         warnings.warn(f"the output type has {out_bits} bits: the firmware is exact, but hls4ml's predict returns "
                       f"it through float64, exact only up to {FLOAT64_EXACT_BITS} bits", stacklevel=2)
     return model
+
+
+def guard_inputs(hls_model, snn: SNN) -> None:
+    """Make hls_model.predict and hls_model.trace check first that x lies on the SNN's input grid (the
+    firmware would silently truncate it): a HwflowError that says to use snn.quantize_input."""
+    shape = tuple(snn.encoder.shape)
+    for name in ("predict", "trace"):
+        method = getattr(hls_model, name)
+
+        def checked(x, *args, _method=method, **kwargs):
+            values = np.asarray(x)
+            if values.shape[1:] != shape and values.size % max(math.prod(shape), 1) == 0:
+                values = values.reshape((-1,) + shape)  # hls4ml also takes flat rows or one sample
+            snn.input_levels(values)
+            return _method(x, *args, **kwargs)
+
+        setattr(hls_model, name, checked)
 
 
 def compile(hls_model) -> float:  # noqa: A001 - the verb users expect, as hls4ml's ModelGraph.compile

@@ -15,7 +15,7 @@ from hwflow.errors import HwflowError
 from hwflow.hls.block import SPIKE_SPEC, NAMESPACE, CallArgs, Chunks, Cursor, check_reuse
 from hwflow.hls.schedule import STEP_DEPTH, pipelined, reuse_depth
 from hwflow.ir import LayerTrace, Node, Signal
-from hwflow.numerics import FLOAT32_EXACT_BITS, FLOAT64_EXACT_BITS, symmetric_bits
+from hwflow.numerics import FLOAT32_EXACT_BITS, FLOAT64_EXACT_BITS, signed_bits, symmetric_bits
 from hwflow.ops.neuron import Neuron, fire
 from hwflow.quant import to_integers
 
@@ -60,6 +60,11 @@ class SynapticLayer(Node):
     def membrane_bits(self) -> int:
         """Two's-complement width that holds every membrane value this layer can reach."""
         return symmetric_bits(self.membrane_bound)
+
+    @property
+    def weight_bits(self) -> int:
+        """Two's-complement width of the integer weights: -128..127 takes 8 bits."""
+        return signed_bits(int(self.weight.min(initial=0)), int(self.weight.max(initial=0)))
 
     @property
     def n_out(self) -> int:
@@ -143,7 +148,7 @@ class SynapticLayer(Node):
         membrane_bits = max(self.membrane_bits, 2)
         d = dict(name=self.name, inputs=[cur.name], reuse_factor=reuse_factor, analog=bool(self.analog_input),
                  readout=bool(self.is_readout), in_steps=int(cur.steps), membrane_bits=int(membrane_bits),
-                 psum_bits=width(per_output.max(initial=0)), weight_bits=width(np.abs(weight).max(initial=0)),
+                 psum_bits=width(per_output.max(initial=0)), weight_bits=max(self.weight_bits, 2),
                  bias_bits=width(np.abs(bias).max(initial=0)), level_bits=int(cur.spec[1]),
                  level_signed=bool(cur.spec[-1]), weight_data=weight, bias_data=bias,
                  **self.block_geometry(cur), n_synapses=int(self.synapses))

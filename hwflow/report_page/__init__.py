@@ -12,25 +12,27 @@ import datetime
 from pathlib import Path
 from typing import Iterable
 
+from hwflow.outputs import record, write_file
 from hwflow.report_page import html, markdown
 from hwflow.report_page.compare import comparison
 from hwflow.report_page.plots import make_plots
 
 
 def write_report(run_dir: str | Path, vivado_dirs: Iterable[str | Path] = (),
-                 sweep: str | Path | dict | None = None) -> tuple[Path, Path]:
+                 sweep: str | Path | dict | None = None, final_dir: str | Path | None = None) -> tuple[Path, Path]:
     """Write run_dir/report.html (self-contained) and run_dir/report.md (+ run_dir/plots/*.png).
 
     vivado_dirs: `DIR`, `snn=DIR` or `ann=DIR` folders searched for tool reports; sweep: a sweep JSON
-    (path or dict) for the accuracy-vs-T and regularizer plots, default run_dir/sweep.json if present.
+    (path or dict) for the accuracy-vs-T and regularizer plots, default run_dir/sweep.json if present;
+    final_dir: where run_dir is about to be moved (the page names that folder).
     """
     run_dir = Path(run_dir)
-    comp = comparison(run_dir, vivado_dirs)
+    comp = comparison(run_dir, vivado_dirs, final_dir)
     plots = make_plots(run_dir, comp, sweep, run_dir / "plots")
+    record(run_dir, *(f"plots/{p.name}" for p in (run_dir / "plots").glob("*.png")))
     generated = f"Generated {datetime.datetime.now().isoformat(timespec='seconds')} by hwflow report."
-    html_path, md_path = run_dir / "report.html", run_dir / "report.md"
-    html_path.write_text(html.render(comp, plots, generated), encoding="utf-8")
-    md_path.write_text(markdown.render(comp, plots, run_dir, generated), encoding="utf-8")
+    html_path = write_file(run_dir, "report.html", html.render(comp, plots, generated))
+    md_path = write_file(run_dir, "report.md", markdown.render(comp, plots, run_dir, generated))
     return html_path, md_path
 
 

@@ -368,12 +368,13 @@ def _run_facts(r: dict, config: dict, run_dir: Path) -> list[tuple[str, str]]:
              ("Energy model", f"45 nm (Horowitz, ISSCC 2014): {_energy_note(config)}")]
 
 
-def comparison(run_dir: str | Path, vivado_dirs: Iterable[str | Path] = ()) -> dict:
+def comparison(run_dir: str | Path, vivado_dirs: Iterable[str | Path] = (), final_dir: str | Path | None = None) -> dict:
     """The SNN design vs the hls4ml ANN design of a run, with tool reports from `vivado_dirs`
     (`[snn=|ann=]DIR`, see hwflow.tool_reports.finder) and the run's firmware/ folder.
 
     Keys: title, run [(label, text)], tables [{id, title, columns, rows, sources, note}] whose rows
     are a label then values (or text), reports [{design, kind, path, used}], warnings, report (report.json).
+    final_dir: the folder to name as the run's (where run_dir is about to be moved), if not run_dir.
     """
     run_dir = Path(run_dir)
     r, config = load_run(run_dir)
@@ -382,6 +383,6 @@ def comparison(run_dir: str | Path, vivado_dirs: Iterable[str | Path] = ()) -> d
     tables = [_summary_table(r, config, tools), _accuracy_table(r), _layer_table(r, config), _cycles_table(r)]
     reports = [{"design": f.design or "unknown", "kind": f.kind, "path": str(f.path), "used": f.used}
                for f in tools.found]
-    return {"title": f"hwflow report: {r.get('model', run_dir.name)}", "run": _run_facts(r, config, run_dir),
+    return {"title": f"hwflow report: {r.get('model', run_dir.name)}", "run": _run_facts(r, config, Path(final_dir or run_dir)),
             "tables": tables, "reports": reports, "warnings": tools.warnings, "report": r}
 
