@@ -162,7 +162,7 @@ def cmd_build(args) -> None:
 
 def cmd_report(args) -> None:
     from hwflow.report_page import write_report
-    html, md = write_report(Path(args.run_dir), args.vivado_dir, args.sweep)
+    html, md = write_report(Path(args.run_dir), args.vivado_dir, args.sweep, trust_foreign=args.trust_foreign_reports)
     print(f"report: {html} and {md}")
 
 
@@ -249,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--vivado-dir", action="append", default=[], metavar="[snn=|ann=]DIR",
                     help="folder of Vivado/Vitis reports; snn=/ann= says whose, else folder names do")
     sp.add_argument("--sweep", help="sweep JSON (default RUN_DIR/sweep.json or ../sweep.json)")
+    sp.add_argument("--trust-foreign-reports", action="store_true",
+                    help="use tool reports whose top function, part or clock differ from the run's (marked)")
     sp.set_defaults(fn=cmd_report)
     sp = sub.add_parser("sweep", help="run the flow over a T x lambda grid as Ray tasks")
     with_config(sp, optional=False, default_out="runs/NAME_sweep")

@@ -13,6 +13,7 @@ DEFAULT_PART = "xcu250-figd2104-2L-e"
 DEFAULT_CLOCK_NS = 5.0
 DEFAULT_REUSE_FACTOR = 1
 DEFAULT_STRATEGY = "latency"
+DEFAULT_PROJECT_NAME = "myproject"  # hls4ml project and top function name of hwflow's firmware
 TESTBENCH_SAMPLES = 100  # samples in the self-checking testbench of a run
 TRACE_SAMPLES = 8  # samples the firmware trace of a run compares step by step
 

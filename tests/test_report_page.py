@@ -12,6 +12,8 @@ import pytest
 
 from hwflow.config import load_config
 from hwflow.flow import run
+from hwflow.cli import main
+from hwflow.errors import HwflowError
 from hwflow.report_page import comparison, write_report
 from hwflow.report_page.compare import ESTIMATE, MISSING, TOOL
 from hwflow.tool_reports.finder import design_of, parse_dir_spec
@@ -32,7 +34,8 @@ CYCLES = {"latency_cycles": 42, "initiation_interval": 1,
               {"name": "dense1", "kind": "IFDense", "processes": {"integrate": 25, "fire": 5}, "latency": 30, "ii": 1},
               {"name": "dense2", "kind": "IFDense", "processes": {"integrate": 12, "readout": 0}, "latency": 12,
                "ii": 1}]}}
-HLS = {"backend": "Vitis", "io_type": "io_parallel", "part": "xcu250-figd2104-2L-e", "clock_period": 5.0,
+# the firmware the fixture reports are of (hls4ml's own test project): top myproject, xc7z020, 5 ns
+HLS = {"backend": "Vitis", "io_type": "io_parallel", "part": "xc7z020-clg400-1", "clock_period": 5.0,
        "reuse_factor": 1}
 
 
@@ -96,6 +99,7 @@ def test_page_renders_in_chromium(run_dir, tmp_path) -> None:
               for t, lam, acc, s in ((2, 0, 0.90, 0.8), (4, 0, 0.97, 1.6), (2, 1e-4, 0.88, 0.5), (4, 1e-4, 0.96, 1.1))]
     points.append({"time_steps": 3, "lambda": 0, "status": "failed", "error": "RuntimeError: out of memory"})
     (run_dir.parent / "sweep.json").write_text(json.dumps({"time_steps": [2, 3, 4], "points": points}))
+    edit_report(run_dir, hls=HLS)
     html_path, md_path = write_report(run_dir, [vivado])  # finds the sweep.json of the sweep the run is part of
     text = html_path.read_text()
     page = Page(text)
@@ -164,7 +168,7 @@ def test_tool_reports_labelled(run_dir, tmp_path) -> None:
     snn_lut, ann_lut, ratio = rows["LUT"]
     assert (snn_lut["value"], snn_lut["tool"]) == (2532, "csynth")
     assert (ann_lut["value"], ann_lut["tool"], ann_lut["path"]) == (1526, "utilization", str(ann_util))
-    assert ratio == "1.66× (csynth vs utilization)"  # HLS estimate against Vivado synthesis: flagged
+    assert ratio == "not compared (csynth vs utilization)"  # HLS estimate against Vivado synthesis: no ratio
     assert {(r["design"], r["kind"], r["used"]) for r in comp["reports"]} == {
         ("snn", "csynth", True), ("ann", "csynth", True), ("ann", "utilization", True)}
 
@@ -191,13 +195,51 @@ def test_malformed_report_warns_on_page(run_dir, tmp_path) -> None:
     text = CSYNTH_XML.read_text()
     broken.write_text(text[:text.index("<Resources>")])  # cut off before the resources
     place(CSYNTH_RPT, vivado / "unnamed" / "myproject_csynth.rpt")  # neither snn nor ann
-    html_path, md_path = write_report(run_dir, [vivado, tmp_path / "does-not-exist"])
+    edit_report(run_dir, hls=HLS)
+    with pytest.raises(HwflowError, match="does-not-exist is not a folder"):
+        write_report(run_dir, [vivado, tmp_path / "does-not-exist"])
+    html_path, md_path = write_report(run_dir, [vivado])
     text = html_path.read_text()
     warnings = re.search(r'<section id="warnings".*?</section>', text, re.S).group(0)
     assert str(broken) in warnings and "could not read" in warnings
-    assert "report of neither design" in warnings and "does-not-exist: not a folder" in warnings
+    assert "report of neither design" in warnings
     assert "Warnings (" in md_path.read_text()
     assert {"t-summary", "t-layers"} <= Page(text).tables
+
+
+def test_reports_of_another_design_are_left_out_or_marked(run_dir, tmp_path, capsys) -> None:
+    vivado = tmp_path / "vivado"
+    place(CSYNTH_XML, vivado / "snn" / "myproject_csynth.xml")  # xc7z020 at 5 ns: not this run's xcu250
+    util = place(VIVADO_SYNTH, vivado / "ann" / "vivado_synth.rpt")
+    edit_report(run_dir, hls={**HLS, "part": "xcu250-figd2104-2L-e"}, **CYCLES)
+    comp = comparison(run_dir, [vivado])
+    rows = {row[0]: row[1:] for row in comp["tables"][0]["rows"]}
+    assert rows["LUT"][0]["value"] is None and rows["LUT"][1]["value"] is None  # no LUT of another part
+    assert rows["Latency (cycles)"][0]["source"] == ESTIMATE and rows["Latency (cycles)"][2] == ""
+    assert any(str(util) in w and "part 7z020clg400-1, the run's xcu250-figd2104-2L-e" in w and "not used" in w
+               for w in comp["warnings"]), comp["warnings"]
+    trusted = comparison(run_dir, [vivado], trust_foreign=True)
+    rows = {row[0]: row[1:] for row in trusted["tables"][0]["rows"]}
+    snn_lut, ann_lut, ratio = rows["LUT"]
+    assert (snn_lut["value"], snn_lut["foreign"], ann_lut["value"], ann_lut["foreign"]) == (2532, True, 1526, True)
+    assert "FOREIGN report, trusted: part xc7z020-clg400-1, the run's xcu250" in snn_lut["note"]
+    snn_lat, ann_lat, ratio = rows["Latency (cycles)"]
+    assert (snn_lat["value"], ann_lat["source"], ratio) == (10, MISSING, "")
+    edit_report(run_dir, hls={**HLS, "clock_period": 4.0})  # the right part at another clock
+    assert any("clock 5 ns, the run's 4 ns" in w for w in comparison(run_dir, [vivado])["warnings"])
+    html = write_report(run_dir, [vivado], trust_foreign=True)[0].read_text()
+    assert html.count("foreign report</span>") >= 2
+    assert main(["report", str(run_dir), "--vivado-dir", str(tmp_path / "nope")]) == 2
+    assert "nope is not a folder" in capsys.readouterr().err
+
+
+def test_ratio_only_between_numbers_of_one_source_kind(run_dir, tmp_path) -> None:
+    vivado = tmp_path / "vivado"
+    place(CSYNTH_XML, vivado / "ann" / "myproject_csynth.xml")
+    edit_report(run_dir, hls=HLS, **CYCLES)
+    rows = {row[0]: row[1:] for row in comparison(run_dir, [vivado])["tables"][0]["rows"]}
+    snn, ann, ratio = rows["Latency (cycles)"]
+    assert (snn["source"], ann["source"]) == (ESTIMATE, TOOL) and ratio == "not compared (estimate (cycle model) vs csynth)"
 
 
 def test_vivado_dir_convention() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hwflow.convert import convert
+from hwflow.defaults import DEFAULT_PROJECT_NAME
 from hwflow.fold import fold_batchnorm, has_batchnorm
 from hwflow.hls.block import grid_spec, spec_cpp
 from hwflow.hls.lower import guard_inputs
@@ -11,7 +12,7 @@ from hwflow.options import FirmwareOptions
 
 
 def ann_to_hls(model, output_dir: str | Path, options: FirmwareOptions | None = None, *,
-               project_name: str = "myproject", **settings):
+               project_name: str = DEFAULT_PROJECT_NAME, **settings):
     """hls4ml's ModelGraph of the QKeras model, configured to compute it exactly (options as for to_hls).
 
     Batch norm is folded into the quantized weights first (hls4ml would otherwise keep a float

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwflow.defaults import DEFAULT_PROJECT_NAME
 from hwflow.errors import HwflowError
 from hwflow.hls.block import grid_spec, spec_cpp
 from hwflow.hls.schedule import pipeline_style
@@ -52,7 +53,7 @@ def check_explicit_types(model) -> None:
 
 
 def to_hls(snn: SNN, output_dir: str | Path, options: FirmwareOptions | None = None, *,
-           project_name: str = "myproject", trace: bool = False, **settings):
+           project_name: str = DEFAULT_PROJECT_NAME, trace: bool = False, **settings):
     """Lower an SNN to an hls4ml ModelGraph made of hwflow's integrate-and-fire HLS blocks.
 
     options / settings: a FirmwareOptions and any of its fields by keyword (backend 'Vitis' or

@@ -19,15 +19,17 @@ from hwflow.report_page.plots import make_plots
 
 
 def write_report(run_dir: str | Path, vivado_dirs: Iterable[str | Path] = (),
-                 sweep: str | Path | dict | None = None, final_dir: str | Path | None = None) -> tuple[Path, Path]:
+                 sweep: str | Path | dict | None = None, final_dir: str | Path | None = None,
+                 trust_foreign: bool = False) -> tuple[Path, Path]:
     """Write run_dir/report.html (self-contained) and run_dir/report.md (+ run_dir/plots/*.png).
 
     vivado_dirs: `DIR`, `snn=DIR` or `ann=DIR` folders searched for tool reports; sweep: a sweep JSON
     (path or dict) for the accuracy-vs-T and regularizer plots, default run_dir/sweep.json if present;
-    final_dir: where run_dir is about to be moved (the page names that folder).
+    final_dir: where run_dir is about to be moved (the page names that folder); trust_foreign: use tool
+    reports of another design too, marked (see comparison).
     """
     run_dir = Path(run_dir)
-    comp = comparison(run_dir, vivado_dirs, final_dir)
+    comp = comparison(run_dir, vivado_dirs, final_dir, trust_foreign)
     plots = make_plots(run_dir, comp, sweep, run_dir / "plots")
     record(run_dir, *(f"plots/{p.name}" for p in (run_dir / "plots").glob("*.png")))
     generated = f"Generated {datetime.datetime.now().isoformat(timespec='seconds')} by hwflow report."

@@ -22,9 +22,9 @@ from typing import Any, Iterable
 
 import yaml
 
-from hwflow.defaults import E_AC_PJ, E_MAC_PJ
+from hwflow.defaults import DEFAULT_CLOCK_NS, DEFAULT_PART, DEFAULT_PROJECT_NAME, E_AC_PJ, E_MAC_PJ
 from hwflow.errors import HwflowError
-from hwflow.tool_reports.finder import ToolReports, find_reports
+from hwflow.tool_reports.finder import Firmware, ToolReports, find_reports
 from hwflow.tool_reports import Report
 
 TOOL = "tool report"
@@ -253,17 +253,37 @@ def _summary_table(r: dict, config: dict, tools: ToolReports) -> dict:
                     "fall back to hwflow's cycle model. µs = cycles × the clock period shown in the note."}
 
 
+def run_firmware(r: dict, config: dict) -> Firmware:
+    """The firmware a run's tool reports must be of: hwflow's top function, the run's part and clock."""
+    hls = r.get("hls") or config.get("hls") or {}
+    return Firmware(DEFAULT_PROJECT_NAME, str(hls.get("part", DEFAULT_PART)),
+                    float(hls.get("clock_period", DEFAULT_CLOCK_NS)))
+
+
+def mark_foreign(tables: list[dict], foreign: dict[str, list[str]]) -> None:
+    """Note on every value read from a foreign report (used by --trust-foreign-reports) how it differs."""
+    for table in tables:
+        for row in table["rows"]:
+            for v in row:
+                if isinstance(v, dict) and v.get("path") in foreign:
+                    v["foreign"] = True
+                    v["note"] = f"{v['note'] + '; ' if v['note'] else ''}FOREIGN report, trusted: " \
+                                + "; ".join(foreign[v["path"]])
+
+
 def _mismatch_text(what: str, count: Any) -> str:
     return f"{what} differs from QKeras on {count} samples" if is_number(count) else f"{what} not compared"
 
 
 def _ratio(snn: dict, ann: dict) -> str:
-    """SNN / ANN for cost rows, flagged when the two numbers have different sources."""
+    """SNN / ANN for cost rows, only between two numbers of the same source kind (a tool report of
+    the same kind, or the same estimate); otherwise a text saying why there is none."""
     if snn["unit"] not in RATIO_UNITS or snn["value"] is None or ann["value"] is None or ann["value"] == 0:
         return ""
     origin = {d: v["tool"] or v["source"] for d, v in (("snn", snn), ("ann", ann))}
-    mixed = f" ({origin['snn']} vs {origin['ann']})" if origin["snn"] != origin["ann"] else ""
-    return f"{snn['value'] / ann['value']:.3g}×{mixed}"
+    if origin["snn"] != origin["ann"]:
+        return f"not compared ({origin['snn']} vs {origin['ann']})"
+    return f"{snn['value'] / ann['value']:.3g}×"
 
 
 def _accuracy_table(r: dict) -> dict:
@@ -368,19 +388,23 @@ def _run_facts(r: dict, config: dict, run_dir: Path) -> list[tuple[str, str]]:
              ("Energy model", f"45 nm (Horowitz, ISSCC 2014): {_energy_note(config)}")]
 
 
-def comparison(run_dir: str | Path, vivado_dirs: Iterable[str | Path] = (), final_dir: str | Path | None = None) -> dict:
+def comparison(run_dir: str | Path, vivado_dirs: Iterable[str | Path] = (), final_dir: str | Path | None = None,
+               trust_foreign: bool = False) -> dict:
     """The SNN design vs the hls4ml ANN design of a run, with tool reports from `vivado_dirs`
     (`[snn=|ann=]DIR`, see hwflow.tool_reports.finder) and the run's firmware/ folder.
 
     Keys: title, run [(label, text)], tables [{id, title, columns, rows, sources, note}] whose rows
     are a label then values (or text), reports [{design, kind, path, used}], warnings, report (report.json).
     final_dir: the folder to name as the run's (where run_dir is about to be moved), if not run_dir.
+    Only tool reports of the run's firmware (top function, part, clock) are used, unless trust_foreign:
+    then every number read from another design's report says so in its note ('foreign': True).
     """
     run_dir = Path(run_dir)
     r, config = load_run(run_dir)
     dirs = list(vivado_dirs) + ([run_dir / "firmware"] if (run_dir / "firmware").is_dir() else [])
-    tools = find_reports(dirs)
+    tools = find_reports(dirs, run_firmware(r, config), trust_foreign)
     tables = [_summary_table(r, config, tools), _accuracy_table(r), _layer_table(r, config), _cycles_table(r)]
+    mark_foreign(tables, {str(f.path): f.foreign for f in tools.found if f.used and f.foreign})
     reports = [{"design": f.design or "unknown", "kind": f.kind, "path": str(f.path), "used": f.used}
                for f in tools.found]
     return {"title": f"hwflow report: {r.get('model', run_dir.name)}", "run": _run_facts(r, config, Path(final_dir or run_dir)),

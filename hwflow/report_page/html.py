@@ -32,6 +32,7 @@ white-space:nowrap;vertical-align:1px}
 .b-tool{background:#d8f3dc;color:#1b5e20}.b-estimate{background:#ffe8c2;color:#8a4b00}
 .b-measured{background:#dbeafe;color:#1e3a8a}.b-opmodel{background:#ede4fb;color:#4c1d95}
 .b-config{background:#e9ecef;color:#37414b}.b-missing{background:#fde2e1;color:#9b1c1c}.b-na{display:none}
+.b-foreign{background:#9b1c1c;color:#fff}
 .note{font-size:12px;color:#5b6672;margin-top:2px}
 .path{font:11px ui-monospace,Menlo,Consolas,monospace;color:#37414b;word-break:break-all;margin-top:2px}
 .tnote{font-size:12.5px;color:#5b6672;margin:4px 0 0}
@@ -55,6 +56,8 @@ def cell(v: dict) -> str:
     attrs = f' data-key="{escape(v["key"])}" data-unit="{escape(v["unit"])}"' if v["key"] else ""
     num = f'<span class="num{"" if known(v) else " none"}">{escape(fmt(v))}</span>'
     badge = _badge(v["source"]) if known(v) else ""
+    if v.get("foreign"):
+        badge += '<span class="badge b-foreign">foreign report</span>'
     note = f'<div class="note">{escape(v["note"])}</div>' if v["note"] else ""
     path = f'<div class="path">{escape(v["path"])}</div>' if v["path"] else ""
     return f'<td class="v" data-source="{escape(v["source"])}"{attrs}>{num}{badge}{note}{path}</td>'

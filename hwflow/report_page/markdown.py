@@ -26,7 +26,8 @@ def table(t: dict) -> str:
         if detail and detail not in notes:
             notes.append(detail)
         mark = f" [{notes.index(detail) + 1}]" if detail else ""
-        return f"{text} <sub>{c['source']}{mark}</sub>" if known(c) else f"{text}{mark}"
+        source = f"{c['source']}, FOREIGN report" if c.get("foreign") else c["source"]
+        return f"{text} <sub>{source}{mark}</sub>" if known(c) else f"{text}{mark}"
 
     lines = [f"## {t['title']}", ""]
     if t["rows"]:

@@ -33,6 +33,7 @@ class UtilizationReport:
     bram_tiles: Usage | None = None  # 36 Kb tiles
     uram: Usage | None = None
     dsp: Usage | None = None
+    design: str | None = None  # the top module ("| Design : ..."), when the header names it
 
 
 @dataclass
@@ -68,6 +69,7 @@ class TimingReport:
     met: bool | None = None
     clocks: list[ClockTiming] = field(default_factory=list)
     clock: ClockTiming | None = None
+    design: str | None = None
 
     @property
     def clock_period_ns(self) -> float | None:
@@ -107,6 +109,7 @@ class PowerReport:
     static_w: float | None = None
     confidence: str | None = None  # "Low", "Medium", "High"
     on_chip: list[PowerRow] = field(default_factory=list)
+    design: str | None = None
 
 
 def _open(path: str | Path, kind: str) -> Fields | None:
@@ -132,7 +135,7 @@ def parse_utilization(path: str | Path) -> UtilizationReport | None:
     f = _open(path, "utilization")
     if f is None:
         return None
-    report = UtilizationReport(f.path, *_identity(f))
+    report = UtilizationReport(f.path, *_identity(f), design=header(f.text).get("Design"))
     lines, start, rows = f.text.splitlines(), 0, {}
     while (start := line_index(lines, "Site Type", start)) is not None:  # every Used/Available table
         head_rows, body = pipe_table(lines, max(start - 1, 0))
@@ -159,7 +162,7 @@ def parse_timing(path: str | Path) -> TimingReport | None:
     if f is None:
         return None
     lines = f.text.splitlines()
-    report = TimingReport(f.path, *_identity(f, design_state=False))
+    report = TimingReport(f.path, *_identity(f, design_state=False), design=header(f.text).get("Design"))
     design = (fixed_width_table(lines, "Design Timing Summary") or [{}])[0]
     report.wns_ns = f.get("wns_ns", design.get("WNS(ns)"), float)
     report.tns_ns = f.get("tns_ns", design.get("TNS(ns)"), float)
@@ -198,7 +201,7 @@ def parse_power(path: str | Path) -> PowerReport | None:
     if f is None:
         return None
     lines = f.text.splitlines()
-    report = PowerReport(f.path, *_identity(f))
+    report = PowerReport(f.path, *_identity(f), design=header(f.text).get("Design"))
     report.total_w = f.get("total_w", _row_value(f.text, "Total On-Chip Power (W)"), number)
     report.dynamic_w = f.get("dynamic_w", _row_value(f.text, "Dynamic (W)"), number)
     report.static_w = f.get("static_w", _row_value(f.text, "Device Static (W)"), number)
