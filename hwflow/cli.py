@@ -108,7 +108,7 @@ def cmd_hls(args) -> None:
     out = Path(args.out or Path(args.run_dir) / FIRMWARE_DIR / "snn")
     check_writable(out, args.force)
     with output_dir(out, args.force) as tmp:
-        _, seconds = snn_firmware(snn, tmp, opts, x, cfg["hls"]["testbench_samples"])
+        _, seconds = snn_firmware(snn, tmp, opts, x, cfg["hls"]["testbench_samples"], progress=True)
     print(f"hls4ml project of {snn.name} ({opts.backend}, {opts.io_type}, reuse factor {opts.reuse_factor}) in "
           f"{out}/ (g++ compile {seconds:.1f} s); its testbench holds "
           f"{min(cfg['hls']['testbench_samples'], len(x))} samples with their exact expected outputs")
@@ -141,7 +141,7 @@ def cmd_csim(args) -> None:
     snn = run_snn(run_dir, model, cfg)
     x, _, _ = test_set(args, cfg, snn)
     with output_dir(run_dir / FIRMWARE_DIR, args.force) as tmp:
-        fields = firmware_stage(snn, model, x, model.predict(x, verbose=0), cfg, tmp)
+        fields = firmware_stage(snn, model, x, model.predict(x, verbose=0), cfg, tmp, progress=True)
     report = update_report(run_dir, fields)
     mm = report["mismatches"]
     print(f"C simulation of {len(x)} samples: firmware vs QKeras {mm['csim_vs_qkeras']}, vs hls4ml ANN "

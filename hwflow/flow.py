@@ -146,7 +146,7 @@ def run(cfg: dict, out: Path, progress: bool = True, force: bool = False) -> dic
             report["seconds"]["train_float"] = time.perf_counter() - t0
         if cfg["hls"]["enabled"]:
             from hwflow.firmware import FIRMWARE_DIR, firmware_stage
-            fw = firmware_stage(snn, result.model, x, ann_out, cfg, tmp / FIRMWARE_DIR)
+            fw = firmware_stage(snn, result.model, x, ann_out, cfg, tmp / FIRMWARE_DIR, progress)
             report["mismatches"].update(fw.pop("mismatches"))
             report.update(fw)
         save_snn(snn, tmp / SNN_FILE)

@@ -14,13 +14,18 @@ from randmodels import Arch, build, inputs
 pytestmark = [pytest.mark.firmware, pytest.mark.slow]
 
 
-def test_digits_mlp_firmware_equals_hls4ml_ann(tmp_path) -> None:
+def test_digits_mlp_firmware_equals_hls4ml_ann(tmp_path, capsys) -> None:
     cfg = load_config("digits_mlp", overrides={"train": {"epochs": 3}, "hls": {"backend": "Vivado"}})
     result = train(cfg, verbose=0)
     snn = hwflow.convert(result.model)
     x = result.dataset.x_test
     y = result.model.predict(x, verbose=0)
-    fields = firmware_stage(snn, result.model, x, y, cfg, tmp_path / "firmware")
+    fields = firmware_stage(snn, result.model, x, y, cfg, tmp_path / "firmware", progress=True)
+    err = capsys.readouterr().err  # no silent stretch: every compile and C simulation says what it does
+    for step in ("g++: compiling the SNN firmware", "g++: hls4ml's ANN firmware compiled in",
+                 "C-simulating the SNN firmware: 100%", "C-simulating hls4ml's ANN firmware: 100%",
+                 "firmware trace build"):
+        assert step in err, (step, err[-1500:])
     assert fields["mismatches"] == {"csim_vs_qkeras": 0, "csim_vs_hls4ml_ann": 0, "hls4ml_ann_vs_qkeras": 0,
                                     "trace": None}
     assert (tmp_path / "firmware" / "snn" / "firmware" / "myproject.cpp").is_file()

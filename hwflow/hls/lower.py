@@ -122,9 +122,22 @@ def compile(hls_model) -> float:  # noqa: A001 - the verb users expect, as hls4m
     return time.perf_counter() - start
 
 
-def predict(hls_model, snn: SNN, x: np.ndarray) -> np.ndarray:
-    """The compiled firmware's outputs for x (checked to lie on the input grid), shaped as snn.predict."""
+def predict(hls_model, snn: SNN, x: np.ndarray, progress: str | None = None) -> np.ndarray:
+    """The compiled firmware's outputs for x (checked to lie on the input grid), shaped as snn.predict.
+
+    progress: a label to show a progress bar under (C simulation runs one sample at a time)."""
     snn.input_levels(x)  # HwflowError if x is off the grid: the firmware would silently truncate it
-    x = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
-    y = np.asarray(hls_model.predict(x), dtype=np.float64)
+    y = csim_batches(hls_model, x, progress)
     return y.reshape((len(x),) + tuple(snn.output_shape)).astype(np.float32)
+
+
+def csim_batches(hls_model, x: np.ndarray, progress: str | None = None, batch: int = 500) -> np.ndarray:
+    """hls_model.predict(x) as float64 [N, outputs], in batches under a progress bar when progress names one."""
+    x = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
+    starts = range(0, len(x), batch)
+    if progress:
+        from tqdm import tqdm
+        starts = tqdm(starts, desc=progress, unit="batch", total=len(starts))
+    parts = [np.asarray(hls_model.predict(x[i:i + batch]), dtype=np.float64).reshape(len(x[i:i + batch]), -1)
+             for i in starts]
+    return np.concatenate(parts) if parts else np.empty((0, 0))
