@@ -17,6 +17,10 @@ DEFAULT_PROJECT_NAME = "myproject"  # hls4ml project and top function name of hw
 TESTBENCH_SAMPLES = 100  # samples in the self-checking testbench of a run
 TRACE_SAMPLES = 8  # samples the firmware trace of a run compares step by step
 
-# 45 nm energy per operation (Horowitz, ISSCC 2014): 32-bit float multiply-accumulate and accumulate
+# 45 nm energy per operation (Horowitz, ISSCC 2014; hwflow.energy): the width-aware integer model
+# scales the 32-bit integer add and multiply; the paper's float model uses the 32-bit float MAC and add
+DEFAULT_ENERGY_MODEL = "int45"
+E_ADD32_PJ = 0.1
+E_MUL32_PJ = 3.1
 E_MAC_PJ = 4.6
 E_AC_PJ = 0.9

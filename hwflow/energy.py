@@ -1,10 +1,58 @@
-"""Energy per inference from operation counts (45 nm figures, hwflow.defaults: Horowitz, ISSCC 2014)."""
+"""Energy per inference from operation counts, with a named 45 nm model (Horowitz, ISSCC 2014).
+
+Two models (config `energy.model`):
+- `int45` (default): width-aware integer arithmetic. An add of b bits costs E_ADD32 * b / 32 and a
+  multiply of a b1-bit by a b2-bit operand E_MUL32 * b1 * b2 / 32**2 (Horowitz's 32-bit integer add
+  0.1 pJ and multiply 3.1 pJ, scaled: add energy grows with the width, multiply energy with the
+  product of the widths; his 8-bit figures, 0.03 and 0.2 pJ, come out as 0.025 and 0.19). A
+  multiply-accumulate is the multiply of the weight by the input level plus an add at the
+  accumulator's width; a spiking layer's accumulate is one add of a weight into its partial sum.
+- `fp32_45`: the paper's 32-bit floating-point figures whatever the widths: e_mac_pj (4.6 pJ, a
+  3.7 pJ multiply and a 0.9 pJ add) per MAC and e_ac_pj (0.9 pJ) per accumulate.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwflow.defaults import E_AC_PJ, E_MAC_PJ
+from hwflow.defaults import E_AC_PJ, E_ADD32_PJ, E_MAC_PJ, E_MUL32_PJ
+from hwflow.numerics import signed_bits, symmetric_bits, unsigned_bits
+from hwflow.ops.synaptic import SynapticLayer
+from hwflow.quant import Grid
 from hwflow.snn import SNN, RunStats
+
+MODELS = ("int45", "fp32_45")
+
+
+@dataclass(frozen=True)
+class EnergyModel:
+    """Energy per operation: which model, what it assumes, and its figures (pJ)."""
+
+    name: str  # one of MODELS
+    e_mac_pj: float = E_MAC_PJ  # fp32_45
+    e_ac_pj: float = E_AC_PJ  # fp32_45
+    e_add32_pj: float = E_ADD32_PJ  # int45
+    e_mul32_pj: float = E_MUL32_PJ  # int45
+
+    @property
+    def assumption(self) -> str:
+        if self.name == "fp32_45":
+            return (f"45 nm 32-bit floating point whatever the widths (Horowitz, ISSCC 2014): {self.e_mac_pj:g} pJ "
+                    f"per MAC, {self.e_ac_pj:g} pJ per accumulate")
+        return (f"45 nm integer arithmetic at the layers' widths (Horowitz, ISSCC 2014, scaled): add "
+                f"{self.e_add32_pj:g} pJ x bits/32, multiply {self.e_mul32_pj:g} pJ x bits1 x bits2/32^2")
+
+    def mac_pj(self, weight_bits: int, level_bits: int, acc_bits: int) -> float:
+        if self.name == "fp32_45":
+            return self.e_mac_pj
+        return self.e_mul32_pj * weight_bits * level_bits / 32**2 + self.e_add32_pj * acc_bits / 32
+
+    def ac_pj(self, acc_bits: int) -> float:
+        return self.e_ac_pj if self.name == "fp32_45" else self.e_add32_pj * acc_bits / 32
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> EnergyModel:
+        e = cfg["energy"]
+        return cls(e["model"], e["e_mac_pj"], e["e_ac_pj"])
 
 
 @dataclass
@@ -17,17 +65,37 @@ class LayerEnergy:
     snn_pj: float
 
 
-def energy(snn: SNN, stats: RunStats, e_mac_pj: float = E_MAC_PJ, e_ac_pj: float = E_AC_PJ) -> list[LayerEnergy]:
+def level_bits(grid: Grid) -> int:
+    """Width of a layer's input level (its activation or the input grid)."""
+    return signed_bits(grid.lo, grid.hi) if grid.signed else unsigned_bits(grid.hi)
+
+
+def widths(snn: SNN) -> dict[str, tuple[int, int, int]]:
+    """Per synaptic layer: (weight bits, input level bits, partial-sum bits) of its arithmetic."""
+    out, grid = {}, snn.encoder.grid
+    for layer in snn.layers:
+        if isinstance(layer, SynapticLayer):
+            per_output = abs(layer.weight).reshape(-1, layer.weight.shape[-1]).sum(axis=0).max(initial=0)
+            out[layer.name] = (layer.weight_bits, level_bits(grid), symmetric_bits(int(per_output)))
+            if layer.neuron is not None:
+                grid = layer.neuron.grid
+    return out
+
+
+def energy(snn: SNN, stats: RunStats, model: EnergyModel = EnergyModel("int45")) -> list[LayerEnergy]:
     """Per synaptic layer: ANN MACs vs SNN operations driven by the measured spikes.
 
     An analog (direct) first layer is counted as MACs in both; every other SNN layer performs one
-    accumulate per (input spike, synapse) pair.
+    accumulate per (input spike, synapse) pair. The ANN's MACs multiply the weight by the multi-bit
+    input level and accumulate at the membrane's width.
     """
-    rows = []
+    rows, width = [], widths(snn)
     for layer in snn.synaptic_layers:
+        w_bits, in_bits, psum_bits = width[layer.name]
+        mac = model.mac_pj(w_bits, in_bits, layer.membrane_bits)
         macs = layer.ann_macs()
         ops = stats.synaptic_ops[layer.name] / stats.samples
         snn_macs, snn_acs = (ops, 0.0) if layer.analog_input else (0.0, ops)
-        rows.append(LayerEnergy(layer.name, macs, snn_macs, snn_acs, macs * e_mac_pj,
-                                snn_macs * e_mac_pj + snn_acs * e_ac_pj))
+        rows.append(LayerEnergy(layer.name, macs, snn_macs, snn_acs, macs * mac,
+                                snn_macs * mac + snn_acs * model.ac_pj(psum_bits)))
     return rows

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from hwflow.convert import convert
-from hwflow.energy import energy
+from hwflow.energy import EnergyModel, energy
 from hwflow.metrics import accuracy, count_mismatches
 from hwflow.outputs import check_writable, output_dir, write_file
 from hwflow.serialize import load_snn, snn_json
@@ -73,7 +73,8 @@ def evaluate(snn: SNN, model, x: np.ndarray, y: np.ndarray, cfg: dict,
     t0 = time.perf_counter()
     stats: RunStats = snn.run(x, progress=progress)
     t_snn = time.perf_counter() - t0
-    rows = energy(snn, stats, cfg["energy"]["e_mac_pj"], cfg["energy"]["e_ac_pj"])
+    model = EnergyModel.from_config(cfg)
+    rows = energy(snn, stats, model)
     comparable = snn.tf_float32_exact
     return ann_out, {
         "samples": int(len(x)),
@@ -86,7 +87,7 @@ def evaluate(snn: SNN, model, x: np.ndarray, y: np.ndarray, cfg: dict,
         "spikes_per_sample": sum(stats.spikes.values()) / stats.samples,
         "input_spikes_per_sample": stats.input_spikes / stats.samples,
         "energy_pj": {"ann": sum(r.ann_pj for r in rows), "snn": sum(r.snn_pj for r in rows),
-                      "layers": [r.__dict__ for r in rows]},
+                      "model": model.name, "assumption": model.assumption, "layers": [r.__dict__ for r in rows]},
         "seconds": {"qkeras_predict": t_ann, "snn_simulate": t_snn},
     }
 
@@ -174,5 +175,6 @@ def summary(report: dict) -> str:
                 f"  cycles ({report['cycles']['source']}, {report['cycles']['style']}): latency "
                 f"{report['latency_cycles']}, II {report['initiation_interval']}"] if "firmware_dir" in report else []),
              "  spikes/neuron " + "  ".join(f"{k} {v:.3f}" for k, v in report["spikes_per_neuron"].items()),
-             f"  energy/inference  ANN {report['energy_pj']['ann'] / 1e3:.2f} nJ   SNN {report['energy_pj']['snn'] / 1e3:.2f} nJ"]
+             f"  energy/inference  ANN {report['energy_pj']['ann'] / 1e3:.2f} nJ   SNN {report['energy_pj']['snn'] / 1e3:.2f} nJ"
+             f"   (model {report['energy_pj'].get('model', 'fp32_45')}, an estimate)"]
     return "\n".join(lines)

@@ -250,3 +250,15 @@ def test_vivado_dir_convention() -> None:
     assert design_of(root / "snn_vs_ann/ann/r.rpt", root) == "ann"  # the nearest name decides
     assert design_of(root / "myproject_prj/r.xml", root) is None
     assert design_of(Path("/x/snn/r.rpt"), Path("/x/snn")) == "snn"  # the given folder's own name counts
+
+
+def test_every_energy_number_names_its_model(run_dir) -> None:
+    comp = comparison(run_dir)
+    rows = {row[0]: row[1:] for row in comp["tables"][0]["rows"]}
+    for v in rows["Energy per inference (nJ)"][:2]:
+        assert v["note"].startswith("energy model int45: 45 nm integer arithmetic at the layers' widths")
+    layers = next(t for t in comp["tables"] if t["id"] == "layers")
+    assert "energy model int45" in layers["note"]
+    assert "int45" in dict(comp["run"])["Energy model"]
+    html, md = write_report(run_dir)
+    assert "energy model int45" in html.read_text() and "energy model int45" in md.read_text()

@@ -206,9 +206,14 @@ def _power(design: str, tools: ToolReports) -> dict:
     return cell or missing("no Vivado power report", "W")
 
 
-def _energy_note(config: dict) -> str:
+def _energy_note(r: dict, config: dict) -> str:
+    """The energy model's name and what it assumes (report.json; a run without them used fp32_45)."""
+    model, assumption = _at(r, "energy_pj.model"), _at(r, "energy_pj.assumption")
+    if model and assumption:
+        return f"energy model {model}: {assumption}"
     e = config.get("energy") or {}
-    return f"{e.get('e_mac_pj', E_MAC_PJ):g} pJ per MAC, {e.get('e_ac_pj', E_AC_PJ):g} pJ per accumulate"
+    return (f"energy model fp32_45: 45 nm 32-bit floating point (Horowitz, ISSCC 2014): "
+            f"{e.get('e_mac_pj', E_MAC_PJ):g} pJ per MAC, {e.get('e_ac_pj', E_AC_PJ):g} pJ per accumulate")
 
 
 def _summary_table(r: dict, config: dict, tools: ToolReports) -> dict:
@@ -223,7 +228,7 @@ def _summary_table(r: dict, config: dict, tools: ToolReports) -> dict:
             ["Spikes per inference",
              _json(r, "spikes_per_sample", "spikes", MEASURED, "report.json has no spikes_per_sample"),
              missing("multi-bit activations", source=NOT_APPLICABLE)]]
-    note = _energy_note(config)
+    note = _energy_note(r, config)
     rows.append(["Energy per inference (nJ)",
                  _json(r, "energy_pj.snn", "nJ", OP_MODEL, "report.json has no energy_pj", note),
                  _json(r, "energy_pj.ann", "nJ", OP_MODEL, "report.json has no energy_pj", note)])
@@ -341,7 +346,7 @@ def _layer_table(r: dict, config: dict) -> dict:
                         "SNN energy (nJ)"],
             "rows": rows, "sources": False,
             "note": f"Spikes: {MEASURED}, averaged over the test set. Operations and energy: {OP_MODEL}, "
-                    f"{_energy_note(config)}; an analog (direct-input) first layer is MACs in both designs."
+                    f"{_energy_note(r, config)}; an analog (direct-input) first layer is MACs in both designs."
                     + ("" if rows else " Not available: report.json has no energy_pj.layers.")}
 
 
@@ -385,7 +390,7 @@ def _run_facts(r: dict, config: dict, run_dir: Path) -> list[tuple[str, str]]:
              ("Firmware", _firmware(r)),
              ("Firmware folders",
               ", ".join(str(r[k]) for k in ("firmware_dir", "ann_firmware_dir") if k in r) or "—"),
-             ("Energy model", f"45 nm (Horowitz, ISSCC 2014): {_energy_note(config)}")]
+             ("Energy model", _energy_note(r, config))]
 
 
 def comparison(run_dir: str | Path, vivado_dirs: Iterable[str | Path] = (), final_dir: str | Path | None = None,

@@ -191,7 +191,7 @@ def resources(comp: dict, out: Path) -> Plot:
 
 
 def energy(report: dict, out: Path) -> Plot:
-    title = "Energy per inference by layer (45 nm op model)"
+    title = f"Energy per inference by layer (45 nm op model {report.get('energy_pj', {}).get('model', 'fp32_45')})"
     try:
         layers = report["energy_pj"]["layers"]
         names = [layer["name"] for layer in layers]
