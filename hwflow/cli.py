@@ -43,10 +43,10 @@ def load(args) -> dict:
 
 def cmd_train(args) -> None:
     from hwflow.outputs import output_dir
-    from hwflow.train import train
+    from hwflow.train import CONFIG_FILE, MODEL_FILE, train
     cfg = load(args)
     out = Path(args.out or f"runs/{cfg['name']}")
-    with output_dir(out, args.force) as tmp:
+    with output_dir(out, args.force, (MODEL_FILE, CONFIG_FILE)) as tmp:
         result = train(cfg, tmp, verbose=2)
     print(f"trained {cfg['name']}: model and config in {out}/ (test accuracy {result.test_accuracy:.4f})")
 

@@ -22,6 +22,8 @@ from hwflow.snn import SNN, RunStats
 
 SNN_FILE = "snn.json"
 REPORT_FILE = "report.json"
+RUN_WRITES = ("model.h5", "config.yaml", SNN_FILE, REPORT_FILE, "report.html", "report.md",
+              "trace_sample0.npz")  # the files at a run folder's top level
 
 
 def convert_run(model, cfg: dict, encoding: str | None = None) -> SNN:
@@ -129,8 +131,8 @@ def run(cfg: dict, out: Path, progress: bool = True, force: bool = False) -> dic
     is checked first."""
     from hwflow.train import train
     preflight(cfg)
-    check_writable(out, force)
-    with output_dir(out, force) as tmp:
+    check_writable(out, force, RUN_WRITES)
+    with output_dir(out, force, RUN_WRITES) as tmp:
         t0 = time.perf_counter()
         result = train(cfg, tmp, verbose=2 if progress else 0)
         t_train = time.perf_counter() - t0

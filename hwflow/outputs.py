@@ -85,20 +85,32 @@ def foreign(folder: Path) -> list[str]:
     return sorted(entries(folder) - owned(folder))
 
 
-def check_writable(folder: Path, force: bool = False) -> list[str]:
-    """The foreign files of `folder`; a HwflowError naming them unless force (then they are written around)."""
+def check_writable(folder: Path, force: bool = False, writes: tuple[str, ...] = ()) -> list[str]:
+    """The foreign files of `folder`; a HwflowError naming them unless force (then they are written around).
+
+    writes: the top-level files the step will write; a foreign file of one of those names is refused
+    even with force (hwflow never overwrites a file it did not write), before any work is done. A
+    foreign file deeper down that an output would replace is found when the step has written it.
+    """
     found = foreign(folder)
     if found == ["."]:
         raise HwflowError(f"{folder} is a file, not a folder; give another output folder")
     if found and not force:
-        names = ", ".join(found[:SHOWN]) + (f" and {len(found) - SHOWN} more" if len(found) > SHOWN else "")
-        raise HwflowError(f"{folder} holds {len(found)} file(s) hwflow did not write ({names}); move them away, "
-                          "or pass --force to write hwflow's outputs around them (they are kept)")
+        raise HwflowError(f"{folder} holds {len(found)} file(s) hwflow did not write ({listing(found)}); move them "
+                          "away, or pass --force to write hwflow's outputs around them (they are kept)")
+    clash = [p for p in found if p in writes]
+    if clash:
+        raise HwflowError(f"{folder} holds {listing(clash)}, which hwflow did not write (a run of an older hwflow, "
+                          "or yours) and would overwrite; move or delete them yourself first")
     return found
 
 
+def listing(paths: list[str]) -> str:
+    return ", ".join(paths[:SHOWN]) + (f" and {len(paths) - SHOWN} more" if len(paths) > SHOWN else "")
+
+
 @contextmanager
-def output_dir(out: Path, force: bool = False):
+def output_dir(out: Path, force: bool = False, writes: tuple[str, ...] = ()):
     """Yield a temporary folder beside `out` that becomes `out` when the block succeeds.
 
     The files hwflow wrote in the old `out` go; its foreign files are moved into the new one at the
@@ -106,7 +118,7 @@ def output_dir(out: Path, force: bool = False):
     block leaves `out` as it was.
     """
     out = Path(out)
-    kept = check_writable(out, force)
+    kept = check_writable(out, force, writes)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
@@ -114,7 +126,7 @@ def output_dir(out: Path, force: bool = False):
         written = entries(tmp)
         clash = sorted(written & set(kept))
         if clash:
-            raise HwflowError(f"{out}: hwflow's outputs would overwrite {', '.join(clash[:SHOWN])}, which hwflow did "
+            raise HwflowError(f"{out}: hwflow's outputs would overwrite {listing(clash)}, which hwflow did "
                               "not write; move them away and run again (nothing was changed)")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -45,6 +45,8 @@ def test_train_convert_simulate(tmp_path, capsys, monkeypatch) -> None:
     assert main(["csim", str(run_dir), "--samples", "60"]) == 2  # a file hwflow did not write: refused at once
     assert "holds 1 file(s) hwflow did not write (notes.txt)" in capsys.readouterr().err
     assert main(["csim", str(run_dir), "--samples", "60", "--force"]) == 0  # RUN_DIR/firmware, into report.json
+    out = capsys.readouterr().out
+    assert "C simulation of 60 samples: firmware vs QKeras 0, vs hls4ml ANN 0 mismatches" in out and "{" not in out
     assert (run_dir / "firmware" / "notes.txt").read_text() == "mine"  # written around it
     report = json.loads((run_dir / "report.json").read_text())
     assert report["samples"] == 100 and report["mismatches"]["snn_vs_qkeras"] == 0  # simulate's fields stay

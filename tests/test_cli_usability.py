@@ -154,3 +154,15 @@ def test_hls_never_removes_a_file_hwflow_did_not_write(tmp_path, capsys) -> None
     assert "hwflow did not write" in capsys.readouterr().err
     assert main(["hls", str(run_dir), "--out", str(project), "--force"]) == 0
     assert survive(files) and (project / "build_prj.tcl").is_file()
+
+
+def test_a_run_folder_of_an_older_hwflow_is_refused_before_any_work(tmp_path, capsys) -> None:
+    from hwflow.cli import main
+
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "model.h5").write_text("a model an older hwflow (no manifest) wrote")
+    assert main(["run", "--out", str(old), "--force"]) == 2  # --force never overwrites it
+    err = capsys.readouterr().err
+    assert "holds model.h5, which hwflow did not write" in err and "move or delete them yourself" in err
+    assert (old / "model.h5").read_text().startswith("a model")
