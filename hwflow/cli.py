@@ -119,6 +119,12 @@ def cmd_csim(args) -> None:
         from hwflow.hls import csim_testbench
         result = csim_testbench(Path(args.testbench))
         lines = result.output.strip().splitlines()
+        if result.samples is None and result.returncode != 0:  # it did not build, or stopped before its summary
+            errors = [line for line in lines if ": error:" in line or line.startswith("ERROR")] or lines[-3:]
+            for line in errors[:MAX_SHOWN]:
+                print(line)
+            raise HwflowError(f"the testbench in {args.testbench} did not run to its summary (exit code "
+                              f"{result.returncode}); the first errors are listed above")
         findings = [line for line in lines if line.startswith(("MISMATCH", "ERROR", "error"))]
         for line in findings[:MAX_SHOWN]:
             print(line)
@@ -277,8 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hwflow: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"hwflow: {args.command} interrupted; its outputs were not written (partial ones removed)",
-              file=sys.stderr)
+        done = "" if args.command == "build" else "; its outputs were not written (partial ones removed)"
+        print(f"hwflow: {args.command} interrupted{done}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
 

@@ -102,6 +102,8 @@ SECTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
               "lambda": (_number(0.0), 0.0), "validation_split": (_number(0.0, 1.0), 0.0),
               "float_baseline": (_boolean, True)},
     "energy": {"model": (_choice("int45", "fp32_45"), defaults.DEFAULT_ENERGY_MODEL),
+               "e_add32_pj": (_number(0.0, lo_open=True), defaults.E_ADD32_PJ),
+               "e_mul32_pj": (_number(0.0, lo_open=True), defaults.E_MUL32_PJ),
                "e_mac_pj": (_number(0.0, lo_open=True), defaults.E_MAC_PJ),
                "e_ac_pj": (_number(0.0, lo_open=True), defaults.E_AC_PJ)},
     "hls": {"enabled": (_boolean, True),
@@ -168,6 +170,7 @@ def validate_config(raw: dict, source: str = "the config") -> dict:
         cfg[name] = _section(value, spec, name, source)
     cfg["layers"] = _layers(raw.get("layers"), source)
     _check_cross(cfg, source)
+    _check_energy(raw.get("energy") or {}, cfg["energy"]["model"], source)
     _resolve_dataset_path(cfg["dataset"])
     return {key: cfg[key] for key in ORDER}
 
@@ -233,6 +236,17 @@ def _check_cross(cfg: dict, source: str) -> None:
     if cfg["activation_integer"] > cfg["time_steps"]:
         raise HwflowError(f"activation_integer of {source} must be <= time_steps "
                           f"({cfg['time_steps']}); lower it")
+
+
+ENERGY_FIGURES = {"int45": ("e_add32_pj", "e_mul32_pj"), "fp32_45": ("e_mac_pj", "e_ac_pj")}
+
+
+def _check_energy(given: dict, model: str, source: str) -> None:
+    """An energy figure given for the model that does not use it would be ignored silently: refuse it."""
+    unused = [k for figures in ENERGY_FIGURES.values() for k in figures if k in given and k not in ENERGY_FIGURES[model]]
+    if unused:
+        raise HwflowError(f"energy.{unused[0]} of {source} is a figure of another energy model than {model}, which "
+                          f"uses {', '.join(ENERGY_FIGURES[model])}; remove it or set energy.model")
 
 
 def _resolve_dataset_path(dataset: dict) -> None:

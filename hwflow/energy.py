@@ -7,6 +7,9 @@ Two models (config `energy.model`):
   product of the widths; his 8-bit figures, 0.03 and 0.2 pJ, come out as 0.025 and 0.19). A
   multiply-accumulate is the multiply of the weight by the input level plus an add at the
   accumulator's width; a spiking layer's accumulate is one add of a weight into its partial sum.
+  Per neuron and inference, the SNN also pays its S Horner adds and T fire compare-subtracts at the
+  membrane's width, the ANN one requantizing add. The ANN's weights are counted at their own width
+  (the SNN's membrane grid may have shifted them left).
 - `fp32_45`: the paper's 32-bit floating-point figures whatever the widths: e_mac_pj (4.6 pJ, a
   3.7 pJ multiply and a 0.9 pJ add) per MAC and e_ac_pj (0.9 pJ) per accumulate.
 """
@@ -52,7 +55,7 @@ class EnergyModel:
     @classmethod
     def from_config(cls, cfg: dict) -> EnergyModel:
         e = cfg["energy"]
-        return cls(e["model"], e["e_mac_pj"], e["e_ac_pj"])
+        return cls(e["model"], e["e_mac_pj"], e["e_ac_pj"], e["e_add32_pj"], e["e_mul32_pj"])
 
 
 @dataclass
@@ -60,7 +63,7 @@ class LayerEnergy:
     name: str
     ann_macs: float  # per inference
     snn_macs: float
-    snn_acs: float
+    snn_acs: float  # synaptic accumulates (the neuron's own adds are in snn_pj, not counted here)
     ann_pj: float
     snn_pj: float
 
@@ -82,6 +85,12 @@ def widths(snn: SNN) -> dict[str, tuple[int, int, int]]:
     return out
 
 
+def grid_shift(layer: SynapticLayer) -> int:
+    """How many low bits every weight has zero: the membrane grid's shift over the weights' own grid."""
+    nonzero = [int(abs(w)) for w in layer.weight.reshape(-1) if w]
+    return min(((v & -v).bit_length() - 1 for v in nonzero), default=0)
+
+
 def energy(snn: SNN, stats: RunStats, model: EnergyModel = EnergyModel("int45")) -> list[LayerEnergy]:
     """Per synaptic layer: ANN MACs vs SNN operations driven by the measured spikes.
 
@@ -92,10 +101,15 @@ def energy(snn: SNN, stats: RunStats, model: EnergyModel = EnergyModel("int45"))
     rows, width = [], widths(snn)
     for layer in snn.synaptic_layers:
         w_bits, in_bits, psum_bits = width[layer.name]
-        mac = model.mac_pj(w_bits, in_bits, layer.membrane_bits)
+        shift = grid_shift(layer)
+        ann_mac = model.mac_pj(w_bits - shift, in_bits, layer.membrane_bits - shift)
+        snn_mac = model.mac_pj(w_bits, in_bits, layer.membrane_bits)
         macs = layer.ann_macs()
         ops = stats.synaptic_ops[layer.name] / stats.samples
         snn_macs, snn_acs = (ops, 0.0) if layer.analog_input else (0.0, ops)
-        rows.append(LayerEnergy(layer.name, macs, snn_macs, snn_acs, macs * mac,
-                                snn_macs * mac + snn_acs * model.ac_pj(psum_bits)))
+        steps = layer.in_steps + (layer.neuron.time_steps if layer.neuron else 0)  # Horner adds, fire steps
+        neuron_pj = layer.n_out * steps * model.ac_pj(layer.membrane_bits) if model.name == "int45" else 0.0
+        ann_neuron_pj = layer.n_out * model.ac_pj(layer.membrane_bits - shift) if model.name == "int45" else 0.0
+        rows.append(LayerEnergy(layer.name, macs, snn_macs, snn_acs, macs * ann_mac + ann_neuron_pj,
+                                snn_macs * snn_mac + snn_acs * model.ac_pj(psum_bits) + neuron_pj))
     return rows

@@ -6,7 +6,7 @@ import pytest
 
 import hwflow
 from hwflow.config import load_config
-from hwflow.energy import EnergyModel, energy, widths
+from hwflow.energy import EnergyModel, energy, grid_shift, widths
 from hwflow.errors import HwflowError
 from hwflow.hls.lower import layer_list
 from randmodels import build, conv_arch, inputs
@@ -40,9 +40,16 @@ def test_int45_scales_with_the_layers_widths(run) -> None:
     fp32 = energy(snn, stats, EnergyModel("fp32_45"))
     for r, f, layer in zip(rows, fp32, snn.synaptic_layers):
         w_bits, in_bits, psum_bits = width[layer.name]
-        mac = 3.1 * w_bits * in_bits / 1024 + 0.1 * layer.membrane_bits / 32
-        assert r.ann_pj == r.ann_macs * mac and r.ann_macs == f.ann_macs
-        assert r.snn_pj == r.snn_macs * mac + r.snn_acs * 0.1 * psum_bits / 32
+        k = grid_shift(layer)  # the ANN's weights at their own grid: the quantizer's 3 bits at most
+        assert w_bits - k <= 3 and (k > 0 or layer is not conv)  # the conv's weights were shifted left
+        v_bits, steps = layer.membrane_bits, layer.in_steps + (layer.neuron.time_steps if layer.neuron else 0)
+        ann_mac = 3.1 * (w_bits - k) * in_bits / 1024 + 0.1 * (v_bits - k) / 32
+        snn_mac = 3.1 * w_bits * in_bits / 1024 + 0.1 * v_bits / 32
+        # a float model, not a bit-exact path: equal up to the order of the float operations
+        assert r.ann_pj == pytest.approx(r.ann_macs * ann_mac + layer.n_out * 0.1 * (v_bits - k) / 32, rel=1e-12)
+        assert r.ann_macs == f.ann_macs
+        neuron = layer.n_out * steps * 0.1 * v_bits / 32  # S Horner adds and T fire steps per neuron
+        assert r.snn_pj == pytest.approx(r.snn_macs * snn_mac + r.snn_acs * 0.1 * psum_bits / 32 + neuron, rel=1e-12)
         assert r.ann_pj < f.ann_pj / 10  # narrow integers cost far less than 32-bit floats
     assert "integer arithmetic at the layers' widths" in model.assumption
 

@@ -31,7 +31,7 @@ def write_report(run_dir: str | Path, vivado_dirs: Iterable[str | Path] = (),
     run_dir = Path(run_dir)
     comp = comparison(run_dir, vivado_dirs, final_dir, trust_foreign)
     plots = make_plots(run_dir, comp, sweep, run_dir / "plots")
-    record(run_dir, *(f"plots/{p.name}" for p in (run_dir / "plots").glob("*.png")))
+    record(run_dir, *(Path(p.file).resolve().relative_to(run_dir.resolve()).as_posix() for p in plots if p.file))
     generated = f"Generated {datetime.datetime.now().isoformat(timespec='seconds')} by hwflow report."
     html_path = write_file(run_dir, "report.html", html.render(comp, plots, generated))
     md_path = write_file(run_dir, "report.md", markdown.render(comp, plots, run_dir, generated))

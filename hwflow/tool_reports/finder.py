@@ -66,6 +66,12 @@ def part_key(part: str) -> str:
     return key[2:] if key.startswith("xc") else key
 
 
+def same_part(a: str, b: str) -> bool:
+    """One FPGA part: a timing report names device and package without the speed grade ('7z020-clg400')."""
+    a, b = part_key(a), part_key(b)
+    return a == b or (min(len(a), len(b)) >= 8 and (a.startswith(b) or b.startswith(a)))
+
+
 def identity(kind: str, report: Report, path: Path) -> dict:
     """{top, part, clock_ns} of a report, each None where the report does not state it."""
     if kind == "csynth":
@@ -84,7 +90,7 @@ def mismatches(found: dict, firmware: Firmware) -> list[str]:
     """How a report's identity differs from the firmware's ('part xc7z020-clg400-1, the run's xcu250-...')."""
     out = []
     for name, want, same in (("top function", firmware.top, lambda a, b: a == b),
-                             ("part", firmware.part, lambda a, b: part_key(a) == part_key(b)),
+                             ("part", firmware.part, same_part),
                              ("clock", firmware.clock_ns, lambda a, b: abs(float(a) - float(b)) < 1e-9)):
         got = found[{"top function": "top", "part": "part", "clock": "clock_ns"}[name]]
         if got == "n/a":
