@@ -243,7 +243,9 @@ ENERGY_FIGURES = {"int45": ("e_add32_pj", "e_mul32_pj"), "fp32_45": ("e_mac_pj",
 
 def _check_energy(given: dict, model: str, source: str) -> None:
     """An energy figure given for the model that does not use it would be ignored silently: refuse it."""
-    unused = [k for figures in ENERGY_FIGURES.values() for k in figures if k in given and k not in ENERGY_FIGURES[model]]
+    spec = SECTIONS["energy"]  # a saved config lists every figure at its default: only a changed one is refused
+    unused = [k for figures in ENERGY_FIGURES.values() for k in figures
+              if k not in ENERGY_FIGURES[model] and k in given and given[k] != spec[k][1]]
     if unused:
         raise HwflowError(f"energy.{unused[0]} of {source} is a figure of another energy model than {model}, which "
                           f"uses {', '.join(ENERGY_FIGURES[model])}; remove it or set energy.model")

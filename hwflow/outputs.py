@@ -193,7 +193,8 @@ def output_dir(out: Path, force: bool = False, writes: tuple[str, ...] = ()):
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
             os.replace(out, old / out.name)
             os.replace(tmp, out)
-            left = foreign(old / out.name)  # only hwflow's own files should be left in it
+            gone = old / out.name  # only hwflow's own files, and folders the moves emptied, should be left in it
+            left = [p for p in foreign(gone) if not (gone / p).is_dir() or (gone / p).is_symlink()]
             if left:
                 raise HwflowError(f"internal: {listing(left)} left in {old}; nothing was deleted")
             shutil.rmtree(old)
