@@ -1,6 +1,6 @@
-"""Every use of a private TensorFlow / QKeras / hls4ml internal, checked against the pinned versions.
+"""Every use of a private TensorFlow / QKeras / hls4ml / Ray internal, checked against the pinned versions.
 
-pyproject.toml pins tensorflow, qkeras and hls4ml (2.15.1, 0.9.0, 1.3.0 today). The few
+pyproject.toml pins tensorflow, qkeras, hls4ml and ray (2.15.1, 0.9.0, 1.3.0, 2.60.0 today). The few
 internals it needs are reached only through this module: when one is missing, the error names it,
 the installed version and the pinned one, instead of an AttributeError deep inside the flow.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from hwflow.errors import HwflowError
 
-CHECKED = ("tensorflow", "qkeras", "hls4ml")  # the packages whose internals hwflow uses
+CHECKED = ("tensorflow", "qkeras", "hls4ml", "ray")  # the packages whose internals hwflow uses
 
 
 @functools.lru_cache(maxsize=None)
@@ -83,3 +83,9 @@ def add_qkeras_objects(objects: dict) -> None:
     """qkeras.utils._add_supported_quantized_objects: every QKeras layer and quantizer, for load_model."""
     utils = importlib.import_module("qkeras.utils")
     internal("qkeras", utils, "_add_supported_quantized_objects", "QKeras's custom objects")(objects)
+
+
+def reload_ray_config() -> None:
+    """ray._raylet.Config.initialize(''): make Ray re-read RAY_AUTH_MODE (it reads it once, at import)."""
+    raylet = importlib.import_module("ray._raylet")
+    internal("ray", raylet, "Config.initialize", "Ray's configuration reload")("")

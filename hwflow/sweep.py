@@ -21,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from tqdm import tqdm
 
+from hwflow.compat import reload_ray_config
 from hwflow.config import deep_merge, load_config, validate_config
 from hwflow.defaults import MAX_TIME_STEPS
 from hwflow.errors import HwflowError
@@ -121,18 +122,59 @@ def check_grid(time_steps: list[int], lambdas: list[float]) -> tuple[list[int], 
 
 
 def connect(address: str | None, num_cpus: int | None) -> bool:
-    """Connect to Ray (a new local instance when address is None); False if this process already was."""
+    """Connect to Ray (a new local instance when address is None); False if this process already was.
+
+    For an explicit cluster address the token goes with the connection (see `cluster_token`).
+    """
     if ray.is_initialized():
         return False
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report sent over the network
+    token = None
     if address not in (None, "auto"):
         probe(address)
+        token = cluster_token()
     try:
         ray.init(address=address or "local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
                  logging_level="ERROR", runtime_env={"env_vars": WORKER_ENV})
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise HwflowError(f"cannot start or reach Ray at {address or 'this machine'}: {one_line(exc)}") from None
+        hint = ""
+        if address not in (None, "auto"):
+            hint = (f"; it refused the token from {token}, or did not answer" if token else
+                    "; if the cluster uses token authentication, give this machine its token: copy the "
+                    "head's ~/.ray/auth_token here (`ray get-auth-token` on the head prints it) or set "
+                    "RAY_AUTH_TOKEN or RAY_AUTH_TOKEN_PATH")
+        raise HwflowError(f"cannot start or reach Ray at {address or 'this machine'}: {one_line(exc)}{hint}") from None
     return True
+
+
+def cluster_token() -> str | None:
+    """Send Ray's token to an explicitly addressed cluster: where it comes from, or None.
+
+    `ray start --head` turns token authentication on whenever a token exists (Ray >= 2.59 writes
+    ~/.ray/auth_token on a first local `ray.init`), but `ray.init(address=HOST:PORT)` sends a token
+    only under RAY_AUTH_MODE=token. So, with RAY_AUTH_MODE unset, hwflow sets it to `token` for
+    this process when a token is found, in Ray's own order: RAY_AUTH_TOKEN, the file named by
+    RAY_AUTH_TOKEN_PATH, ~/.ray/auth_token. RAY_AUTH_MODE=disabled (or any set value) is left alone.
+    The token reaches only the driver's connection: tasks run in workers that each node's raylet
+    starts and that authenticate with that node's own token (the one its `ray start` used), so it
+    is never put into the tasks' runtime environment (which the cluster stores and shows).
+    """
+    if os.environ.get("RAY_AUTH_TOKEN"):
+        source = "RAY_AUTH_TOKEN"
+    elif "RAY_AUTH_TOKEN_PATH" in os.environ:
+        path = Path(os.environ["RAY_AUTH_TOKEN_PATH"]).expanduser()
+        if not path.is_file() or not path.read_text().strip():  # Ray would abort the process
+            raise HwflowError(f"RAY_AUTH_TOKEN_PATH={path} is not a file holding a token; point it at "
+                              "the cluster's token file or unset it")
+        source = f"RAY_AUTH_TOKEN_PATH={path}"
+    elif (Path.home() / ".ray" / "auth_token").is_file():
+        source = str(Path.home() / ".ray" / "auth_token")
+    else:
+        return None
+    if "RAY_AUTH_MODE" not in os.environ:
+        os.environ["RAY_AUTH_MODE"] = "token"
+        reload_ray_config()
+    return source if os.environ["RAY_AUTH_MODE"].lower() == "token" else None
 
 
 def probe(address: str, timeout: float = 5.0) -> None:

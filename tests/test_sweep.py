@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 import ray
@@ -56,6 +62,82 @@ def test_failed_point_is_reported(tmp_path) -> None:
     assert json.loads((out / "sweep.json").read_text())["points"][0]["error"] == failed["error"]
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "T2_lam0", "accuracy_vs_T.png", "sparsity.png",
                                                      "sweep.json", "sweep.md"]
+
+
+# A Ray head as `ray start --head` starts it (token authentication on, since a token exists), in a
+# network namespace of its own that has only the loopback interface: the head and everything it
+# starts bind to 127.0.0.1 only, and nothing but loopback traffic is possible. The head is stopped
+# by signalling its own `ray start --block` process (never `ray stop`, which stops every Ray here).
+CLUSTER = r"""
+set -u
+ip link set lo up
+ip -o link | cut -d: -f2 > links.txt
+ray get-auth-token --generate > /dev/null
+RAY_USAGE_STATS_ENABLED=0 ray start --head --port 6379 --num-cpus 2 --include-dashboard false \
+    --temp-dir "$RAY_TMP" --block > head.log 2>&1 &
+head=$!
+for _ in $(seq 240); do grep -q "Ray runtime started" head.log && break; sleep 0.5; done
+grep -q "Ray runtime started" head.log || { kill $head; exit 3; }
+HOME="$PWD/elsewhere" hwflow sweep digits_mlp --time-steps 2 --lambda 0 --address 127.0.0.1:6379 \
+    --out no_token > no_token.log 2>&1
+echo $? > no_token.rc
+hwflow sweep digits_mlp --time-steps 1,2 --lambda 0 --set train.epochs=1 --set hls.enabled=false \
+    --address 127.0.0.1:6379 --out swept > sweep.log 2>&1
+echo $? > sweep.rc
+kill -TERM $head
+wait $head || true  # `ray start --block` exits 1 on a signal
+"""
+
+
+def loopback_namespace() -> list[str]:
+    """The command prefix that runs in a new network namespace, or skip where none can be made."""
+    if sys.platform != "linux" or shutil.which("unshare") is None or shutil.which("ip") is None:
+        pytest.skip("needs Linux with unshare and ip (util-linux, iproute2) for a loopback-only namespace")
+    if os.geteuid() != 0:
+        pytest.skip("needs root to make a network namespace (unshare --net)")
+    return ["unshare", "--net", "--fork"]
+
+
+@pytest.mark.slow
+def test_sweep_on_a_token_authenticated_cluster(tmp_path) -> None:
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    for name in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_ADDRESS"):
+        env.pop(name, None)
+    ray_tmp = Path(tempfile.mkdtemp(prefix="hwray", dir="/tmp"))  # short: Ray's socket paths <= 107 bytes
+    try:
+        subprocess.run([*loopback_namespace(), "bash", "-c", CLUSTER], cwd=tmp_path, env={**env, "RAY_TMP": str(ray_tmp)},
+                       timeout=900, check=True)
+        left = subprocess.run(["pgrep", "-f", str(ray_tmp)], capture_output=True, text=True).stdout
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    assert left == "", f"Ray processes outlived their head: {left}"
+    assert (tmp_path / "links.txt").read_text().split() == ["lo"]
+    assert (tmp_path / "home" / ".ray" / "auth_token").is_file()
+    assert "received SIGTERM" in (tmp_path / "head.log").read_text()  # stopped by its own process
+    # Without the token the cluster refuses the driver, and hwflow says where a token goes.
+    refused = (tmp_path / "no_token.log").read_text()
+    assert (tmp_path / "no_token.rc").read_text().strip() == "2", refused
+    assert "cannot start or reach Ray at 127.0.0.1:6379" in refused and "RAY_AUTH_TOKEN_PATH" in refused
+    assert "Traceback" not in refused and not (tmp_path / "no_token").exists()
+    # With the head's token at ~/.ray/auth_token (Ray's default place) both points run on the cluster.
+    assert (tmp_path / "sweep.rc").read_text().strip() == "0", (tmp_path / "sweep.log").read_text()
+    points = json.loads((tmp_path / "swept" / "sweep.json").read_text())["points"]
+    assert [(p["time_steps"], p["status"]) for p in points] == [(1, "ok"), (2, "ok")]
+    assert all(p["mismatches"]["snn_vs_qkeras"] == 0 for p in points)
+
+
+def test_a_token_path_that_holds_no_token_is_refused(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("RAY_AUTH_TOKEN", raising=False)
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(tmp_path / "missing"))
+    with socket.socket() as listener:  # something answers at the address, so only the token is wrong
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        address = f"127.0.0.1:{listener.getsockname()[1]}"
+        with pytest.raises(HwflowError, match="RAY_AUTH_TOKEN_PATH=.*missing is not a file holding a token"):
+            sweep("digits_mlp", [2], [0], tmp_path / "sweep", overrides=FAST, address=address)
+    assert not ray.is_initialized() and "RAY_AUTH_MODE" not in os.environ
 
 
 def free_port() -> int:
