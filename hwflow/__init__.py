@@ -15,14 +15,17 @@ from hwflow.snn import SNN  # noqa: E402
 
 SUPPORTED_LAYERS = supported_layers()
 
-__all__ = ["convert", "fold_batchnorm", "to_hls", "SNN", "HwflowError", "FirmwareOptions", "SUPPORTED_LAYERS"]
+__all__ = ["convert", "fold_batchnorm", "to_hls", "to_rtl", "SNN", "HwflowError", "FirmwareOptions", "SUPPORTED_LAYERS"]
 
 
 def __getattr__(name: str):
-    """hwflow.to_hls and hwflow.fold_batchnorm import hls4ml / TensorFlow only when first used."""
+    """hwflow.to_hls, to_rtl and fold_batchnorm import hls4ml / TensorFlow only when first used."""
     if name == "to_hls":
         from hwflow.hls import to_hls
         return to_hls
+    if name == "to_rtl":
+        from hwflow.rtl import to_rtl
+        return to_rtl
     if name == "fold_batchnorm":
         from hwflow.fold import fold_batchnorm
         return fold_batchnorm

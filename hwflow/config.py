@@ -11,13 +11,14 @@ import yaml
 from hwflow import defaults
 from hwflow.errors import HwflowError
 from hwflow.options import FirmwareOptions
+from hwflow.rtl.block import ARCHITECTURES, FAMILIES, MAX_LANES
 from hwflow.package_data import ZOO_DIR, checkout_root
 
 MNIST_DEFAULT_PATH = "../shared/datasets/mnist"  # relative to the checkout (the project's shared/ data)
 REQUIRED = object()
 SET = "--set"  # the source of command-line overrides, named in their error messages
 ORDER = ("name", "dataset", "input", "time_steps", "activation_integer", "weights", "bias", "layers",
-         "train", "energy", "hls")
+         "train", "energy", "hls", "rtl")
 Check = Callable[[Any, str], Any]
 
 
@@ -109,6 +110,9 @@ SECTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
     "hls": {"enabled": (_boolean, True),
             **{f: (_firmware(f), getattr(FirmwareOptions(), f)) for f in FirmwareOptions.fields()},
             "ann_baseline": (_boolean, True), "testbench_samples": (_integer(1), defaults.TESTBENCH_SAMPLES)},
+    "rtl": {"enabled": (_boolean, True), "architecture": (_choice(*ARCHITECTURES), defaults.RTL_ARCHITECTURE),
+            "lanes": (_integer(1, MAX_LANES), defaults.RTL_LANES), "synthesize": (_boolean, True),
+            "family": (_choice(*FAMILIES), defaults.RTL_FAMILY)},
 }
 SCALARS: dict[str, tuple[Check, Any]] = {
     "name": (_string, REQUIRED),

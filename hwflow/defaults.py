@@ -16,6 +16,9 @@ DEFAULT_STRATEGY = "latency"
 DEFAULT_PROJECT_NAME = "myproject"  # hls4ml project and top function name of hwflow's firmware
 TESTBENCH_SAMPLES = 100  # samples in the self-checking testbench of a run
 TRACE_SAMPLES = 8  # samples the firmware trace of a run compares step by step
+RTL_ARCHITECTURE = "event"  # the RTL twin of a run (hwflow.rtl): integration follows the spikes
+RTL_LANES = 8  # output neurons per cycle in every RTL block
+RTL_FAMILY = "xcup"  # Yosys synth_xilinx family of a run's synthesis (UltraScale+)
 
 # 45 nm energy per operation (Horowitz, ISSCC 2014; hwflow.energy): the width-aware integer model
 # scales the 32-bit integer add and multiply; the paper's float model uses the 32-bit float MAC and add

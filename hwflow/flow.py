@@ -152,6 +152,11 @@ def run(cfg: dict, out: Path, progress: bool = True, force: bool = False) -> dic
             fw = firmware_stage(snn, result.model, x, ann_out, cfg, tmp / FIRMWARE_DIR, progress)
             report["mismatches"].update(fw.pop("mismatches"))
             report.update(fw)
+        if cfg["rtl"]["enabled"]:
+            from hwflow.rtl.stage import RTL_DIR, rtl_stage
+            rtl = rtl_stage(snn, x, ann_out, cfg, tmp / RTL_DIR, progress)
+            report["mismatches"].update(rtl.pop("mismatches"))
+            report.update(rtl)
         save_snn(snn, tmp / SNN_FILE)
         save_trace(snn, x[:1], tmp / "trace_sample0.npz")
         update_report(tmp, report)
@@ -176,7 +181,28 @@ def summary(report: dict) -> str:
                 f"{report['testbench']['mismatches']} mismatches",
                 f"  cycles ({report['cycles']['source']}, {report['cycles']['style']}): latency "
                 f"{report['latency_cycles']}, II {report['initiation_interval']}"] if "firmware_dir" in report else []),
+             *rtl_summary(report),
              "  spikes/neuron " + "  ".join(f"{k} {v:.3f}" for k, v in report["spikes_per_neuron"].items()),
              f"  energy/inference  ANN {report['energy_pj']['ann'] / 1e3:.2f} nJ   SNN {report['energy_pj']['snn'] / 1e3:.2f} nJ"
              f"   (model {report['energy_pj'].get('model', 'fp32_45')}, an estimate)"]
     return "\n".join(lines)
+
+
+def rtl_summary(report: dict) -> list[str]:
+    """The RTL twin's lines of the summary: what was measured, by which tool."""
+    rtl = report.get("rtl")
+    if rtl is None:
+        return []
+    if "skipped" in rtl:
+        return [f"  RTL twin: skipped, {rtl['skipped']}"]
+    c, mm = rtl["cycles"], report["mismatches"]
+    lines = [f"  RTL twin ({rtl['architecture']}, {rtl['lanes']} lanes, Verilator): vs QKeras {mm['rtl_vs_qkeras']} "
+             f"mismatches, trace first difference {mm['rtl_trace']}; cycles per inference min {c['min']} mean "
+             f"{c['mean']:.1f} max {c['max']} (measured; {rtl['cycles_vs_formula']} samples off the formula)"]
+    res = rtl.get("resources")
+    if res and "skipped" not in res:
+        lines.append(f"  RTL twin synthesis (Yosys synth_xilinx {res['family']}, before place and route): LUT {res['LUT']} "
+                     f"FF {res['FF']} CARRY {res['CARRY']} DSP {res['DSP']} BRAM18 {res['BRAM']} LUTRAM {res['LUTRAM']}")
+    elif res:
+        lines.append(f"  RTL twin synthesis: skipped, {res['skipped']}")
+    return lines

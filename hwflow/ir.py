@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from hwflow.errors import HwflowError
 from hwflow.quant import Grid
 
 if TYPE_CHECKING:
     from hwflow.hls.block import Cursor
+    from hwflow.rtl.block import RtlCursor, RtlStage
 
 
 @dataclass
@@ -80,3 +82,8 @@ class Node:
     def lower(self, cursor: Cursor, reuse_factor: int) -> tuple[dict, Cursor]:
         """The hls4ml layer dict of the node's firmware block and what flows out of it."""
         raise NotImplementedError(f"{type(self).__name__} has no firmware block")
+
+    def lower_rtl(self, cursor: RtlCursor, lanes: int, architecture: str) -> tuple[RtlStage, RtlCursor]:
+        """The RTL stage of the node (hwflow.rtl) and what flows out of it."""
+        raise HwflowError(f"layer '{self.name}' ({self.kind}) has no RTL block yet: hwflow.to_rtl builds dense "
+                          "networks (QDense layers, Flatten); use the HLS firmware (hwflow hls) for this model")

@@ -13,7 +13,9 @@ import numpy as np
 from hwflow.errors import HwflowError
 from hwflow.hls.block import SPIKE_SPEC, Cursor, HlsBlock, grid_spec, simple_call
 from hwflow.ir import InputEncoder, Signal
+from hwflow.numerics import signed_bits
 from hwflow.ops.registry import hls_block
+from hwflow.rtl.block import RtlCursor, RtlStage, clog2, tdata_bits
 
 INPUT_NAME = "snn_input"
 ENCODE_NAME = "snn_encode"
@@ -77,3 +79,28 @@ def lower_output(cur: Cursor) -> list[dict]:
     t = cur.steps
     return [dict(class_name=SPIKE_DECODE.class_name, name=DECODE_NAME, inputs=[cur.name], n_in=math.prod(cur.shape),
                  steps=t, out_shape=list(cur.shape), out_precision=("fixed", t, t - cur.grid.frac, False))]
+
+
+def lower_input_rtl(encoder: InputEncoder, lanes: int) -> tuple[RtlStage, RtlCursor]:
+    """hls_templates/rtl/hwflow_encode.v: one input level per beat; N + 1 cycles."""
+    n = math.prod(encoder.shape)
+    bitplane = encoder.encoding == "bitplane"
+    bits = encoder.steps if bitplane else signed_bits(encoder.grid.lo, encoder.grid.hi)
+    params = dict(N=n, STEPS=encoder.steps, BITPLANE=int(bitplane), LEVEL_BITS=bits, WORD=lanes if bitplane else 1,
+                  TDATA_BITS=tdata_bits(bits))
+    words = -(-n // lanes) if bitplane else n
+    port = (clog2(encoder.steps * words + 1), lanes if bitplane else bits)
+    stage = RtlStage("encode", "hwflow_encode", params, cycles=lambda planes: n + 1, port=port)
+    if bitplane:
+        return stage, RtlCursor("encode", "planes", n, encoder.steps, lanes, 1)
+    return stage, RtlCursor("encode", "analog", n, 1, 1, bits)
+
+
+def lower_output_rtl(cur: RtlCursor) -> RtlStage:
+    """hls_templates/rtl/hwflow_output.v: one output per beat, the readout's membranes or the last levels."""
+    if cur.kind == "analog":
+        raise HwflowError("the network has no layer after its input; hwflow.to_rtl needs at least one QDense")
+    steps = cur.steps if cur.kind == "planes" else 0
+    bits = cur.bits if cur.kind == "values" else steps
+    params = dict(N=cur.size, LANES=cur.word, STEPS=steps, V_BITS=max(bits, 1), TDATA_BITS=tdata_bits(bits))
+    return RtlStage("output", "hwflow_output", params, cycles=lambda planes: cur.size * (steps + 1) + 1)

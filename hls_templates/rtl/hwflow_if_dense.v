@@ -1,0 +1,278 @@
+// hwflow_if_dense: a fully connected layer of integrate-then-fire neurons (or the membrane readout),
+// LANES output neurons per cycle. The RTL twin of hwflow_if_dense.h; conventions of hwflow/ir.py.
+//
+// Membranes. v = bias + sum_t 2^(S-1-t) W.s(t): Horner's v <- 2v + W.s(t) with the doubling moved
+// onto the weight (a shift by S-1-t), the same integer after the last plane, whatever order the
+// synapses are added in. The bias (with the half-threshold shift) is loaded first.
+// Firing. T steps per group of LANES neurons: spike when v >= thr<<(T-1-t) (strictly greater at
+// the last step: QKeras's round half to even), subtract reset. Plane t, group g is word t*G+g of
+// the output memory (LANES bits, neuron g*LANES+l at bit l), read asynchronously by the next block.
+//
+// Architectures (EVENT):
+//   0 folded: every synapse of every input plane, LANES gated adders per cycle.
+//   1 event:  per input plane, only the inputs that spiked: each word of the input plane is read;
+//             a word without spikes costs 1 cycle, a word with k spikes k*G cycles (one weight row
+//             of G groups per spike, lowest index first by a priority encoder).
+//   ANALOG=1 (a direct, multi-bit input): a folded multiply-accumulate in both architectures.
+// Cycles from `start` to `done` (G = ceil(N_OUT/LANES), W = ceil(N_IN/IN_WORD), checked cycle by
+// cycle in tests/test_rtl.py):
+//   G (load the bias) + I (integrate) + T*G (fire; 0 for the readout) + 2 (last accumulate, done)
+//   I = S*N_IN*G (folded), N_IN*G (analog), sum over planes and words of max(1, spikes*G) (event).
+module hwflow_if_dense #(
+    parameter N_IN = 4,
+    parameter N_OUT = 4,
+    parameter LANES = 1,
+    parameter IN_WORD = 1,      // bits per word of the spiking input memory (the producer's LANES)
+    parameter IN_STEPS = 1,     // S: input planes (1 for ANALOG)
+    parameter OUT_STEPS = 1,    // T: output planes; 0 = membrane readout
+    parameter ANALOG = 0,
+    parameter IN_BITS = 1,      // width of an analog input level (signed)
+    parameter EVENT = 1,
+    parameter W_BITS = 8,
+    parameter V_BITS = 16,
+    parameter THR_LOG2 = 1,
+    parameter WEIGHT_FILE = "weights.mem",
+    parameter BIAS_FILE = "bias.mem",
+    parameter LAYER_ID = 0,
+    parameter G = (N_OUT + LANES - 1) / LANES,
+    parameter IN_WORDS = ANALOG ? N_IN : (N_IN + IN_WORD - 1) / IN_WORD,
+    parameter IN_AW = $clog2(IN_STEPS * IN_WORDS + 1),
+    parameter IN_DW = ANALOG ? IN_BITS : IN_WORD,
+    parameter OUT_WORDS = OUT_STEPS == 0 ? G : OUT_STEPS * G,
+    parameter OUT_AW = $clog2(OUT_WORDS + 1),
+    parameter OUT_DW = OUT_STEPS == 0 ? LANES * V_BITS : LANES
+) (
+    input wire clk,
+    input wire rst,
+    input wire start,
+    output wire done,
+    output wire [IN_AW-1:0] in_addr,
+    input wire [IN_DW-1:0] in_data,
+    input wire [OUT_AW-1:0] out_addr,
+    output wire [OUT_DW-1:0] out_data
+);
+    localparam S_IDLE = 3'd0, S_INIT = 3'd1, S_INTEG = 3'd2, S_DRAIN = 3'd3, S_FIRE = 3'd4, S_DONE = 3'd5;
+    localparam T = OUT_STEPS == 0 ? 1 : OUT_STEPS;
+    localparam ROWS = N_IN * G;
+    localparam RAW = $clog2(ROWS + 1);
+    localparam GW = $clog2(G + 1);
+    localparam BW = $clog2(IN_WORD + 1);
+
+    reg [2:0] state;
+    assign done = state == S_DONE;
+
+    // Weight ROM: row i*G+g holds W[i][g*LANES+l] at lane l (synchronous read: BRAM or LUTRAM).
+    reg [LANES*W_BITS-1:0] wrom [0:ROWS-1];
+    reg [LANES*V_BITS-1:0] brom [0:G-1];
+    initial begin
+        $readmemh(WEIGHT_FILE, wrom);
+        $readmemh(BIAS_FILE, brom);
+    end
+
+    // Issue stage counters.
+    reg [GW-1:0] g;
+    reg [$clog2(IN_STEPS + 1)-1:0] t;
+    reg [$clog2(IN_WORDS + 1)-1:0] w;       // input word (event, folded) or input index (analog)
+    reg [BW-1:0] b;                         // bit within the word (folded)
+    reg [IN_AW-1:0] plane_base;             // t * IN_WORDS
+    reg [RAW-1:0] row;                      // weight row of the issue (folded, analog: sequential)
+    reg [RAW-1:0] word_row;                 // w * IN_WORD * G (event)
+    reg [IN_WORD-1:0] rest;                 // spikes of the current word still to process (event)
+    reg fresh;                              // the current word is still to be read from memory (event)
+
+    wire [IN_WORD-1:0] word = fresh ? in_data[IN_WORD-1:0] : rest;
+    // lowest set bit of the word (event)
+    reg [BW-1:0] low;
+    integer k;
+    always @(*) begin
+        low = 0;
+        for (k = IN_WORD - 1; k >= 0; k = k - 1)
+            if (word[k]) low = k[BW-1:0];
+    end
+    wire [IN_WORD-1:0] cleared = word & (word - 1'b1);
+
+    assign in_addr = ANALOG ? w : plane_base + w;
+
+    // What the issue stage hands to the accumulate stage (one cycle later, with the ROM word).
+    reg issue;
+    reg [RAW-1:0] issue_row;
+    reg issue_bit;
+    always @(*) begin
+        issue = 1'b0;
+        issue_row = row;
+        issue_bit = 1'b1;
+        if (state == S_INTEG) begin
+            if (ANALOG) begin
+                issue = 1'b1;
+            end else if (EVENT) begin
+                issue = word != 0;
+                issue_row = word_row + low * G + g;
+            end else begin
+                issue = 1'b1;
+                issue_bit = in_data[b];
+            end
+        end
+    end
+
+    reg acc_valid;
+    reg acc_bit;
+    reg [GW-1:0] acc_g;
+    reg [4:0] acc_shift;
+    reg signed [IN_BITS-1:0] acc_x;
+    reg [LANES*W_BITS-1:0] acc_w;
+    always @(posedge clk) begin
+        acc_w <= wrom[issue_row];
+        acc_valid <= issue && !rst;
+        acc_bit <= issue_bit;
+        acc_g <= g;
+        acc_shift <= IN_STEPS - 1 - t;
+        acc_x <= in_data[IN_BITS-1:0];
+    end
+
+    // Membranes, LANES per group: asynchronous read, one write per cycle (LUTRAM or registers).
+    reg [GW-1:0] fire_g;
+    reg [$clog2(T + 1)-1:0] tau;
+    wire [LANES-1:0] spikes;
+    reg [LANES-1:0] planes [0:(OUT_STEPS == 0 ? 1 : OUT_STEPS * G) - 1];
+    wire [GW-1:0] v_addr = state == S_INIT ? g : (state == S_FIRE ? fire_g : acc_g);
+    wire [LANES*V_BITS-1:0] v_group;
+    genvar l;
+    generate
+        for (l = 0; l < LANES; l = l + 1) begin : lane
+            reg signed [V_BITS-1:0] vmem [0:G-1];
+            wire signed [V_BITS-1:0] v = vmem[v_addr];
+            reg signed [V_BITS-1:0] residual;
+            wire signed [W_BITS-1:0] wt = acc_w[l*W_BITS +: W_BITS];
+            wire signed [V_BITS-1:0] term;
+            if (ANALOG) begin : mac
+                assign term = acc_x * wt;
+            end else begin : gated
+                wire signed [V_BITS-1:0] wide = wt;
+                assign term = acc_bit ? wide <<< acc_shift : {V_BITS{1'b0}};
+            end
+            // firing: the membrane (first step) or the residual, against thr << (T-1-tau)
+            wire signed [V_BITS-1:0] level = tau == 0 ? v : residual;
+            wire signed [V_BITS:0] thr = $signed({1'b0, {{(V_BITS-1){1'b0}}, 1'b1} << (THR_LOG2 + T - 1 - tau)});
+            wire fires = tau == T - 1 ? $signed({level[V_BITS-1], level}) > thr
+                                      : $signed({level[V_BITS-1], level}) >= thr;
+            always @(posedge clk) begin
+                if (state == S_INIT)
+                    vmem[v_addr] <= brom[g][l*V_BITS +: V_BITS];
+                else if (acc_valid)
+                    vmem[v_addr] <= v + term;
+                if (state == S_FIRE)
+                    residual <= fires ? level - thr[V_BITS-1:0] : level;
+            end
+            assign spikes[l] = fires;
+`ifndef SYNTHESIS
+            always @(posedge clk)  // trace: the membrane before firing
+                if (!rst && state == S_FIRE && tau == 0 && fire_g * LANES + l < N_OUT && $test$plusargs("trace"))
+                    $display("V %0d %0d %0d", LAYER_ID, fire_g * LANES + l, v);
+`endif
+            assign v_group[l*V_BITS +: V_BITS] = OUT_STEPS == 0 ? vmem[out_addr[GW-1:0]] : v;
+        end
+    endgenerate
+
+    generate
+        if (OUT_STEPS == 0) begin : readout
+            assign out_data = v_group;
+        end else begin : spiking
+            assign out_data = planes[out_addr];
+            always @(posedge clk)
+                if (state == S_FIRE) planes[tau * G + fire_g] <= spikes;
+        end
+    endgenerate
+
+    // Control.
+    always @(posedge clk) begin
+        if (rst) begin
+            state <= S_IDLE;
+        end else begin
+            case (state)
+                S_IDLE: if (start) begin
+                    state <= S_INIT;
+                    g <= 0;
+                end
+                S_INIT: begin
+                    g <= g + 1'b1;
+                    if (g == G - 1) begin
+                        state <= S_INTEG;
+                        g <= 0;
+                        t <= 0;
+                        w <= 0;
+                        b <= 0;
+                        plane_base <= 0;
+                        row <= 0;
+                        word_row <= 0;
+                        fresh <= 1'b1;
+                    end
+                end
+                S_INTEG: begin
+                    if (ANALOG || !EVENT) begin
+                        // sweep (t, input, g); row = input * G + g
+                        row <= row + 1'b1;
+                        g <= g + 1'b1;
+                        if (g == G - 1) begin
+                            g <= 0;
+                            if (!ANALOG) b <= b + 1'b1;
+                            if (ANALOG || b == IN_WORD - 1 || w * IN_WORD + b == N_IN - 1) begin
+                                b <= 0;
+                                w <= w + 1'b1;
+                                if (w == IN_WORDS - 1) begin
+                                    w <= 0;
+                                    row <= 0;
+                                    t <= t + 1'b1;
+                                    plane_base <= plane_base + IN_WORDS;
+                                    if (t == IN_STEPS - 1) state <= S_DRAIN;
+                                end
+                            end
+                        end
+                    end else begin
+                        // event: the spikes of word w of plane t, G groups each
+                        fresh <= 1'b0;
+                        if (word != 0 && g != G - 1) begin
+                            g <= g + 1'b1;
+                            rest <= word;
+                        end else begin
+                            g <= 0;
+                            rest <= cleared;
+                            if (word == 0 || cleared == 0) begin
+                                fresh <= 1'b1;
+                                w <= w + 1'b1;
+                                word_row <= word_row + IN_WORD * G;
+                                if (w == IN_WORDS - 1) begin
+                                    w <= 0;
+                                    word_row <= 0;
+                                    t <= t + 1'b1;
+                                    plane_base <= plane_base + IN_WORDS;
+                                    if (t == IN_STEPS - 1) state <= S_DRAIN;
+                                end
+                            end
+                        end
+                    end
+                end
+                S_DRAIN: begin
+                    fire_g <= 0;
+                    tau <= 0;
+                    state <= OUT_STEPS == 0 ? S_DONE : S_FIRE;
+                end
+                S_FIRE: begin
+                    tau <= tau + 1'b1;
+                    if (tau == T - 1) begin
+                        tau <= 0;
+                        fire_g <= fire_g + 1'b1;
+                        if (fire_g == G - 1) state <= S_DONE;
+                    end
+                end
+                default: state <= S_IDLE;  // S_DONE: one cycle
+            endcase
+        end
+    end
+
+`ifndef SYNTHESIS
+    // Trace (simulation only, +trace): each group's spike word per step (its membranes: in `lane`).
+    always @(posedge clk)
+        if (!rst && state == S_FIRE && $test$plusargs("trace"))
+            $display("S %0d %0d %0d %b", LAYER_ID, tau, fire_g, spikes);
+`endif
+endmodule

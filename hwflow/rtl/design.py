@@ -1,0 +1,158 @@
+"""A generated RTL design: Verilator co-simulation (outputs, measured cycles, trace) and Yosys synthesis."""
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hwflow import simulate
+from hwflow.errors import HwflowError
+from hwflow.ops.encoder import encode
+from hwflow.package_data import TEMPLATE_DIR
+from hwflow.rtl import tools, verilator, yosys
+from hwflow.rtl.block import TOP, RtlStage, block_module
+
+TESTBENCH = TEMPLATE_DIR / "rtl" / "hwflow_rtl_tb.cpp"
+
+
+@dataclass
+class RtlResult:
+    """What the RTL did for a batch: outputs as snn.predict gives them, and measured cycles per sample."""
+
+    output: np.ndarray
+    cycles: np.ndarray  # int64 [B], ap_start to ap_done, counted by the testbench on the RTL's own handshake
+    spikes: dict[str, np.ndarray] | None = None  # trace: layer -> uint8 [B, T, n] output planes
+    membranes: dict[str, np.ndarray] | None = None  # trace: layer -> int64 [B, n] before firing
+
+
+class RtlDesign:
+    """The Verilog of hwflow.to_rtl in `path`: simulate(x) in Verilator, synthesize() with Yosys."""
+
+    def __init__(self, path: Path, snn, stages: list[RtlStage], architecture: str, lanes: int) -> None:
+        self.path, self.snn, self.stages = Path(path), snn, stages
+        self.architecture, self.lanes = architecture, lanes
+
+    @property
+    def sources(self) -> list[str]:
+        return ["hwflow_top.v"] + sorted({f"{s.module}.v" for s in self.stages})
+
+    # ----------------------------------------------------------------------------- simulation
+
+    def simulate(self, x: np.ndarray, trace: bool = False) -> RtlResult:
+        """Stream every sample through the RTL: outputs (shape and dtype of snn.predict) and cycles.
+
+        trace: also record every layer's spike planes and membranes from the RTL (see `first_difference`).
+        """
+        levels = self.snn.input_levels(x).reshape(len(x), -1)
+        binary = verilator.build(self.path, [self.path / s for s in self.sources], TESTBENCH)
+        out_stage = self.stages[-1]
+        n_out = out_stage.params["N"]
+        with tempfile.TemporaryDirectory(prefix="hwflow-rtlsim-") as tmp:
+            run_dir = Path(tmp)
+            for s in self.stages:
+                for name in s.memories:
+                    os.symlink(self.path / name, run_dir / name)
+            with open(run_dir / "inputs.txt", "w") as f:
+                f.write(f"{len(levels)} {levels.shape[1]} {n_out} {out_stage.params['TDATA_BITS']}\n")
+                np.savetxt(f, levels, fmt="%d")
+            args = [str(binary)] + (["+trace"] if trace else [])
+            stdout = subprocess.PIPE if trace else subprocess.DEVNULL
+            run = subprocess.run(args, cwd=run_dir, stdout=stdout, stderr=subprocess.PIPE, text=True)
+            if run.returncode != 0:
+                raise HwflowError(f"the RTL simulation of {self.path} failed: {tools.first_errors(run.stderr)}")
+            raw = np.loadtxt(run_dir / "outputs.txt", dtype=np.int64, ndmin=2).reshape(len(levels), n_out)
+            cycles = np.loadtxt(run_dir / "cycles.txt", dtype=np.int64, ndmin=1).reshape(len(levels))
+        result = RtlResult(self.decode(raw), cycles)
+        if trace:
+            result.spikes, result.membranes = self._parse_trace(run.stdout.splitlines(), len(levels))
+        return result
+
+    def decode(self, raw: np.ndarray) -> np.ndarray:
+        """Output beats -> what snn.predict returns: readout membranes in units, or the last levels on their grid."""
+        last = [layer for layer in self.snn.layers if not layer.reshapes_only][-1]
+        if last.is_readout:
+            out = (raw.astype(np.float64) * 2.0**-last.frac).astype(np.float32)
+        else:
+            out = last.neuron.grid.values(raw)
+        return out.reshape((len(raw),) + tuple(self.snn.output_shape))
+
+    def _parse_trace(self, lines: list[str], samples: int):
+        synaptic = {k: s for k, s in enumerate(self.stages) if s.synaptic and s.params["OUT_STEPS"]}
+        spikes = {s.name: np.zeros((samples, s.params["OUT_STEPS"], s.params["N_OUT"]), np.uint8)
+                  for s in synaptic.values()}
+        membranes = {s.name: np.zeros((samples, s.params["N_OUT"]), np.int64) for s in synaptic.values()}
+        sample = -1
+        for line in lines:
+            parts = line.split()
+            if not parts:
+                continue
+            if parts[0] == "N":
+                sample = int(parts[1])
+            elif parts[0] == "V":
+                s = synaptic[int(parts[1])]
+                membranes[s.name][sample, int(parts[2])] = int(parts[3])
+            elif parts[0] == "S":
+                s = synaptic[int(parts[1])]
+                tau, g, bits = int(parts[2]), int(parts[3]), parts[4]
+                lanes = s.params["LANES"]
+                for lane in range(lanes):
+                    j = g * lanes + lane
+                    if j < s.params["N_OUT"]:
+                        spikes[s.name][sample, tau, j] = bits[lanes - 1 - lane] == "1"
+        return spikes, membranes
+
+    def first_difference(self, x: np.ndarray) -> str | None:
+        """Trace the RTL and the SNN on x: None if every spike and membrane agrees, else where they first differ."""
+        rtl = self.simulate(x, trace=True)
+        ref = self.snn.trace(x)
+        for b in range(len(x)):
+            for name in rtl.spikes:
+                lt = ref.layers[name]
+                v_ref = lt.membrane.reshape(len(x), -1)[b]
+                bad = np.flatnonzero(rtl.membranes[name][b] != v_ref)
+                if bad.size:
+                    j = int(bad[0])
+                    return (f"sample {b}, layer '{name}', neuron {j}: membrane {rtl.membranes[name][b, j]} in the "
+                            f"RTL, {v_ref[j]} in the SNN")
+                s_ref = lt.spikes.reshape(len(x), lt.spikes.shape[1], -1)[b]
+                diff = np.argwhere(rtl.spikes[name][b] != s_ref)
+                if diff.size:
+                    t, j = (int(v) for v in diff[0])
+                    return f"sample {b}, layer '{name}', step {t}, neuron {j}: spike {rtl.spikes[name][b, t, j]} in the RTL"
+        out_ref = ref.output
+        bad = np.argwhere(rtl.output.reshape(len(x), -1) != out_ref.reshape(len(x), -1))
+        if bad.size:
+            b, j = (int(v) for v in bad[0])
+            return f"sample {b}, output {j}: {rtl.output.reshape(len(x), -1)[b, j]} in the RTL, {out_ref.reshape(len(x), -1)[b, j]} in the SNN"
+        return None
+
+    # ---------------------------------------------------------------------------- cycle model
+
+    def cycle_model(self, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
+        """Cycles per sample by the blocks' documented formulas, on the SNN's own spikes (int64 [B])."""
+        levels = self.snn.input_levels(x)
+        total = np.zeros(len(levels), np.int64)
+        for start in range(0, len(levels), batch_size):
+            chunk = levels[start:start + batch_size]
+            ref = simulate.run(self.snn.encoder, self.snn.layers, chunk, trace=True)
+            planes = {"encode": encode(self.snn.encoder, chunk).planes}
+            for name, lt in ref.layers.items():
+                if lt.spikes is not None:
+                    planes[name] = lt.spikes
+            for k, s in enumerate(self.stages):
+                feed = planes.get(self.stages[k - 1].name) if k else None
+                for b in range(len(chunk)):
+                    p = None if feed is None else feed[b].reshape(feed.shape[1], -1)
+                    total[start + b] += s.cycles(p)
+        return total
+
+    # ------------------------------------------------------------------------------ synthesis
+
+    def synthesize(self, family: str = "xcup") -> dict:
+        """Yosys synth_xilinx: integer LUT, FF, CARRY, DSP, BRAM (18 Kb), LUTRAM totals, `blocks`, `tool`."""
+        blocks = {s.name: block_module(s) for s in self.stages}
+        return yosys.synthesize(self.path, self.sources, TOP, family, blocks)
