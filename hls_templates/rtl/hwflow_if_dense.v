@@ -90,6 +90,10 @@ module hwflow_if_dense #(
             if (word[k]) low = k[BW-1:0];
     end
     wire [IN_WORD-1:0] cleared = word & (word - 1'b1);
+    // the last issue of an input word (folded: of an input; analog: of an input level)
+    wire word_done = ANALOG ? g == G - 1
+                   : !EVENT ? g == G - 1 && (b == IN_WORD - 1 || w * IN_WORD + b == N_IN - 1)
+                   : word == 0 || (g == G - 1 && cleared == 0);
 
     assign in_addr = ANALOG ? w : plane_base + w;
 
@@ -211,44 +215,27 @@ module hwflow_if_dense #(
                     if (ANALOG || !EVENT) begin
                         // sweep (t, input, g); row = input * G + g
                         row <= row + 1'b1;
-                        g <= g + 1'b1;
-                        if (g == G - 1) begin
-                            g <= 0;
-                            if (!ANALOG) b <= b + 1'b1;
-                            if (ANALOG || b == IN_WORD - 1 || w * IN_WORD + b == N_IN - 1) begin
-                                b <= 0;
-                                w <= w + 1'b1;
-                                if (w == IN_WORDS - 1) begin
-                                    w <= 0;
-                                    row <= 0;
-                                    t <= t + 1'b1;
-                                    plane_base <= plane_base + IN_WORDS;
-                                    if (t == IN_STEPS - 1) state <= S_DRAIN;
-                                end
-                            end
-                        end
+                        g <= g == G - 1 ? 0 : g + 1'b1;
+                        if (!ANALOG && g == G - 1) b <= b + 1'b1;
                     end else begin
                         // event: the spikes of word w of plane t, G groups each
                         fresh <= 1'b0;
-                        if (word != 0 && g != G - 1) begin
-                            g <= g + 1'b1;
-                            rest <= word;
-                        end else begin
-                            g <= 0;
-                            rest <= cleared;
-                            if (word == 0 || cleared == 0) begin
-                                fresh <= 1'b1;
-                                w <= w + 1'b1;
-                                word_row <= word_row + IN_WORD * G;
-                                if (w == IN_WORDS - 1) begin
-                                    w <= 0;
-                                    word_row <= 0;
-                                    t <= t + 1'b1;
-                                    plane_base <= plane_base + IN_WORDS;
-                                    if (t == IN_STEPS - 1) state <= S_DRAIN;
-                                end
-                            end
-                        end
+                        g <= word != 0 && g != G - 1 ? g + 1'b1 : 0;
+                        rest <= word != 0 && g != G - 1 ? word : cleared;
+                    end
+                    if (word_done) begin
+                        b <= 0;
+                        w <= w + 1'b1;
+                        word_row <= word_row + IN_WORD * G;
+                        fresh <= 1'b1;
+                    end
+                    if (word_done && w == IN_WORDS - 1) begin
+                        w <= 0;
+                        row <= 0;
+                        word_row <= 0;
+                        t <= t + 1'b1;
+                        plane_base <= plane_base + IN_WORDS;
+                        if (t == IN_STEPS - 1) state <= S_DRAIN;
                     end
                 end
                 S_DRAIN: begin

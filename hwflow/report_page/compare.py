@@ -30,11 +30,13 @@ from hwflow.tool_reports import Report
 TOOL = "tool report"
 ESTIMATE = "estimate (cycle model)"
 MEASURED = "measured (simulation)"
+RTL_SIM = "measured (Verilator RTL simulation)"
+SYNTH = "open-source synthesis (Yosys synth_xilinx, before place and route)"
 OP_MODEL = "estimate (45 nm op model)"
 CONFIG = "configuration"
 MISSING = "not available"
 NOT_APPLICABLE = "not applicable"
-SOURCES = (TOOL, ESTIMATE, MEASURED, OP_MODEL, CONFIG, MISSING, NOT_APPLICABLE)
+SOURCES = (TOOL, ESTIMATE, MEASURED, RTL_SIM, SYNTH, OP_MODEL, CONFIG, MISSING, NOT_APPLICABLE)
 
 # unit: (factor from the stored value to the shown one, decimals shown)
 UNITS = {"%": (100, 2), "nJ": (1e-3, 3), "us": (1, 3), "ns": (1, 2), "W": (1, 3), "spikes": (1, 3),
@@ -372,6 +374,42 @@ def _cycles_table(r: dict) -> dict:
             "sources": False, "note": note}
 
 
+def _rtl_trace(mm: dict) -> dict:
+    """mismatches.rtl_trace: None when the RTL's spikes and membranes equal the simulator's, else where they differ."""
+    if "rtl_trace" not in mm:
+        return missing("not run")
+    first = mm["rtl_trace"]
+    return value(None, "", RTL_SIM, text="identical") if first is None else value(None, "", RTL_SIM, text="differs",
+                                                                                 note=str(first))
+
+
+def _rtl_table(r: dict) -> dict:
+    """The RTL twin (hwflow.rtl): outputs and cycles measured in Verilator, resources from Yosys."""
+    rtl = r.get("rtl") if isinstance(r.get("rtl"), dict) else None
+    base = {"id": "rtl", "title": "SNN RTL twin: Verilator co-simulation and Yosys synthesis",
+            "columns": ["quantity", "value"], "sources": True}
+    if rtl is None or "skipped" in rtl:
+        why = rtl["skipped"] if rtl else "report.json has no rtl (rtl.enabled=false, or a run of an older hwflow)"
+        return {**base, "rows": [], "note": f"Not available: {why}."}
+    rows = [["RTL vs QKeras, mismatching samples", _json(r, "mismatches.rtl_vs_qkeras", "count", RTL_SIM,
+                                                          "not comparable (TF float32 may round)")],
+            ["RTL trace vs snn.trace", _rtl_trace(_at(r, "mismatches") or {})]]
+    rows += [[f"Cycles per inference, {k}", _json(r, f"rtl.cycles.{k}", "cycles", RTL_SIM, f"no {k}")]
+             for k in ("min", "mean", "max")]
+    rows.append(["Samples off the documented cycle formula", _json(r, "rtl.cycles_vs_formula", "count", RTL_SIM, "")])
+    res = rtl.get("resources") if isinstance(rtl.get("resources"), dict) else {}
+    tool = res.get("tool", "Yosys").split(" (")[0]
+    for label in ("LUT", "FF", "CARRY", "DSP", "BRAM", "LUTRAM"):
+        v = _json(r, f"rtl.resources.{label}", "count", SYNTH, res.get("skipped", "not synthesized"),
+                  note=f"{tool}, {res.get('family', '?')}")
+        rows.append([label + (" (18 Kb)" if label == "BRAM" else " (LUTs as RAM)" if label == "LUTRAM" else ""), v])
+    return {**base, "rows": rows,
+            "note": f"{rtl.get('architecture')} architecture, {rtl.get('lanes')} lanes, {rtl.get('samples')} samples, "
+                    f"in {rtl.get('dir')}/. Cycles: {RTL_SIM}, ap_start to ap_done of the RTL's own handshake, "
+                    f"the formulas in hls_templates/rtl/. Resources: {SYNTH} ({res.get('tool', 'not run')}); "
+                    "not Vivado numbers and not comparable with the HLS cycle model's estimates."}
+
+
 def _firmware(r: dict) -> str:
     try:
         h = r["hls"]
@@ -408,7 +446,8 @@ def comparison(run_dir: str | Path, vivado_dirs: Iterable[str | Path] = (), fina
     r, config = load_run(run_dir)
     dirs = list(vivado_dirs) + ([run_dir / "firmware"] if (run_dir / "firmware").is_dir() else [])
     tools = find_reports(dirs, run_firmware(r, config), trust_foreign)
-    tables = [_summary_table(r, config, tools), _accuracy_table(r), _layer_table(r, config), _cycles_table(r)]
+    tables = [_summary_table(r, config, tools), _accuracy_table(r), _layer_table(r, config), _cycles_table(r),
+              _rtl_table(r)]
     mark_foreign(tables, {str(f.path): f.foreign for f in tools.found if f.used and f.foreign})
     reports = [{"design": f.design or "unknown", "kind": f.kind, "path": str(f.path), "used": f.used}
                for f in tools.found]

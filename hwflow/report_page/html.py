@@ -4,15 +4,18 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from hwflow.report_page.compare import CONFIG, ESTIMATE, MEASURED, MISSING, NOT_APPLICABLE, OP_MODEL, SUBTITLE, TOOL, \
-    fmt, known
+from hwflow.report_page.compare import CONFIG, ESTIMATE, MEASURED, MISSING, NOT_APPLICABLE, OP_MODEL, RTL_SIM, \
+    SUBTITLE, SYNTH, TOOL, fmt, known
 from hwflow.report_page.plots import Plot
 
-BADGES = {TOOL: "tool", ESTIMATE: "estimate", MEASURED: "measured", OP_MODEL: "opmodel", CONFIG: "config",
+BADGES = {TOOL: "tool", ESTIMATE: "estimate", MEASURED: "measured", RTL_SIM: "measured", SYNTH: "synth",
+          OP_MODEL: "opmodel", CONFIG: "config",
           MISSING: "missing", NOT_APPLICABLE: "na"}
 LEGEND = {TOOL: "parsed from a Vivado / Vitis HLS report (file shown)",
           ESTIMATE: "hwflow's cycle model of the SNN firmware (hls_templates/CYCLES.md), not synthesis",
           MEASURED: "counted by simulating the test set (reference simulator, QKeras, C simulation)",
+          RTL_SIM: "the generated Verilog run in Verilator, cycle by cycle, on the test set",
+          SYNTH: "Yosys synth_xilinx cell counts of the generated Verilog (no place and route, no Vivado)",
           OP_MODEL: "operation counts × 45 nm energy per operation; not a power measurement",
           CONFIG: "the run's configuration"}
 
@@ -31,7 +34,7 @@ table.facts td:first-child{width:230px;color:#5b6672}
 white-space:nowrap;vertical-align:1px}
 .b-tool{background:#d8f3dc;color:#1b5e20}.b-estimate{background:#ffe8c2;color:#8a4b00}
 .b-measured{background:#dbeafe;color:#1e3a8a}.b-opmodel{background:#ede4fb;color:#4c1d95}
-.b-config{background:#e9ecef;color:#37414b}.b-missing{background:#fde2e1;color:#9b1c1c}.b-na{display:none}
+.b-config{background:#e9ecef;color:#37414b}.b-synth{background:#cff4f0;color:#0f5e56}.b-missing{background:#fde2e1;color:#9b1c1c}.b-na{display:none}
 .b-foreign{background:#9b1c1c;color:#fff}
 .note{font-size:12px;color:#5b6672;margin-top:2px}
 .path{font:11px ui-monospace,Menlo,Consolas,monospace;color:#37414b;word-break:break-all;margin-top:2px}

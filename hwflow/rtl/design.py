@@ -1,6 +1,7 @@
 """A generated RTL design: Verilator co-simulation (outputs, measured cycles, trace) and Yosys synthesis."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
@@ -154,5 +155,18 @@ class RtlDesign:
 
     def synthesize(self, family: str = "xcup") -> dict:
         """Yosys synth_xilinx: integer LUT, FF, CARRY, DSP, BRAM (18 Kb), LUTRAM totals, `blocks`, `tool`."""
-        blocks = {s.name: block_module(s) for s in self.stages}
-        return yosys.synthesize(self.path, self.sources, TOP, family, blocks)
+        return synthesize_dir(self.path, family)
+
+
+def synthesize_dir(path: Path, family: str = "xcup") -> dict:
+    """Synthesize the design hwflow.to_rtl wrote in `path` (its design.json names the blocks)."""
+    meta_file = Path(path) / "design.json"
+    if not meta_file.is_file():
+        raise HwflowError(f"{path} holds no RTL design (no design.json); write one with hwflow rtlsim RUN_DIR "
+                          "or hwflow.to_rtl")
+    meta = json.loads(meta_file.read_text())
+    stages = [RtlStage(s["name"], s["module"], s["params"], cycles=None) for s in meta["stages"]]
+    sources = ["hwflow_top.v"] + sorted({f"{s.module}.v" for s in stages})
+    result = yosys.synthesize(Path(path), sources, TOP, family, {s.name: block_module(s) for s in stages})
+    result.update(architecture=meta["architecture"], lanes=meta["lanes"])
+    return result

@@ -22,6 +22,9 @@ def skipped(reason: str) -> dict:
     return {"rtl": {"skipped": reason}, "mismatches": {"rtl_vs_qkeras": None}}
 
 
+NOT_SYNTHESIZED = {"skipped": "not synthesized (rtl.synthesize: false); run hwflow synth RUN_DIR"}
+
+
 def rtl_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path, progress: bool = False) -> dict:
     """Report fields `rtl` and mismatches `rtl_vs_qkeras`, `rtl_trace` of the design in `out`.
 
@@ -50,6 +53,7 @@ def rtl_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path, pr
                   cycles_vs_formula=int((c != formula).sum()),
                   tools={"verilator": tools.version(tuple(verilator_cmd))})
     trace = design.first_difference(x[:TRACE_SAMPLES])
+    fields["resources"] = NOT_SYNTHESIZED
     if rc["synthesize"]:
         try:
             if progress:

