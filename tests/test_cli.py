@@ -87,6 +87,9 @@ def test_run_writes_report(tmp_path, capsys) -> None:
     assert report["latency_cycles"] == sum(b["latency"] for b in report["cycles"]["layers"]) > 0
     assert report["initiation_interval"] >= 1 and report["cycles"]["source"] == "estimate (cycle model)"
     assert (out / report["firmware_dir"] / "firmware" / "myproject.cpp").is_file()
+    rtl = report["rtl"]  # the default run includes the RTL twin, simulated and synthesized
+    assert (fw["rtl_vs_qkeras"], fw["rtl_trace"], rtl["cycles_vs_formula"]) == (0, None, 0)
+    assert rtl["cycles"]["source"] == "measured (Verilator RTL simulation)" and rtl["resources"]["LUT"] > 0
     assert "mismatches SNN vs QKeras: 0" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
     html = (out / "report.html").read_text()

@@ -96,7 +96,7 @@ def test_bad_firmware_options_fail_before_training(tmp_path, monkeypatch, capsys
 
 
 FAST_RUN = ["--set", "train.epochs=1", "--set", "train.float_baseline=false", "--set", "hls.enabled=false",
-            "--set", "dataset.limit_test=40"]
+            "--set", "dataset.limit_test=40", "--set", "rtl.synthesize=false"]
 
 
 def plant_foreign_files(folder) -> dict:

@@ -92,10 +92,12 @@ def test_hwflow_run_from_the_wheel(installed, tmp_path) -> None:
     out = subprocess.run(
         [str(installed / "site" / "bin" / "hwflow"), "run", "--set", "train.epochs=1", "--set",
          "train.float_baseline=false", "--set", "hls.ann_baseline=false", "--set", "hls.testbench_samples=20",
-         "--set", "dataset.limit_test=60", "--out", "r"], cwd=tmp_path, env=env_for(installed / "site"),
+         "--set", "dataset.limit_test=60", "--set", "rtl.synthesize=false", "--out", "r"], cwd=tmp_path,
+        env=env_for(installed / "site"),
         capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-3000:]
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert report["model"] == "digits_mlp" and report["samples"] == 60
     assert report["mismatches"]["snn_vs_qkeras"] == 0 and report["mismatches"]["csim_vs_qkeras"] == 0
+    assert report["mismatches"]["rtl_vs_qkeras"] == 0  # the Verilog templates came from the wheel
     assert report["testbench"]["mismatches"] == 0
