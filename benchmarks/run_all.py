@@ -1,4 +1,4 @@
-"""Run every benchmark with the arguments recorded in reports/BENCHMARKS.md (about 15 minutes)."""
+"""Run every benchmark with the arguments recorded in reports/BENCHMARKS.md (about 45 minutes)."""
 from __future__ import annotations
 
 import subprocess
@@ -12,6 +12,8 @@ RUNS = [
     ["throughput.py", "mnist_mlp", "mnist_cnn", "--repeats", "3"],
     ["firmware.py", "mnist_mlp", "mnist_cnn", "--samples", "10000"],
     ["designs.py", "mnist_mlp", "mnist_cnn"],
+    ["hardware.py", "digits_mlp", "--encodings", "direct"],
+    ["hardware.py", "mnist_mlp", "--lambdas", "0,3e-4", "--encodings", "direct,bitplane", "--samples", "2000"],
 ]
 
 if __name__ == "__main__":

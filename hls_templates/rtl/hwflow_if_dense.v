@@ -13,11 +13,15 @@
 //   1 event:  per input plane, only the inputs that spiked: each word of the input plane is read;
 //             a word without spikes costs 1 cycle, a word with k spikes k*G cycles (one weight row
 //             of G groups per spike, lowest index first by a priority encoder).
-//   ANALOG=1 (a direct, multi-bit input): a folded multiply-accumulate in both architectures.
-// Cycles from `start` to `done` (G = ceil(N_OUT/LANES), W = ceil(N_IN/IN_WORD), checked cycle by
-// cycle in tests/test_rtl.py):
-//   G (load the bias) + I (integrate) + T*G (fire; 0 for the readout) + 2 (last accumulate, done)
-//   I = S*N_IN*G (folded), N_IN*G (analog), sum over planes and words of max(1, spikes*G) (event).
+//   ANALOG=1 (multi-bit input levels, IN_WORD per memory word): a folded multiply-accumulate in
+//             both architectures (a direct first layer; every layer of the ANN).
+//   ANN=1: the ANN of the same integer network: instead of firing, one cycle per group gives each
+//          neuron its level, floor(v / thr) but a tie (v = k*thr, v holding the bias shift) with k
+//          odd goes to k-1 (QKeras's round half to even), clipped to 0..2^T-1, in T+1 bits.
+// Cycles from `start` to `done` (G = ceil(N_OUT/LANES), checked cycle by cycle in tests/test_rtl.py):
+//   G (load the bias) + I (integrate) + F (fire) + 2 (last accumulate, done)
+//   I = S*N_IN*G (folded), N_IN*G (analog), sum over planes and input words of max(1, spikes*G) (event);
+//   F = T*G (spiking), G (ANN), 0 (readout).
 module hwflow_if_dense #(
     parameter N_IN = 4,
     parameter N_OUT = 4,
@@ -28,6 +32,7 @@ module hwflow_if_dense #(
     parameter ANALOG = 0,
     parameter IN_BITS = 1,      // width of an analog input level (signed)
     parameter EVENT = 1,
+    parameter ANN = 0,
     parameter W_BITS = 8,
     parameter V_BITS = 16,
     parameter THR_LOG2 = 1,
@@ -35,12 +40,12 @@ module hwflow_if_dense #(
     parameter BIAS_FILE = "bias.mem",
     parameter LAYER_ID = 0,
     parameter G = (N_OUT + LANES - 1) / LANES,
-    parameter IN_WORDS = ANALOG ? N_IN : (N_IN + IN_WORD - 1) / IN_WORD,
+    parameter IN_WORDS = (N_IN + IN_WORD - 1) / IN_WORD,
     parameter IN_AW = $clog2(IN_STEPS * IN_WORDS + 1),
-    parameter IN_DW = ANALOG ? IN_BITS : IN_WORD,
-    parameter OUT_WORDS = OUT_STEPS == 0 ? G : OUT_STEPS * G,
+    parameter IN_DW = ANALOG ? IN_WORD * IN_BITS : IN_WORD,
+    parameter OUT_WORDS = OUT_STEPS == 0 || ANN ? G : OUT_STEPS * G,
     parameter OUT_AW = $clog2(OUT_WORDS + 1),
-    parameter OUT_DW = OUT_STEPS == 0 ? LANES * V_BITS : LANES
+    parameter OUT_DW = OUT_STEPS == 0 ? LANES * V_BITS : (ANN ? LANES * (OUT_STEPS + 1) : LANES)
 ) (
     input wire clk,
     input wire rst,
@@ -53,6 +58,7 @@ module hwflow_if_dense #(
 );
     localparam S_IDLE = 3'd0, S_INIT = 3'd1, S_INTEG = 3'd2, S_DRAIN = 3'd3, S_FIRE = 3'd4, S_DONE = 3'd5;
     localparam T = OUT_STEPS == 0 ? 1 : OUT_STEPS;
+    localparam FIRE_STEPS = ANN ? 1 : T;  // cycles per group in S_FIRE
     localparam ROWS = N_IN * G;
     localparam RAW = $clog2(ROWS + 1);
     localparam GW = $clog2(G + 1);
@@ -72,8 +78,8 @@ module hwflow_if_dense #(
     // Issue stage counters.
     reg [GW-1:0] g;
     reg [$clog2(IN_STEPS + 1)-1:0] t;
-    reg [$clog2(IN_WORDS + 1)-1:0] w;       // input word (event, folded) or input index (analog)
-    reg [BW-1:0] b;                         // bit within the word (folded)
+    reg [$clog2(IN_WORDS + 1)-1:0] w;       // input word
+    reg [BW-1:0] b;                         // input within the word (folded, analog)
     reg [IN_AW-1:0] plane_base;             // t * IN_WORDS
     reg [RAW-1:0] row;                      // weight row of the issue (folded, analog: sequential)
     reg [RAW-1:0] word_row;                 // w * IN_WORD * G (event)
@@ -91,11 +97,10 @@ module hwflow_if_dense #(
     end
     wire [IN_WORD-1:0] cleared = word & (word - 1'b1);
     // the last issue of an input word (folded: of an input; analog: of an input level)
-    wire word_done = ANALOG ? g == G - 1
-                   : !EVENT ? g == G - 1 && (b == IN_WORD - 1 || w * IN_WORD + b == N_IN - 1)
-                   : word == 0 || (g == G - 1 && cleared == 0);
+    wire word_done = ANALOG || !EVENT ? g == G - 1 && (b == IN_WORD - 1 || w * IN_WORD + b == N_IN - 1)
+                                      : word == 0 || (g == G - 1 && cleared == 0);
 
-    assign in_addr = ANALOG ? w : plane_base + w;
+    assign in_addr = plane_base + w;
 
     // What the issue stage hands to the accumulate stage (one cycle later, with the ROM word).
     reg issue;
@@ -130,14 +135,16 @@ module hwflow_if_dense #(
         acc_bit <= issue_bit;
         acc_g <= g;
         acc_shift <= IN_STEPS - 1 - t;
-        acc_x <= in_data[IN_BITS-1:0];
+        acc_x <= ANALOG ? in_data[b*IN_BITS +: IN_BITS] : 0;
     end
 
     // Membranes, LANES per group: asynchronous read, one write per cycle (LUTRAM or registers).
     reg [GW-1:0] fire_g;
     reg [$clog2(T + 1)-1:0] tau;
     wire [LANES-1:0] spikes;
-    reg [LANES-1:0] planes [0:(OUT_STEPS == 0 ? 1 : OUT_STEPS * G) - 1];
+    reg [LANES-1:0] planes [0:(OUT_STEPS == 0 || ANN ? 1 : OUT_STEPS * G) - 1];
+    reg [LANES*(T+1)-1:0] levels [0:(ANN ? G : 1) - 1];
+    wire [LANES*(T+1)-1:0] level_word;
     wire [GW-1:0] v_addr = state == S_INIT ? g : (state == S_FIRE ? fire_g : acc_g);
     wire [LANES*V_BITS-1:0] v_group;
     genvar l;
@@ -168,9 +175,14 @@ module hwflow_if_dense #(
                     residual <= fires ? level - thr[V_BITS-1:0] : level;
             end
             assign spikes[l] = fires;
+            // ANN: the level of v, half to even, clipped (v already holds the half-threshold shift)
+            wire signed [V_BITS-1:0] q = v >>> THR_LOG2;
+            wire tie = v[THR_LOG2-1:0] == 0 && q[0];
+            wire signed [V_BITS-1:0] k = q - tie;
+            assign level_word[l*(T+1) +: T+1] = k < 0 ? 0 : (k > (1 << T) - 1 ? (1 << T) - 1 : k[T:0]);
 `ifndef SYNTHESIS
             always @(posedge clk)  // trace: the membrane before firing
-                if (!rst && state == S_FIRE && tau == 0 && fire_g * LANES + l < N_OUT && $test$plusargs("trace"))
+                if (!rst && !ANN && state == S_FIRE && tau == 0 && fire_g * LANES + l < N_OUT && $test$plusargs("trace"))
                     $display("V %0d %0d %0d", LAYER_ID, fire_g * LANES + l, v);
 `endif
             assign v_group[l*V_BITS +: V_BITS] = OUT_STEPS == 0 ? vmem[out_addr[GW-1:0]] : v;
@@ -180,6 +192,10 @@ module hwflow_if_dense #(
     generate
         if (OUT_STEPS == 0) begin : readout
             assign out_data = v_group;
+        end else if (ANN) begin : requantized
+            assign out_data = levels[out_addr];
+            always @(posedge clk)
+                if (state == S_FIRE) levels[fire_g] <= level_word;
         end else begin : spiking
             assign out_data = planes[out_addr];
             always @(posedge clk)
@@ -216,7 +232,7 @@ module hwflow_if_dense #(
                         // sweep (t, input, g); row = input * G + g
                         row <= row + 1'b1;
                         g <= g == G - 1 ? 0 : g + 1'b1;
-                        if (!ANALOG && g == G - 1) b <= b + 1'b1;
+                        if (g == G - 1) b <= b + 1'b1;
                     end else begin
                         // event: the spikes of word w of plane t, G groups each
                         fresh <= 1'b0;
@@ -245,7 +261,7 @@ module hwflow_if_dense #(
                 end
                 S_FIRE: begin
                     tau <= tau + 1'b1;
-                    if (tau == T - 1) begin
+                    if (tau == FIRE_STEPS - 1) begin
                         tau <= 0;
                         fire_g <= fire_g + 1'b1;
                         if (fire_g == G - 1) state <= S_DONE;
@@ -259,7 +275,7 @@ module hwflow_if_dense #(
 `ifndef SYNTHESIS
     // Trace (simulation only, +trace): each group's spike word per step (its membranes: in `lane`).
     always @(posedge clk)
-        if (!rst && state == S_FIRE && $test$plusargs("trace"))
+        if (!rst && !ANN && state == S_FIRE && $test$plusargs("trace"))
             $display("S %0d %0d %0d %b", LAYER_ID, tau, fire_g, spikes);
 `endif
 endmodule

@@ -55,6 +55,7 @@ class Dense(SynapticLayer):
         if cur.size != n_in or cur.kind == "values":
             raise HwflowError(f"layer '{self.name}' has {n_in} inputs but gets {cur.size} {cur.kind}")
         analog = cur.kind == "analog"
+        ann = architecture == "ann" and not self.is_readout
         t = 0 if self.is_readout else self.neuron.time_steps
         thr_log2 = 0 if self.is_readout else self.neuron.threshold_log2
         groups = -(-n_out // lanes)
@@ -63,9 +64,9 @@ class Dense(SynapticLayer):
         rows = lane_groups(self.weight, lanes).reshape(n_in * groups, lanes)
         bias = lane_groups(np.broadcast_to(np.asarray(self.membrane_bias, dtype=np.int64), (n_out,)), lanes)
         files = {f"{self.name}_weights.mem": readmemh(rows, w_bits), f"{self.name}_bias.mem": readmemh(bias, v_bits)}
-        params = dict(N_IN=n_in, N_OUT=n_out, LANES=lanes, IN_WORD=1 if analog else cur.word, IN_STEPS=cur.steps,
+        params = dict(N_IN=n_in, N_OUT=n_out, LANES=lanes, IN_WORD=cur.word, IN_STEPS=cur.steps,
                       OUT_STEPS=t, ANALOG=int(analog), IN_BITS=cur.bits if analog else 1,
-                      EVENT=int(architecture == "event" and not analog), W_BITS=w_bits, V_BITS=v_bits,
+                      EVENT=int(architecture == "event" and not analog), ANN=int(ann), W_BITS=w_bits, V_BITS=v_bits,
                       THR_LOG2=thr_log2, WEIGHT_FILE=f"{self.name}_weights.mem", BIAS_FILE=f"{self.name}_bias.mem")
         if analog:
             integrate = lambda planes: n_in * groups  # noqa: E731
@@ -73,11 +74,14 @@ class Dense(SynapticLayer):
             integrate = lambda planes: event_integrate_cycles(planes, cur.word, groups)  # noqa: E731
         else:
             integrate = lambda planes: cur.steps * n_in * groups  # noqa: E731
+        fire = groups if ann else t * groups
+        words, word_bits = (groups, lanes * (t + 1)) if ann else ((t or 1) * groups, lanes if t else lanes * v_bits)
         stage = RtlStage(self.name, "hwflow_if_dense", params, memories=files, synaptic=True,
-                         cycles=lambda planes: groups + integrate(planes) + t * groups + 2,
-                         port=(clog2((t or 1) * groups + 1), lanes if t else lanes * v_bits))
+                         cycles=lambda planes: groups + integrate(planes) + fire + 2, port=(clog2(words + 1), word_bits))
         if self.is_readout:
             return stage, RtlCursor(self.name, "values", n_out, 0, lanes, v_bits)
+        if ann:  # levels 0..2^T-1, LANES per word, read as signed (T+1)-bit inputs by the next layer
+            return stage, RtlCursor(self.name, "analog", n_out, 1, lanes, t + 1)
         return stage, RtlCursor(self.name, "planes", n_out, t, lanes, 1)
 
 

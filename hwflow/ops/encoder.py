@@ -15,7 +15,7 @@ from hwflow.hls.block import SPIKE_SPEC, Cursor, HlsBlock, grid_spec, simple_cal
 from hwflow.ir import InputEncoder, Signal
 from hwflow.numerics import signed_bits
 from hwflow.ops.registry import hls_block
-from hwflow.rtl.block import RtlCursor, RtlStage, clog2, tdata_bits
+from hwflow.rtl.block import MAX_STREAM_BITS, RtlCursor, RtlStage, clog2, tdata_bits
 
 INPUT_NAME = "snn_input"
 ENCODE_NAME = "snn_encode"
@@ -81,10 +81,10 @@ def lower_output(cur: Cursor) -> list[dict]:
                  steps=t, out_shape=list(cur.shape), out_precision=("fixed", t, t - cur.grid.frac, False))]
 
 
-def lower_input_rtl(encoder: InputEncoder, lanes: int) -> tuple[RtlStage, RtlCursor]:
-    """hls_templates/rtl/hwflow_encode.v: one input level per beat; N + 1 cycles."""
+def lower_input_rtl(encoder: InputEncoder, lanes: int, architecture: str) -> tuple[RtlStage, RtlCursor]:
+    """hls_templates/rtl/hwflow_encode.v: one input level per beat; N + 1 cycles (the ANN takes levels)."""
     n = math.prod(encoder.shape)
-    bitplane = encoder.encoding == "bitplane"
+    bitplane = encoder.encoding == "bitplane" and architecture != "ann"
     bits = encoder.steps if bitplane else signed_bits(encoder.grid.lo, encoder.grid.hi)
     params = dict(N=n, STEPS=encoder.steps, BITPLANE=int(bitplane), LEVEL_BITS=bits, WORD=lanes if bitplane else 1,
                   TDATA_BITS=tdata_bits(bits))
@@ -98,9 +98,12 @@ def lower_input_rtl(encoder: InputEncoder, lanes: int) -> tuple[RtlStage, RtlCur
 
 def lower_output_rtl(cur: RtlCursor) -> RtlStage:
     """hls_templates/rtl/hwflow_output.v: one output per beat, the readout's membranes or the last levels."""
-    if cur.kind == "analog":
+    if cur.name == "encode":
         raise HwflowError("the network has no layer after its input; hwflow.to_rtl needs at least one QDense")
-    steps = cur.steps if cur.kind == "planes" else 0
-    bits = cur.bits if cur.kind == "values" else steps
+    steps = cur.steps if cur.kind == "planes" else 0  # values: readout membranes or the ANN's levels
+    bits = steps if steps else cur.bits
+    if bits > MAX_STREAM_BITS:
+        raise HwflowError(f"layer '{cur.name}' outputs {bits}-bit membranes; the RTL testbench streams values of at "
+                          f"most {MAX_STREAM_BITS} bits: use fewer weight or bias bits")
     params = dict(N=cur.size, LANES=cur.word, STEPS=steps, V_BITS=max(bits, 1), TDATA_BITS=tdata_bits(bits))
     return RtlStage("output", "hwflow_output", params, cycles=lambda planes: cur.size * (steps + 1) + 1)

@@ -24,14 +24,15 @@ import yaml
 
 from hwflow.defaults import DEFAULT_CLOCK_NS, DEFAULT_PART, DEFAULT_PROJECT_NAME, E_AC_PJ, E_MAC_PJ
 from hwflow.errors import HwflowError
+from hwflow.rtl.block import RTL_SIM_SOURCE, SYNTH_SOURCE
 from hwflow.tool_reports.finder import Firmware, ToolReports, find_reports
 from hwflow.tool_reports import Report
 
 TOOL = "tool report"
 ESTIMATE = "estimate (cycle model)"
 MEASURED = "measured (simulation)"
-RTL_SIM = "measured (Verilator RTL simulation)"
-SYNTH = "open-source synthesis (Yosys synth_xilinx, before place and route)"
+RTL_SIM = RTL_SIM_SOURCE
+SYNTH = SYNTH_SOURCE
 OP_MODEL = "estimate (45 nm op model)"
 CONFIG = "configuration"
 MISSING = "not available"

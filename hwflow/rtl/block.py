@@ -15,10 +15,13 @@ from typing import Callable
 
 import numpy as np
 
-ARCHITECTURES = ("event", "folded")
+ARCHITECTURES = ("event", "folded", "ann")  # SNN, SNN, and the ANN of the same integer network
 TOP = "hwflow_top"  # the generated top module
 FAMILIES = ("xcup", "xc7")  # Yosys synth_xilinx families: UltraScale+, 7-series
 MAX_LANES = 64  # wider lane groups make the per-lane memories and muxes larger than the design
+MAX_STREAM_BITS = 64  # widest AXI-Stream value the Verilator testbench passes (one 64-bit word)
+RTL_SIM_SOURCE = "measured (Verilator RTL simulation)"  # what RTL cycles and outputs are labelled
+SYNTH_SOURCE = "open-source synthesis (Yosys synth_xilinx, before place and route)"  # RTL resources
 Cycles = Callable[[np.ndarray | None], int]  # the stage's input planes [S, n] of one sample -> cycles
 
 
@@ -96,6 +99,11 @@ def event_integrate_cycles(planes: np.ndarray, word: int, groups: int) -> int:
 def vid(stage: RtlStage) -> str:
     """The stage's name as a Verilog identifier."""
     return re.sub(r"\W", "_", stage.name)
+
+
+def design_sources(modules: set[str]) -> list[str]:
+    """The Verilog files of a design: the generated top, then the templates its blocks instantiate."""
+    return [f"{TOP}.v"] + sorted(f"{m}.v" for m in modules)
 
 
 def block_module(stage: RtlStage) -> str:

@@ -15,7 +15,7 @@ from hwflow.errors import HwflowError
 from hwflow.ops.encoder import encode
 from hwflow.package_data import TEMPLATE_DIR
 from hwflow.rtl import tools, verilator, yosys
-from hwflow.rtl.block import TOP, RtlStage, block_module
+from hwflow.rtl.block import TOP, RtlStage, block_module, design_sources
 
 TESTBENCH = TEMPLATE_DIR / "rtl" / "hwflow_rtl_tb.cpp"
 
@@ -39,7 +39,7 @@ class RtlDesign:
 
     @property
     def sources(self) -> list[str]:
-        return ["hwflow_top.v"] + sorted({f"{s.module}.v" for s in self.stages})
+        return design_sources({s.module for s in self.stages})
 
     # ----------------------------------------------------------------------------- simulation
 
@@ -82,7 +82,8 @@ class RtlDesign:
         return out.reshape((len(raw),) + tuple(self.snn.output_shape))
 
     def _parse_trace(self, lines: list[str], samples: int):
-        synaptic = {k: s for k, s in enumerate(self.stages) if s.synaptic and s.params["OUT_STEPS"]}
+        synaptic = {k: s for k, s in enumerate(self.stages)
+                    if s.synaptic and s.params["OUT_STEPS"] and not s.params["ANN"]}
         spikes = {s.name: np.zeros((samples, s.params["OUT_STEPS"], s.params["N_OUT"]), np.uint8)
                   for s in synaptic.values()}
         membranes = {s.name: np.zeros((samples, s.params["N_OUT"]), np.int64) for s in synaptic.values()}
@@ -107,7 +108,9 @@ class RtlDesign:
         return spikes, membranes
 
     def first_difference(self, x: np.ndarray) -> str | None:
-        """Trace the RTL and the SNN on x: None if every spike and membrane agrees, else where they first differ."""
+        """Trace the RTL and the SNN on x: None if every spike and membrane agrees, else where they first differ.
+
+        The ANN design (architecture 'ann') has no spikes: its outputs are compared."""
         rtl = self.simulate(x, trace=True)
         ref = self.snn.trace(x)
         for b in range(len(x)):
@@ -166,7 +169,6 @@ def synthesize_dir(path: Path, family: str = "xcup") -> dict:
                           "or hwflow.to_rtl")
     meta = json.loads(meta_file.read_text())
     stages = [RtlStage(s["name"], s["module"], s["params"], cycles=None) for s in meta["stages"]]
-    sources = ["hwflow_top.v"] + sorted({f"{s.module}.v" for s in stages})
-    result = yosys.synthesize(Path(path), sources, TOP, family, {s.name: block_module(s) for s in stages})
+    result = yosys.synthesize(Path(path), design_sources({s.module for s in stages}), TOP, family, {s.name: block_module(s) for s in stages})
     result.update(architecture=meta["architecture"], lanes=meta["lanes"])
     return result

@@ -15,14 +15,14 @@ from hwflow.errors import HwflowError
 from hwflow.ops.encoder import lower_input_rtl, lower_output_rtl
 from hwflow.outputs import output_dir
 from hwflow.package_data import TEMPLATE_DIR
-from hwflow.rtl.block import ARCHITECTURES, MAX_LANES, TOP, RtlStage, block_module, vid
+from hwflow.rtl.block import ARCHITECTURES, MAX_LANES, TOP, RtlStage, block_module, design_sources, vid
 from hwflow.rtl.design import RtlDesign
 
 RTL_DIR = TEMPLATE_DIR / "rtl"
 
 
-def lower_stages(snn, lanes: int, architecture: str) -> list[RtlStage]:
-    """The encoder, one stage per layer with a block (reshapes pass through), and the output stage."""
+def check_options(snn, lanes: int, architecture: str) -> None:
+    """HwflowError unless the architecture is known and `lanes` fits the network (checked before training too)."""
     if architecture not in ARCHITECTURES:
         raise HwflowError(f"architecture {architecture!r} is not one of {', '.join(ARCHITECTURES)}")
     if isinstance(lanes, bool) or not isinstance(lanes, int) or not 1 <= lanes <= MAX_LANES:
@@ -31,7 +31,12 @@ def lower_stages(snn, lanes: int, architecture: str) -> list[RtlStage]:
     if lanes > widest:
         raise HwflowError(f"lanes={lanes} is more than the widest layer's {widest} neurons; "
                           f"use lanes <= {widest}")
-    stage, cur = lower_input_rtl(snn.encoder, lanes)
+
+
+def lower_stages(snn, lanes: int, architecture: str) -> list[RtlStage]:
+    """The encoder, one stage per layer with a block (reshapes pass through), and the output stage."""
+    check_options(snn, lanes, architecture)
+    stage, cur = lower_input_rtl(snn.encoder, lanes, architecture)
     stages = [stage]
     for layer in snn.layers:
         if layer.reshapes_only:
@@ -121,15 +126,17 @@ def top_verilog(stages: list[RtlStage]) -> str:
 def to_rtl(snn, out_dir: str | Path, architecture: str = "event", lanes: int = 8, force: bool = False) -> RtlDesign:
     """Write the SNN as Verilog into out_dir: hwflow_top.v, the block templates, ROM files, design.json.
 
-    architecture: 'event' (integration follows the input spikes) or 'folded' (every synapse);
+    architecture: 'event' (integration follows the input spikes), 'folded' (every synapse), or 'ann'
+    (the ANN of the same integer network: multiply-accumulates over levels, for comparison);
     lanes: output neurons per cycle in every block. Returns the design (simulate, synthesize).
     """
     stages = lower_stages(snn, lanes, architecture)
     out = Path(out_dir)
     with output_dir(out, force) as tmp:
-        (tmp / f"{TOP}.v").write_text(top_verilog(stages))
-        for module in sorted({s.module for s in stages}):
-            (tmp / f"{module}.v").write_text((RTL_DIR / f"{module}.v").read_text())
+        top, *templates = design_sources({s.module for s in stages})
+        (tmp / top).write_text(top_verilog(stages))
+        for name in templates:
+            (tmp / name).write_text((RTL_DIR / name).read_text())
         for s in stages:
             for name, text in s.memories.items():
                 (tmp / name).write_text(text)

@@ -11,10 +11,10 @@ from hwflow.defaults import TRACE_SAMPLES
 from hwflow.errors import HwflowError
 from hwflow.metrics import count_mismatches
 from hwflow.rtl import tools
+from hwflow.rtl.block import RTL_SIM_SOURCE
 from hwflow.rtl.generate import lower_stages, to_rtl
 
 RTL_DIR = "rtl"  # in a run folder
-SIM_SOURCE = "measured (Verilator RTL simulation)"
 
 
 def skipped(reason: str) -> dict:
@@ -49,7 +49,7 @@ def rtl_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path, pr
     formula = design.cycle_model(x)
     c = result.cycles
     fields = dict(architecture=rc["architecture"], lanes=rc["lanes"], dir=RTL_DIR, samples=int(len(x)),
-                  cycles={"min": int(c.min()), "mean": float(c.mean()), "max": int(c.max()), "source": SIM_SOURCE},
+                  cycles={"min": int(c.min()), "mean": float(c.mean()), "max": int(c.max()), "source": RTL_SIM_SOURCE},
                   cycles_vs_formula=int((c != formula).sum()),
                   tools={"verilator": tools.version(tuple(verilator_cmd))})
     trace = design.first_difference(x[:TRACE_SAMPLES])

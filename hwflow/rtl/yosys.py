@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hwflow.errors import HwflowError
 from hwflow.rtl import tools
-from hwflow.rtl.block import FAMILIES
+from hwflow.rtl.block import FAMILIES, SYNTH_SOURCE
 
 # distributed RAM and shift-register primitives, in LUTs (a RAM64M is 4 LUTs of one slice)
 LUTRAM_LUTS = {"RAM16X1S": 1, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4, "RAM512X1S": 8,
@@ -47,15 +47,17 @@ def synthesize(design_dir: Path, sources: list[str], top: str, family: str = "xc
     if family not in FAMILIES:
         raise HwflowError(f"family {family!r} is not one of {', '.join(FAMILIES)}")
     cmd = tools.yosys()
+    # `setattr -mod -unset top`: no design-hierarchy section in the statistics (this module adds the
+    # blocks up itself, `flatten`), which Yosys 0.23 writes into its JSON as plain text
     script = (f"read_verilog -defer {' '.join(sources)}; synth_xilinx -top {top} -family {family}; "
-              "tee -q -o stat.json stat -json")
+              "setattr -mod -unset top; tee -q -o stat.json stat -json")
     with tempfile.TemporaryDirectory(dir=design_dir, prefix=".synth-") as tmp:
         run = subprocess.run([*cmd, "-q", "-p", script.replace("stat.json", f"{Path(tmp).name}/stat.json")],
                              cwd=design_dir, capture_output=True, text=True)
         stat = Path(tmp) / "stat.json"
         if run.returncode != 0 or not stat.is_file():
             raise HwflowError(f"Yosys synth_xilinx failed on {design_dir}: {tools.first_errors(run.stdout + run.stderr)}")
-        report = json.loads(stat.read_text())
+        report = json.loads(re.sub(r",\s*}", "}", stat.read_text()))  # Yosys 0.23 leaves a trailing comma
     modules = report["modules"]
     counts = {name.lstrip("\\"): m.get("num_cells_by_type", {}) for name, m in modules.items()}
     instances = dict(blocks or {})
@@ -64,7 +66,7 @@ def synthesize(design_dir: Path, sources: list[str], top: str, family: str = "xc
         per_block[inst] = totals(flatten(counts, module))
     result = totals(flatten(counts, top))
     result.update(blocks=per_block, tool=tools.version(tuple(cmd), "-V"), family=family,
-                  source="Yosys synth_xilinx, before place and route")
+                  source=SYNTH_SOURCE)
     return result
 
 
