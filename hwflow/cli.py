@@ -183,11 +183,12 @@ def cmd_rtlsim(args) -> None:
 
 def cmd_synth(args) -> None:
     from hwflow.flow import rtl_summary, update_report
-    from hwflow.rtl.design import synthesize_dir
+    from hwflow.rtl.design import place_and_route_dir, synthesize_dir
     from hwflow.rtl.stage import RTL_DIR
     run_dir = Path(args.run_dir)
     resources = synthesize_dir(run_dir / RTL_DIR, args.family)
-    report = update_report(run_dir, {"rtl": {"resources": resources}})
+    fmax = place_and_route_dir(run_dir / RTL_DIR)
+    report = update_report(run_dir, {"rtl": {"resources": resources, "fmax": fmax}})
     print("\n".join(rtl_summary(report)[1:]))
 
 
@@ -285,7 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--samples", type=int, help="only the first N test samples")
     with_force(sp)
     sp.set_defaults(fn=cmd_rtlsim)
-    sp = sub.add_parser("synth", help="Yosys synth_xilinx of the run's RTL twin (RUN_DIR/rtl): LUT, FF, DSP, BRAM")
+    sp = sub.add_parser("synth", help="Yosys synth_xilinx of the run's RTL twin (RUN_DIR/rtl): LUT, FF, DSP, BRAM; "
+                                      "nextpnr: its fmax on an ECP5")
     sp.add_argument("run_dir", help="folder holding rtl/ (from 'hwflow run' or 'hwflow rtlsim')")
     sp.add_argument("--family", choices=FAMILIES, default=RTL_FAMILY, help="UltraScale+ (default) or 7-series")
     sp.set_defaults(fn=cmd_synth)

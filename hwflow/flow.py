@@ -216,4 +216,9 @@ def rtl_summary(report: dict) -> list[str]:
                      f"FF {res['FF']} CARRY {res['CARRY']} DSP {res['DSP']} BRAM18 {res['BRAM']} LUTRAM {res['LUTRAM']}")
     elif res:
         lines.append(f"  RTL twin synthesis: skipped, {res['skipped']}")
+    fmax = rtl.get("fmax")
+    if fmax and "skipped" not in fmax:
+        lines.append(f"  RTL twin on a Lattice {fmax['device']} (nextpnr place and route; an ECP5 figure, not a "
+                     f"Xilinx one): fmax {fmax['fmax_mhz']:.1f} MHz, {c['mean'] / fmax['fmax_mhz']:.1f} us per "
+                     f"inference at the mean cycles")
     return lines

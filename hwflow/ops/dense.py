@@ -75,7 +75,10 @@ class Dense(SynapticLayer):
         else:
             integrate = lambda planes: cur.steps * n_in * groups  # noqa: E731
         fire = groups if ann else t * groups
-        words, word_bits = (groups, lanes * (t + 1)) if ann else ((t or 1) * groups, lanes if t else lanes * v_bits)
+        if ann or not t:  # levels or readout membranes: one word per group
+            words, word_bits = groups, lanes * (t + 1) if ann else lanes * v_bits
+        else:  # spike planes at a power-of-two stride
+            words, word_bits = t * (1 << clog2(groups)), lanes
         stage = RtlStage(self.name, "hwflow_if_dense", params, memories=files, synaptic=True,
                          cycles=lambda planes: groups + integrate(planes) + fire + 2, port=(clog2(words + 1), word_bits))
         if self.is_readout:

@@ -88,8 +88,8 @@ def lower_input_rtl(encoder: InputEncoder, lanes: int, architecture: str) -> tup
     bits = encoder.steps if bitplane else signed_bits(encoder.grid.lo, encoder.grid.hi)
     params = dict(N=n, STEPS=encoder.steps, BITPLANE=int(bitplane), LEVEL_BITS=bits, WORD=lanes if bitplane else 1,
                   TDATA_BITS=tdata_bits(bits))
-    words = -(-n // lanes) if bitplane else n
-    port = (clog2(encoder.steps * words + 1), lanes if bitplane else bits)
+    stride = 1 << clog2(-(-n // lanes)) if bitplane else n  # words per plane, a power of two for bit planes
+    port = (clog2(encoder.steps * stride + 1), lanes if bitplane else bits)
     stage = RtlStage("encode", "hwflow_encode", params, cycles=lambda planes: n + 1, port=port)
     if bitplane:
         return stage, RtlCursor("encode", "planes", n, encoder.steps, lanes, 1)
@@ -101,7 +101,7 @@ def lower_output_rtl(cur: RtlCursor) -> RtlStage:
     if cur.name == "encode":
         raise HwflowError("the network has no layer after its input; hwflow.to_rtl needs at least one QDense")
     steps = cur.steps if cur.kind == "planes" else 0  # values: readout membranes or the ANN's levels
-    bits = steps if steps else cur.bits
+    bits = steps + 1 if steps else cur.bits  # levels of T planes go out zero-extended: T + 1 signed bits
     if bits > MAX_STREAM_BITS:
         raise HwflowError(f"layer '{cur.name}' outputs {bits}-bit membranes; the RTL testbench streams values of at "
                           f"most {MAX_STREAM_BITS} bits: use fewer weight or bias bits")

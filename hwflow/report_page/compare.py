@@ -24,7 +24,7 @@ import yaml
 
 from hwflow.defaults import DEFAULT_CLOCK_NS, DEFAULT_PART, DEFAULT_PROJECT_NAME, E_AC_PJ, E_MAC_PJ
 from hwflow.errors import HwflowError
-from hwflow.rtl.block import RTL_SIM_SOURCE, SYNTH_SOURCE
+from hwflow.rtl.block import FMAX_SOURCE, RTL_SIM_SOURCE, SYNTH_SOURCE
 from hwflow.tool_reports.finder import Firmware, ToolReports, find_reports
 from hwflow.tool_reports import Report
 
@@ -33,14 +33,15 @@ ESTIMATE = "estimate (cycle model)"
 MEASURED = "measured (simulation)"
 RTL_SIM = RTL_SIM_SOURCE
 SYNTH = SYNTH_SOURCE
+PNR = FMAX_SOURCE
 OP_MODEL = "estimate (45 nm op model)"
 CONFIG = "configuration"
 MISSING = "not available"
 NOT_APPLICABLE = "not applicable"
-SOURCES = (TOOL, ESTIMATE, MEASURED, RTL_SIM, SYNTH, OP_MODEL, CONFIG, MISSING, NOT_APPLICABLE)
+SOURCES = (TOOL, ESTIMATE, MEASURED, RTL_SIM, SYNTH, PNR, OP_MODEL, CONFIG, MISSING, NOT_APPLICABLE)
 
 # unit: (factor from the stored value to the shown one, decimals shown)
-UNITS = {"%": (100, 2), "nJ": (1e-3, 3), "us": (1, 3), "ns": (1, 2), "W": (1, 3), "spikes": (1, 3),
+UNITS = {"%": (100, 2), "MHz": (1, 1), "nJ": (1e-3, 3), "us": (1, 3), "ns": (1, 2), "W": (1, 3), "spikes": (1, 3),
          "ops": (1, 1), "cycles": (1, 0), "count": (1, 0), "": (1, 0)}
 RATIO_UNITS = ("nJ", "ops", "cycles", "us", "count", "W")
 RESOURCES = (("LUT", "lut"), ("FF", "ff"), ("DSP", "dsp"), ("BRAM (18 Kb)", "bram_18k"), ("URAM", "uram"))
@@ -404,6 +405,10 @@ def _rtl_table(r: dict) -> dict:
         v = _json(r, f"rtl.resources.{label}", "count", SYNTH, res.get("skipped", "not synthesized"),
                   note=f"{tool}, {res.get('family', '?')}")
         rows.append([label + (" (18 Kb)" if label == "BRAM" else " (LUTs as RAM)" if label == "LUTRAM" else ""), v])
+    fmax = rtl.get("fmax") if isinstance(rtl.get("fmax"), dict) else {}
+    rows.append([f"fmax on a Lattice {fmax.get('device', 'ECP5')} (MHz)",
+                 _json(r, "rtl.fmax.fmax_mhz", "MHz", PNR, fmax.get("skipped", "not placed and routed"),
+                       note=fmax.get("tool"))])
     return {**base, "rows": rows,
             "note": f"{rtl.get('architecture')} architecture, {rtl.get('lanes')} lanes, {rtl.get('samples')} samples, "
                     f"in {rtl.get('dir')}/. Cycles: {RTL_SIM}, ap_start to ap_done of the RTL's own handshake, "

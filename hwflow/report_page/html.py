@@ -4,11 +4,11 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from hwflow.report_page.compare import CONFIG, ESTIMATE, MEASURED, MISSING, NOT_APPLICABLE, OP_MODEL, RTL_SIM, \
+from hwflow.report_page.compare import CONFIG, ESTIMATE, MEASURED, MISSING, NOT_APPLICABLE, OP_MODEL, PNR, RTL_SIM, \
     SUBTITLE, SYNTH, TOOL, fmt, known
 from hwflow.report_page.plots import Plot
 
-BADGES = {TOOL: "tool", ESTIMATE: "estimate", MEASURED: "measured", RTL_SIM: "measured", SYNTH: "synth",
+BADGES = {TOOL: "tool", ESTIMATE: "estimate", MEASURED: "measured", RTL_SIM: "measured", SYNTH: "synth", PNR: "synth",
           OP_MODEL: "opmodel", CONFIG: "config",
           MISSING: "missing", NOT_APPLICABLE: "na"}
 LEGEND = {TOOL: "parsed from a Vivado / Vitis HLS report (file shown)",
@@ -16,6 +16,7 @@ LEGEND = {TOOL: "parsed from a Vivado / Vitis HLS report (file shown)",
           MEASURED: "counted by simulating the test set (reference simulator, QKeras, C simulation)",
           RTL_SIM: "the generated Verilog run in Verilator, cycle by cycle, on the test set",
           SYNTH: "Yosys synth_xilinx cell counts of the generated Verilog (no place and route, no Vivado)",
+          PNR: "the achieved clock of nextpnr's place and route on a Lattice ECP5, not a Xilinx part",
           OP_MODEL: "operation counts × 45 nm energy per operation; not a power measurement",
           CONFIG: "the run's configuration"}
 

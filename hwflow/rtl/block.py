@@ -22,6 +22,7 @@ MAX_LANES = 64  # wider lane groups make the per-lane memories and muxes larger 
 MAX_STREAM_BITS = 64  # widest AXI-Stream value the Verilator testbench passes (one 64-bit word)
 RTL_SIM_SOURCE = "measured (Verilator RTL simulation)"  # what RTL cycles and outputs are labelled
 SYNTH_SOURCE = "open-source synthesis (Yosys synth_xilinx, before place and route)"  # RTL resources
+FMAX_SOURCE = "nextpnr-ecp5 place and route (a Lattice ECP5 figure, not a Xilinx one)"  # RTL fmax
 Cycles = Callable[[np.ndarray | None], int]  # the stage's input planes [S, n] of one sample -> cycles
 
 

@@ -14,7 +14,7 @@ from hwflow import simulate
 from hwflow.errors import HwflowError
 from hwflow.ops.encoder import encode
 from hwflow.package_data import TEMPLATE_DIR
-from hwflow.rtl import tools, verilator, yosys
+from hwflow.rtl import nextpnr, tools, verilator, yosys
 from hwflow.rtl.block import TOP, RtlStage, block_module, design_sources
 
 TESTBENCH = TEMPLATE_DIR / "rtl" / "hwflow_rtl_tb.cpp"
@@ -160,15 +160,31 @@ class RtlDesign:
         """Yosys synth_xilinx: integer LUT, FF, CARRY, DSP, BRAM (18 Kb), LUTRAM totals, `blocks`, `tool`."""
         return synthesize_dir(self.path, family)
 
+    def place_and_route(self) -> dict:
+        """nextpnr on the smallest ECP5 that holds the design: {fmax_mhz, device, ...}, an ECP5 figure."""
+        return place_and_route_dir(self.path)
 
-def synthesize_dir(path: Path, family: str = "xcup") -> dict:
-    """Synthesize the design hwflow.to_rtl wrote in `path` (its design.json names the blocks)."""
+
+def saved_design(path: Path) -> tuple[dict, list[RtlStage]]:
+    """design.json of a folder hwflow.to_rtl wrote, and its stages (names, modules, parameters)."""
     meta_file = Path(path) / "design.json"
     if not meta_file.is_file():
         raise HwflowError(f"{path} holds no RTL design (no design.json); write one with hwflow rtlsim RUN_DIR "
                           "or hwflow.to_rtl")
     meta = json.loads(meta_file.read_text())
-    stages = [RtlStage(s["name"], s["module"], s["params"], cycles=None) for s in meta["stages"]]
-    result = yosys.synthesize(Path(path), design_sources({s.module for s in stages}), TOP, family, {s.name: block_module(s) for s in stages})
+    return meta, [RtlStage(s["name"], s["module"], s["params"], cycles=None) for s in meta["stages"]]
+
+
+def synthesize_dir(path: Path, family: str = "xcup") -> dict:
+    """Synthesize the design hwflow.to_rtl wrote in `path` (its design.json names the blocks)."""
+    meta, stages = saved_design(path)
+    result = yosys.synthesize(Path(path), design_sources({s.module for s in stages}), TOP, family,
+                              {s.name: block_module(s) for s in stages})
     result.update(architecture=meta["architecture"], lanes=meta["lanes"])
     return result
+
+
+def place_and_route_dir(path: Path) -> dict:
+    """nextpnr-ecp5 on the design hwflow.to_rtl wrote in `path`: its ECP5 fmax."""
+    _, stages = saved_design(path)
+    return nextpnr.place_and_route(Path(path), design_sources({s.module for s in stages}), TOP)

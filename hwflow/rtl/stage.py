@@ -54,6 +54,7 @@ def rtl_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path, pr
                   tools={"verilator": tools.version(tuple(verilator_cmd))})
     trace = design.first_difference(x[:TRACE_SAMPLES])
     fields["resources"] = NOT_SYNTHESIZED
+    fields["fmax"] = NOT_SYNTHESIZED
     if rc["synthesize"]:
         try:
             if progress:
@@ -64,6 +65,14 @@ def rtl_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path, pr
             fields["tools"]["yosys"] = fields["resources"]["tool"]
         except HwflowError as exc:
             fields["resources"] = {"skipped": str(exc)}
+        try:
+            if progress:
+                print("[hwflow] nextpnr-ecp5: place and route for an ECP5 fmax ...", file=sys.stderr, flush=True)
+            t0 = time.perf_counter()
+            fields["fmax"] = design.place_and_route()
+            seconds["place_and_route"] = time.perf_counter() - t0
+        except HwflowError as exc:
+            fields["fmax"] = {"skipped": str(exc)}
     fields["seconds"] = seconds
     vs_qkeras = count_mismatches(result.output, y_qkeras) if snn.tf_float32_exact else None
     return {"rtl": fields, "mismatches": {"rtl_vs_qkeras": vs_qkeras, "rtl_trace": trace}}

