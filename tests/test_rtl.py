@@ -52,8 +52,8 @@ def test_event_and_folded_on_a_tie_heavy_model(tmp_path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("encoding", ["direct", "bitplane"])
-@pytest.mark.parametrize("architecture", ["event", "folded", "ann"])
-@pytest.mark.parametrize("lanes", [1, 5, 8])
+@pytest.mark.parametrize("architecture, lanes", [(arch, lanes) for arch in ("event", "folded") for lanes in (1, 5, 8)]
+                         + [("ann", 5)])
 def test_lanes_and_encodings(tmp_path, encoding: str, architecture: str, lanes: int) -> None:
     arch = dense_arch()  # ends in a spiking layer: the output stage gathers levels from planes
     model = build(arch)

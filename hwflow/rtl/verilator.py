@@ -11,7 +11,7 @@ from pathlib import Path
 from hwflow.errors import HwflowError
 from hwflow.rtl import tools
 
-FLAGS = ("--cc", "--exe", "--build", "-O3", "--top-module", "hwflow_top", "-Wno-fatal", "-Wno-lint", "-Wno-style",
+FLAGS = ("--cc", "--exe", "--build", "-j", "2", "-O3", "--top-module", "hwflow_top", "-Wno-fatal", "-Wno-lint", "-Wno-style",
          "--x-assign", "unique", "--x-initial", "unique", "-CFLAGS", "-O1")
 
 
