@@ -39,7 +39,8 @@ def measure(snn, model, x: np.ndarray, out: Path, architecture: str, lanes: int,
     t0 = time.perf_counter()
     res = design.synthesize(family)
     synth_s = time.perf_counter() - t0
-    return {"mismatches_vs_qkeras": count_mismatches(sim.output, model.predict(x, verbose=0)),
+    nodsp = design.synthesize(family, dsp=False) if res["DSP"] else res  # LUTs with the multipliers in LUTs
+    return {"LUT_without_dsp": nodsp["LUT"],"mismatches_vs_qkeras": count_mismatches(sim.output, model.predict(x, verbose=0)),
             "cycles_mean": float(sim.cycles.mean()), "cycles_max": int(sim.cycles.max()),
             "cycles_min": int(sim.cycles.min()),
             "cycles_off_formula": int((sim.cycles != design.cycle_model(x)).sum()),
@@ -79,7 +80,8 @@ def main() -> None:
                            "samples": len(x), "accuracy": report["snn_accuracy"],
                            "spikes_per_sample": report["spikes_per_sample"], "train_seconds": train_s, **m,
                            "inferences_per_second": 1e6 / latency_us,
-                           "latency_x_lut": m["cycles_mean"] * m["LUT"]}
+                           "latency_x_lut": m["cycles_mean"] * m["LUT"],
+                           "latency_x_lut_without_dsp": m["cycles_mean"] * m["LUT_without_dsp"]}
                     rows.append(row)
                     print(f"{name} {encoding} lambda {lam:g} {label}: {m['mismatches_vs_qkeras']} mismatches, "
                           f"cycles {m['cycles_mean']:.0f} (max {m['cycles_max']}), LUT {m['LUT']} FF {m['FF']} "
@@ -93,16 +95,18 @@ def main() -> None:
 def table(rows: list[dict], clock_mhz: float) -> str:
     """The Markdown table of reports/BENCHMARKS.md, with the latency x LUT ratio to the ANN of the same run."""
     lines = ["| model | λ | input | design | acc | mismatches | cycles mean / max | LUT | FF | DSP | BRAM18 "
-             f"| inferences/s at {clock_mhz:g} MHz | latency × LUT | vs ANN folded |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             f"| inferences/s at {clock_mhz:g} MHz | latency × LUT: vs ANN | LUT, no DSP | latency × LUT, no DSP: vs ANN |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ann = next(a for a in rows if (a["config"], a["lambda"], a["encoding"], a["design"]) ==
                    (r["config"], r["lambda"], r["encoding"], "ANN folded"))
         ratio = ann["latency_x_lut"] / r["latency_x_lut"]
+        ratio_nodsp = ann["latency_x_lut_without_dsp"] / r["latency_x_lut_without_dsp"]
         lines.append(f"| {r['config']} | {r['lambda']:g} | {r['encoding']} | {r['design']} | "
                      f"{100 * r['accuracy']:.2f} % | {r['mismatches_vs_qkeras']} | {r['cycles_mean']:,.0f} / "
                      f"{r['cycles_max']:,} | {r['LUT']:,} | {r['FF']:,} | {r['DSP']} | {r['BRAM']} | "
-                     f"{r['inferences_per_second']:,.0f} | {r['latency_x_lut']:.3g} | {ratio:.2f}× |")
+                     f"{r['inferences_per_second']:,.0f} | {r['latency_x_lut']:.3g}: {ratio:.2f}× | "
+                     f"{r['LUT_without_dsp']:,} | {r['latency_x_lut_without_dsp']:.3g}: {ratio_nodsp:.2f}× |")
     return "\n".join(lines)
 
 

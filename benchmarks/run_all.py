@@ -12,7 +12,7 @@ RUNS = [
     ["throughput.py", "mnist_mlp", "mnist_cnn", "--repeats", "3"],
     ["firmware.py", "mnist_mlp", "mnist_cnn", "--samples", "10000"],
     ["designs.py", "mnist_mlp", "mnist_cnn"],
-    ["hardware.py", "digits_mlp", "--encodings", "direct"],
+    ["hardware.py", "digits_mlp", "--encodings", "direct,bitplane"],
     ["hardware.py", "mnist_mlp", "--lambdas", "0,3e-4", "--encodings", "direct,bitplane", "--samples", "2000"],
 ]
 

@@ -123,6 +123,11 @@ def test_synthesis_of_a_spiking_layer_uses_no_dsp(tmp_path) -> None:
     assert set(res["blocks"]) == {"encode", snn.synaptic_layers[0].name, "output"}
     assert sum(b["LUT"] for b in res["blocks"].values()) <= res["LUT"]
     assert res["tool"].startswith("Yosys")
+    wide = Arch(seed=2, hw=2, channels=2, input_bits=8, input_integer=0, convs=[], denses=[], weight_bits=8,
+                weight_integer=0, bias_bits=8, bias_integer=2, out_units=4, readout=True)  # 8x8-bit MACs
+    direct = to_rtl(hwflow.convert(build(wide)), tmp_path / "a", architecture="ann", lanes=2)
+    with_dsp, without = direct.synthesize("xcup"), direct.synthesize("xcup", dsp=False)
+    assert with_dsp["DSP"] > 0 and without["DSP"] == 0 and without["LUT"] > with_dsp["LUT"]  # MACs into LUTs
 
 
 def test_bad_input(tmp_path, monkeypatch) -> None:

@@ -156,9 +156,11 @@ class RtlDesign:
 
     # ------------------------------------------------------------------------------ synthesis
 
-    def synthesize(self, family: str = "xcup") -> dict:
-        """Yosys synth_xilinx: integer LUT, FF, CARRY, DSP, BRAM (18 Kb), LUTRAM totals, `blocks`, `tool`."""
-        return synthesize_dir(self.path, family)
+    def synthesize(self, family: str = "xcup", dsp: bool = True) -> dict:
+        """Yosys synth_xilinx: integer LUT, FF, CARRY, DSP, BRAM (18 Kb), LUTRAM totals, `blocks`, `tool`.
+
+        dsp=False maps multipliers to LUTs (`synth_xilinx -nodsp`)."""
+        return synthesize_dir(self.path, family, dsp)
 
     def place_and_route(self) -> dict:
         """nextpnr on the smallest ECP5 that holds the design: {fmax_mhz, device, ...}, an ECP5 figure."""
@@ -175,11 +177,11 @@ def saved_design(path: Path) -> tuple[dict, list[RtlStage]]:
     return meta, [RtlStage(s["name"], s["module"], s["params"], cycles=None) for s in meta["stages"]]
 
 
-def synthesize_dir(path: Path, family: str = "xcup") -> dict:
+def synthesize_dir(path: Path, family: str = "xcup", dsp: bool = True) -> dict:
     """Synthesize the design hwflow.to_rtl wrote in `path` (its design.json names the blocks)."""
     meta, stages = saved_design(path)
     result = yosys.synthesize(Path(path), design_sources({s.module for s in stages}), TOP, family,
-                              {s.name: block_module(s) for s in stages})
+                              {s.name: block_module(s) for s in stages}, dsp)
     result.update(architecture=meta["architecture"], lanes=meta["lanes"])
     return result
 
