@@ -86,8 +86,9 @@ def main() -> None:
                     print(f"{name} {encoding} lambda {lam:g} {label}: {m['mismatches_vs_qkeras']} mismatches, "
                           f"cycles {m['cycles_mean']:.0f} (max {m['cycles_max']}), LUT {m['LUT']} FF {m['FF']} "
                           f"DSP {m['DSP']} BRAM {m['BRAM']}", flush=True)
-    out = save("hardware_" + "_".join(args.configs), {"command": "python " + " ".join(sys.argv), "clock_mhz": args.clock_mhz,
-                            "family": args.family, "machine": machine(), "rows": rows})
+                    out = save("hardware_" + "_".join(args.configs), {  # after every design: a stopped run keeps its rows
+                        "command": "python " + " ".join(sys.argv), "clock_mhz": args.clock_mhz, "family": args.family,
+                        "machine": machine(), "rows": rows})
     print(f"written {out}")
     print(table(rows, args.clock_mhz))
 

@@ -13,7 +13,7 @@ RUNS = [
     ["firmware.py", "mnist_mlp", "mnist_cnn", "--samples", "10000"],
     ["designs.py", "mnist_mlp", "mnist_cnn"],
     ["hardware.py", "digits_mlp", "--encodings", "direct,bitplane"],
-    ["hardware.py", "mnist_mlp", "--lambdas", "0,3e-4", "--encodings", "direct,bitplane", "--samples", "2000"],
+    ["hardware.py", "mnist_mlp", "--lambdas", "0,3e-4", "--encodings", "bitplane", "--samples", "2000"],
 ]
 
 if __name__ == "__main__":
