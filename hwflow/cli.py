@@ -169,26 +169,49 @@ def cmd_rtlsim(args) -> None:
     cfg = validate_config(deep_merge(cfg, {"rtl": {**given, "synthesize": False}}), "the command line")
     snn = run_snn(run_dir, model, cfg)
     x, _, _ = test_set(args, cfg, snn)
+    y = model.predict(x, verbose=0)
+    if args.da4ml:  # checked before the slow work: the network must be one da4ml takes
+        from hwflow.rtl.da4ml_baseline import DA4ML_DIR, da4ml_stage, network
+        network(snn)
+        check_writable(run_dir / DA4ML_DIR, args.force)
     with output_dir(run_dir / RTL_DIR, args.force) as tmp:
-        fields = rtl_stage(snn, x, model.predict(x, verbose=0), cfg, tmp, progress=True)
+        fields = rtl_stage(snn, x, y, cfg, tmp, progress=True)
     if "skipped" in fields["rtl"]:
         raise HwflowError(f"no RTL twin: {fields['rtl']['skipped']}")
+    if args.da4ml:
+        with output_dir(run_dir / DA4ML_DIR, args.force) as tmp:
+            baseline = da4ml_stage(snn, x, y, tmp, progress=True)
+        fields["mismatches"].update(baseline.pop("mismatches"))
+        fields.update(baseline)
     report = update_report(run_dir, fields)
     print("\n".join(rtl_summary(report)))
     print(f"RTL design in {run_dir / RTL_DIR}/, report fields in {run_dir / 'report.json'}")
-    if report["mismatches"]["rtl_vs_qkeras"] or report["mismatches"]["rtl_trace"]:
-        raise CheckFailed(f"the RTL differs from QKeras on {report['mismatches']['rtl_vs_qkeras']} samples; "
-                          f"first trace difference: {report['mismatches']['rtl_trace']}")
+    mm = report["mismatches"]
+    if mm["rtl_vs_qkeras"] or mm["rtl_trace"] or mm.get("rtl_ann_vs_qkeras") or mm.get("rtl_da4ml_vs_qkeras"):
+        raise CheckFailed(f"the RTL differs from QKeras on {mm['rtl_vs_qkeras']} samples (its ANN: "
+                          f"{mm.get('rtl_ann_vs_qkeras')}, da4ml: {mm.get('rtl_da4ml_vs_qkeras')}); first trace "
+                          f"difference: {mm['rtl_trace']}")
 
 
 def cmd_synth(args) -> None:
     from hwflow.flow import rtl_summary, update_report
     from hwflow.rtl.design import place_and_route_dir, synthesize_dir
     from hwflow.rtl.stage import RTL_DIR
+    from hwflow.rtl import da4ml_baseline
+    from hwflow.rtl.stage import ANN_DIR
+    from hwflow.flow import REPORT_FILE
     run_dir = Path(args.run_dir)
-    resources = synthesize_dir(run_dir / RTL_DIR, args.family)
-    fmax = place_and_route_dir(run_dir / RTL_DIR)
-    report = update_report(run_dir, {"rtl": {"resources": resources, "fmax": fmax}})
+    fields = {"rtl": {"resources": synthesize_dir(run_dir / RTL_DIR, args.family),
+                      "fmax": place_and_route_dir(run_dir / RTL_DIR)}}
+    report = json.loads((run_dir / REPORT_FILE).read_text()) if (run_dir / REPORT_FILE).is_file() else {}
+    if (run_dir / RTL_DIR / ANN_DIR / "design.json").is_file() and isinstance(report.get("rtl", {}).get("ann"), dict):
+        fields["rtl"]["ann"] = {**report["rtl"]["ann"], "resources": synthesize_dir(run_dir / RTL_DIR / ANN_DIR,
+                                                                                    args.family)}
+    if (run_dir / da4ml_baseline.DA4ML_DIR / da4ml_baseline.META).is_file() and "rtl_da4ml" in report:
+        print("[hwflow] Yosys: synth_xilinx -flatten of the da4ml design ...", file=sys.stderr, flush=True)
+        fields["rtl_da4ml"] = {"resources": da4ml_baseline.synthesize_dir(run_dir / da4ml_baseline.DA4ML_DIR,
+                                                                         args.family)}
+    report = update_report(run_dir, fields)
     print("\n".join(rtl_summary(report)[1:]))
 
 
@@ -284,6 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--architecture", choices=ARCHITECTURES, help="default: the config's rtl.architecture")
     sp.add_argument("--lanes", type=int, help="output neurons per cycle in every block (default: rtl.lanes)")
     sp.add_argument("--samples", type=int, help="only the first N test samples")
+    sp.add_argument("--da4ml", action="store_true", help="also da4ml's fully parallel ANN of the same dense network "
+                    "(in RUN_DIR/rtl_da4ml; its own numpy>=2 venv is created on first use)")
     with_force(sp)
     sp.set_defaults(fn=cmd_rtlsim)
     sp = sub.add_parser("synth", help="Yosys synth_xilinx of the run's RTL twin (RUN_DIR/rtl): LUT, FF, DSP, BRAM; "

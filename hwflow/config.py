@@ -112,7 +112,7 @@ SECTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
             "ann_baseline": (_boolean, True), "testbench_samples": (_integer(1), defaults.TESTBENCH_SAMPLES)},
     "rtl": {"enabled": (_boolean, True), "architecture": (_choice(*ARCHITECTURES), defaults.RTL_ARCHITECTURE),
             "lanes": (_integer(1, MAX_LANES), defaults.RTL_LANES), "synthesize": (_boolean, True),
-            "family": (_choice(*FAMILIES), defaults.RTL_FAMILY)},
+            "family": (_choice(*FAMILIES), defaults.RTL_FAMILY), "ann_baseline": (_boolean, True)},
 }
 SCALARS: dict[str, tuple[Check, Any]] = {
     "name": (_string, REQUIRED),

@@ -216,6 +216,20 @@ def rtl_summary(report: dict) -> list[str]:
                      f"FF {res['FF']} CARRY {res['CARRY']} DSP {res['DSP']} BRAM18 {res['BRAM']} LUTRAM {res['LUTRAM']}")
     elif res:
         lines.append(f"  RTL twin synthesis: skipped, {res['skipped']}")
+    ann = rtl.get("ann")
+    if ann:
+        a, res = ann["cycles"], ann.get("resources") or {}
+        lines.append(f"  RTL ANN of the same network (ann, Verilator): vs QKeras {mm.get('rtl_ann_vs_qkeras')} "
+                     f"mismatches; cycles mean {a['mean']:.1f} max {a['max']}"
+                     + (f"; LUT {res['LUT']} FF {res['FF']} DSP {res['DSP']} BRAM18 {res['BRAM']}"
+                        if "LUT" in res else ""))
+    da4ml = report.get("rtl_da4ml")
+    if da4ml:
+        res = da4ml.get("resources") or {}
+        lines.append(f"  da4ml {da4ml['da4ml']} (fully parallel ANN, pipelined, Verilator): vs QKeras "
+                     f"{mm.get('rtl_da4ml_vs_qkeras')} mismatches; latency {da4ml['latency_cycles']} cycles, a new "
+                     f"input every cycle" + (f"; LUT {res['LUT']} FF {res['FF']} DSP {res['DSP']} (Yosys, flattened)"
+                                             if "LUT" in res else f"; {res.get('skipped', 'not synthesized')}"))
     fmax = rtl.get("fmax")
     if fmax and "skipped" not in fmax:
         lines.append(f"  RTL twin on a Lattice {fmax['device']} (nextpnr place and route; an ECP5 figure, not a "

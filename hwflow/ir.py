@@ -85,5 +85,6 @@ class Node:
 
     def lower_rtl(self, cursor: RtlCursor, lanes: int, architecture: str) -> tuple[RtlStage, RtlCursor]:
         """The RTL stage of the node (hwflow.rtl) and what flows out of it."""
-        raise HwflowError(f"layer '{self.name}' ({self.kind}) has no RTL block yet: hwflow.to_rtl builds dense "
-                          "networks (QDense layers, Flatten); use the HLS firmware (hwflow hls) for this model")
+        raise HwflowError(f"layer '{self.name}' ({self.kind or type(self).__name__}) has no RTL block yet: hwflow.to_rtl "
+                          "builds QDense, QConv2D, MaxPooling2D, AveragePooling2D and Flatten; use the HLS firmware "
+                          "(hwflow hls) for this model")

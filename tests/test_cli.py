@@ -91,7 +91,11 @@ def test_run_writes_report(tmp_path, capsys) -> None:
     assert (fw["rtl_vs_qkeras"], fw["rtl_trace"], rtl["cycles_vs_formula"]) == (0, None, 0)
     assert rtl["cycles"]["source"] == "measured (Verilator RTL simulation)" and rtl["resources"]["LUT"] > 0
     assert rtl["fmax"]["fmax_mhz"] > 0 and rtl["fmax"]["device"].startswith("LFE5U")  # an ECP5 figure
-    assert "mismatches SNN vs QKeras: 0" in capsys.readouterr().out
+    ann = rtl["ann"]  # and the ANN of the same network from the same generator, beside it
+    assert (fw["rtl_ann_vs_qkeras"], ann["cycles_vs_formula"], ann["architecture"]) == (0, 0, "ann")
+    assert ann["resources"]["LUT"] > 0 and (out / "rtl" / "ann" / "hwflow_top.v").is_file()
+    printed = capsys.readouterr().out
+    assert "mismatches SNN vs QKeras: 0" in printed and "RTL ANN of the same network" in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
     html = (out / "report.html").read_text()
     assert "hwflow report: digits_mlp" in html and "data:image/png;base64," in html

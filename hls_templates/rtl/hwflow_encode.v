@@ -1,9 +1,10 @@
 // hwflow_encode: the input encoder. Takes one input level per AXI-Stream beat (N beats per sample)
 // and keeps the sample for the first layer, read asynchronously:
 //   BITPLANE=0 (direct): N signed levels of LEVEL_BITS, address i;
-//   BITPLANE=1: STEPS planes of MSB-first bits, WORD bits per word, address plane*STRIDE + word
-//               (STRIDE = WORDS rounded up to a power of two: no multiplier in the address)
-//               (the level's bit STEPS-1-plane is bit i%WORD of word i/WORD of that plane).
+//   BITPLANE=1: STEPS planes of MSB-first bits, address plane*STRIDE + pixel*WPP + word
+//               (STRIDE = WORDS rounded up to a power of two: no multiplier in the address);
+//               the input is N/C pixels of C channels (channels last), WPP = ceil(C/WORD) words
+//               per pixel: channel c's bit STEPS-1-plane is bit c%WORD of the pixel's word c/WORD.
 // Cycles from `start` to `done`: N + 1 with a beat every cycle (one more per cycle without tvalid).
 module hwflow_encode #(
     parameter N = 4,
@@ -11,8 +12,9 @@ module hwflow_encode #(
     parameter BITPLANE = 0,
     parameter LEVEL_BITS = 8,
     parameter WORD = 1,
+    parameter C = N,            // channels per pixel (a flat input: one pixel of N channels)
     parameter TDATA_BITS = 8,
-    parameter WORDS = BITPLANE ? (N + WORD - 1) / WORD : N,
+    parameter WORDS = BITPLANE ? N / C * ((C + WORD - 1) / WORD) : N,
     parameter STRIDE = BITPLANE ? 1 << $clog2(WORDS) : N,  // words per plane in the read address
     parameter AW = $clog2(STEPS * STRIDE + 1),
     parameter DW = BITPLANE ? WORD : LEVEL_BITS
@@ -39,8 +41,9 @@ module hwflow_encode #(
         if (BITPLANE) begin : planes
             // one memory per plane, one write port each (LUTRAM), read at plane*STRIDE + word
             reg [$clog2(WORD + 1)-1:0] b;
+            reg [$clog2(C + 1)-1:0] c;
             reg [$clog2(WORDS + 1)-1:0] w;
-            wire flush = b == WORD - 1 || i == N - 1;
+            wire flush = b == WORD - 1 || c == C - 1;
             wire [WORD-1:0] plane_word [0:STEPS-1];
             genvar p;
             for (p = 0; p < STEPS; p = p + 1) begin : plane
@@ -60,9 +63,11 @@ module hwflow_encode #(
             always @(posedge clk) begin
                 if (state == S_IDLE) begin
                     b <= 0;
+                    c <= 0;
                     w <= 0;
                 end else if (beat) begin
                     b <= flush ? 0 : b + 1'b1;
+                    c <= c == C - 1 ? 0 : c + 1'b1;
                     if (flush) w <= w + 1'b1;
                 end
             end

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
         for (long i = 0; i < n_in; ++i)
             if (std::fscanf(in, "%lld", &x[i]) != 1) return 2;
         std::printf("N %ld\n", s);
+        std::fflush(stdout);  // the progress bar counts these lines
         long sent = 0, got = 0;
         long long cycle = 0;
         bool done = false;

@@ -6,12 +6,14 @@ from typing import ClassVar
 
 import numpy as np
 
+from hwflow.errors import HwflowError
 from hwflow.geometry import conv2d, fan_out, pad_before
 from hwflow.hls.block import Cursor, HlsBlock
 from hwflow.ops.keras_layers import shape_of, unsupported
 from hwflow.ops.registry import hls_block, node, parses
-from hwflow.ops.synaptic import SYNAPTIC_PARAMS, SYNAPTIC_TYPES, SynapticLayer, keras_fields, synaptic_call, \
-    synaptic_constants, synaptic_cycles
+from hwflow.ops.synaptic import SYNAPTIC_PARAMS, SYNAPTIC_TYPES, RtlWindow, SynapticLayer, keras_fields, \
+    synaptic_call, synaptic_constants, synaptic_cycles
+from hwflow.rtl.block import RtlCursor
 
 GEOMETRY = ("in_height", "in_width", "n_chan", "out_height", "out_width", "n_filt", "filt_height", "filt_width",
             "stride_height", "stride_width", "pad_top", "pad_left")
@@ -73,6 +75,11 @@ class Conv2D(SynapticLayer):
                     out_width=wo, n_filt=int(c_out), filt_height=int(kh), filt_width=int(kw), stride_height=int(sh),
                     stride_width=int(sw), pad_top=pad_before(h, kh, sh, self.padding),
                     pad_left=pad_before(w, kw, sw, self.padding))
+
+    def rtl_window(self, cur: RtlCursor) -> RtlWindow:
+        if cur.shape != tuple(self.in_shape):
+            raise HwflowError(f"layer '{self.name}' takes shape {self.in_shape} but gets {cur.shape} from '{cur.name}'")
+        return RtlWindow(self.weight, tuple(self.strides), self.padding, tuple(self.out_shape[:2]))
 
 
 @parses("QConv2D", "QConv2DBatchnorm")

@@ -15,7 +15,7 @@ from hwflow.hls.block import SPIKE_SPEC, Cursor, HlsBlock, grid_spec, simple_cal
 from hwflow.ir import InputEncoder, Signal
 from hwflow.numerics import signed_bits
 from hwflow.ops.registry import hls_block
-from hwflow.rtl.block import MAX_STREAM_BITS, RtlCursor, RtlStage, clog2, tdata_bits
+from hwflow.rtl.block import MAX_STREAM_BITS, RtlCursor, RtlStage, clog2, image, tdata_bits
 
 INPUT_NAME = "snn_input"
 ENCODE_NAME = "snn_encode"
@@ -83,23 +83,31 @@ def lower_output(cur: Cursor) -> list[dict]:
 
 def lower_input_rtl(encoder: InputEncoder, lanes: int, architecture: str) -> tuple[RtlStage, RtlCursor]:
     """hls_templates/rtl/hwflow_encode.v: one input level per beat; N + 1 cycles (the ANN takes levels)."""
-    n = math.prod(encoder.shape)
+    shape = image(encoder.shape)
+    n, c = math.prod(shape), shape[2]
     bitplane = encoder.encoding == "bitplane" and architecture != "ann"
     bits = encoder.steps if bitplane else signed_bits(encoder.grid.lo, encoder.grid.hi)
-    params = dict(N=n, STEPS=encoder.steps, BITPLANE=int(bitplane), LEVEL_BITS=bits, WORD=lanes if bitplane else 1,
+    word = min(lanes, c) if bitplane else 1
+    params = dict(N=n, STEPS=encoder.steps, BITPLANE=int(bitplane), LEVEL_BITS=bits, WORD=word, C=c,
                   TDATA_BITS=tdata_bits(bits))
-    stride = 1 << clog2(-(-n // lanes)) if bitplane else n  # words per plane, a power of two for bit planes
-    port = (clog2(encoder.steps * stride + 1), lanes if bitplane else bits)
-    stage = RtlStage("encode", "hwflow_encode", params, cycles=lambda planes: n + 1, port=port)
+    stage = RtlStage("encode", "hwflow_encode", params, cycles=lambda planes: n + 1)
     if bitplane:
-        return stage, RtlCursor("encode", "planes", n, encoder.steps, lanes, 1)
-    return stage, RtlCursor("encode", "analog", n, 1, 1, bits)
+        cur = RtlCursor("encode", "planes", shape, encoder.steps, word, 1)
+        stage.port = (clog2(encoder.steps * (1 << clog2(n // c * cur.wpp)) + 1), word)
+    else:
+        cur = RtlCursor("encode", "analog", shape, 1, 1, bits)
+        stage.port = (clog2(n + 1), bits)
+    return stage, cur
 
 
 def lower_output_rtl(cur: RtlCursor) -> RtlStage:
     """hls_templates/rtl/hwflow_output.v: one output per beat, the readout's membranes or the last levels."""
     if cur.name == "encode":
         raise HwflowError("the network has no layer after its input; hwflow.to_rtl needs at least one QDense")
+    if not cur.flat:
+        raise HwflowError(f"the last layer '{cur.name}' has {cur.shape[2]} channels, not a multiple of lanes="
+                          f"{cur.word}; the RTL output stage streams whole words: end with a Flatten and a QDense, "
+                          "or choose lanes dividing the channels")
     steps = cur.steps if cur.kind == "planes" else 0  # values: readout membranes or the ANN's levels
     bits = steps + 1 if steps else cur.bits  # levels of T planes go out zero-extended: T + 1 signed bits
     if bits > MAX_STREAM_BITS:

@@ -13,6 +13,7 @@ from hwflow.hls.schedule import STEP_DEPTH, pipelined
 from hwflow.ir import LayerTrace, Node, Signal
 from hwflow.ops.keras_layers import shape_of, unsupported
 from hwflow.ops.registry import hls_block, node, parses
+from hwflow.rtl.block import RtlCursor, RtlStage, clog2
 
 PARAMS = ("in_height", "in_width", "n_chan", "out_height", "out_width", "pool_height", "pool_width",
           "stride_height", "stride_width", "pad_top", "pad_left", "steps")
@@ -69,6 +70,24 @@ class MaxPool(Node):
                  pad_left=pad_before(w, pw, sw, self.padding), steps=cur.steps,
                  out_shape=[cur.steps] + list(self.out_shape), out_precision=SPIKE_SPEC)
         return d, Cursor(self.name, "planes", tuple(self.out_shape), cur.steps, SPIKE_SPEC, cur.grid)
+
+    def lower_rtl(self, cur: RtlCursor, lanes: int, architecture: str) -> tuple[RtlStage, RtlCursor]:
+        """An instance of hls_templates/rtl/hwflow_maxpool.v (its cycle formula is documented there)."""
+        if cur.kind == "values" or cur.shape != tuple(self.in_shape):
+            raise HwflowError(f"max pool '{self.name}' takes {self.in_shape} planes but gets {cur.kind} "
+                              f"{cur.shape} from '{cur.name}'")
+        (h, w, c), (ho, wo, _) = cur.shape, self.out_shape
+        (ph, pw), (sh, sw) = self.pool, self.strides
+        analog = cur.kind == "analog"  # the ANN's levels
+        params = dict(C=c, IN_H=h, IN_W=w, OUT_H=ho, OUT_W=wo, P_H=ph, P_W=pw, S_H=sh, S_W=sw,
+                      PAD_T=pad_before(h, ph, sh, self.padding), PAD_L=pad_before(w, pw, sw, self.padding),
+                      STEPS=cur.steps, WORD=cur.word, ANALOG=int(analog), BITS=cur.bits)
+        out = RtlCursor(self.name, cur.kind, (ho, wo, c), cur.steps, cur.word, cur.bits)
+        words = cur.steps * (1 << clog2(ho * wo * out.wpp))
+        cycles = ho * wo * out.wpp * cur.steps * (ph * pw + 1) + 1
+        stage = RtlStage(self.name, "hwflow_maxpool", params, cycles=lambda planes: cycles,
+                         port=(clog2(words + 1), cur.word * (cur.bits if analog else 1)))
+        return stage, out
 
 
 @parses("MaxPooling2D")

@@ -12,12 +12,14 @@ from typing import ClassVar
 import numpy as np
 
 from hwflow.errors import HwflowError
+from hwflow.geometry import pad_before
 from hwflow.hls.block import SPIKE_SPEC, NAMESPACE, CallArgs, Chunks, Cursor, check_reuse
 from hwflow.hls.schedule import STEP_DEPTH, pipelined, reuse_depth
 from hwflow.ir import LayerTrace, Node, Signal
 from hwflow.numerics import FLOAT32_EXACT_BITS, FLOAT64_EXACT_BITS, signed_bits, symmetric_bits
 from hwflow.ops.neuron import Neuron, fire
 from hwflow.quant import to_integers
+from hwflow.rtl.block import RtlCursor, RtlStage, clog2, event_integrate_cycles, lane_groups, readmemh
 
 
 @dataclass
@@ -93,6 +95,10 @@ class SynapticLayer(Node):
         """class_name and the shape attributes of the firmware block, checked against the input cursor."""
         raise NotImplementedError
 
+    def rtl_window(self, cur: RtlCursor) -> RtlWindow:
+        """The layer as a convolution over the RTL input image (a dense layer: one window over all of it)."""
+        raise NotImplementedError
+
     # ------------------------------------------------------------------------ reference execution
 
     def exact_dtype(self) -> type:
@@ -164,6 +170,65 @@ class SynapticLayer(Node):
                  threshold_bits=int(self.neuron.threshold_log2 + t + 1), readout_width=0,
                  out_shape=[int(t)] + list(self.out_shape), out_precision=SPIKE_SPEC)
         return d, Cursor(self.name, "planes", tuple(self.out_shape), t, SPIKE_SPEC, self.neuron.grid)
+
+
+    # ------------------------------------------------------------------------------- RTL twin
+
+    def lower_rtl(self, cur: RtlCursor, lanes: int, architecture: str) -> tuple[RtlStage, RtlCursor]:
+        """An instance of hls_templates/rtl/hwflow_if_layer.v (its cycle formula is documented there)."""
+        if cur.kind == "values" or self.analog_input != (cur.kind == "analog") and architecture != "ann":
+            raise HwflowError(f"layer '{self.name}' gets {cur.kind} data from '{cur.name}'; the SNN IR is inconsistent")
+        win = self.rtl_window(cur)
+        (h, w, c), (ho, wo), (kh, kw) = cur.shape, win.out_hw, win.weight.shape[:2]
+        n_out = int(win.weight.shape[3])
+        analog = cur.kind == "analog"
+        ann = architecture == "ann" and not self.is_readout
+        t = 0 if self.is_readout else self.neuron.time_steps
+        thr_log2 = 0 if self.is_readout else self.neuron.threshold_log2
+        groups, pixels = -(-n_out // lanes), ho * wo
+        v_bits = max(self.membrane_bits, thr_log2 + t + 1, 2)
+        w_bits = max(self.weight_bits, 2)
+        rows = lane_groups(win.weight, lanes).reshape(-1, lanes)
+        bias = lane_groups(np.broadcast_to(np.asarray(self.membrane_bias, dtype=np.int64), (n_out,)), lanes)
+        files = {f"{self.name}_weights.mem": readmemh(rows, w_bits), f"{self.name}_bias.mem": readmemh(bias, v_bits)}
+        pad_t, pad_l = (pad_before(size, k, st, win.padding) for size, k, st in zip((h, w), (kh, kw), win.strides))
+        params = dict(C_IN=c, N_OUT=n_out, IN_H=h, IN_W=w, OUT_H=ho, OUT_W=wo, K_H=kh, K_W=kw, S_H=win.strides[0],
+                      S_W=win.strides[1], PAD_T=pad_t, PAD_L=pad_l, LANES=lanes, IN_WORD=cur.word,
+                      IN_STEPS=cur.steps, OUT_STEPS=t, ANALOG=int(analog), IN_BITS=cur.bits if analog else 1,
+                      EVENT=int(architecture == "event" and not analog), ANN=int(ann), W_BITS=w_bits, V_BITS=v_bits,
+                      THR_LOG2=thr_log2, WEIGHT_FILE=f"{self.name}_weights.mem", BIAS_FILE=f"{self.name}_bias.mem")
+        taps = kh * kw * c * groups  # weight rows per input plane and output pixel
+        if analog:
+            integrate = lambda planes: pixels * taps  # noqa: E731
+        elif params["EVENT"]:
+            integrate = lambda planes: event_integrate_cycles(planes, cur, groups, (kh, kw), win.strides,  # noqa: E731
+                                                              win.padding)
+        else:
+            integrate = lambda planes: cur.steps * pixels * taps  # noqa: E731
+        fire = groups if ann else t * groups
+        if ann or not t:  # levels or readout membranes: one word per group
+            words, word_bits = pixels * groups, lanes * (t + 1) if ann else lanes * v_bits
+        else:  # spike planes at a power-of-two stride
+            words, word_bits = t * (1 << clog2(pixels * groups)), lanes
+        stage = RtlStage(self.name, "hwflow_if_layer", params, memories=files, synaptic=True,
+                         cycles=lambda planes: pixels * (groups + 1 + fire) + integrate(planes) + 1,
+                         port=(clog2(words + 1), word_bits))
+        shape = (ho, wo, n_out)
+        if self.is_readout:
+            return stage, RtlCursor(self.name, "values", shape, 0, lanes, v_bits)
+        if ann:  # levels 0..2^T-1, LANES per word, read as signed (T+1)-bit inputs by the next layer
+            return stage, RtlCursor(self.name, "analog", shape, 1, lanes, t + 1)
+        return stage, RtlCursor(self.name, "planes", shape, t, lanes, 1)
+
+
+@dataclass
+class RtlWindow:
+    """A synaptic layer as a convolution of the RTL input image: weight [kh, kw, c_in, c_out]."""
+
+    weight: np.ndarray
+    strides: tuple[int, int]
+    padding: str
+    out_hw: tuple[int, int]
 
 
 def width(max_abs) -> int:

@@ -254,12 +254,36 @@ def _summary_table(r: dict, config: dict, tools: ToolReports) -> dict:
     resources = {d: _resources(d, tools) for d in ("snn", "ann")}
     rows += [[label, resources["snn"][i], resources["ann"][i]] for i, (label, _) in enumerate(RESOURCES)]
     rows.append(["On-chip power (W)", _power("snn", tools), _power("ann", tools)])
+    rows += _rtl_summary_rows(r)
     return {"id": "summary", "title": "SNN design vs ANN design, per inference",
             "columns": ["", DESIGN_NAMES["snn"], DESIGN_NAMES["ann"], "SNN / ANN"],
             "rows": [row + [_ratio(*row[1:])] for row in rows], "sources": True,
             "note": "Latency, clocks, resources and power come from tool reports when given (run Vivado / Vitis "
                     "HLS on firmware/snn and firmware/ann, then --vivado-dir); the SNN's latency and interval "
-                    "fall back to hwflow's cycle model. µs = cycles × the clock period shown in the note."}
+                    "fall back to hwflow's cycle model. µs = cycles × the clock period shown in the note. The RTL "
+                    "twin rows are the Verilog of hwflow.to_rtl (the SNN's configured architecture, and the ANN "
+                    "of the same integer network from the same generator), measured in Verilator and "
+                    "synthesized by Yosys: see the RTL table."}
+
+
+def _rtl_summary_rows(r: dict) -> list[list]:
+    """Latency and resources of the RTL twin, the SNN against the ANN of the same generator (the rtl table)."""
+    rtl = r.get("rtl") if isinstance(r.get("rtl"), dict) else {}
+    why = rtl.get("skipped", "report.json has no rtl (rtl.enabled=false)")
+    if "skipped" in rtl or not rtl:
+        return [["RTL twin: latency and resources", missing(why), missing(why)]]
+    ann = isinstance(rtl.get("ann"), dict)
+    rows = []
+    for label, key, unit, source in (("mean latency (cycles)", "cycles.mean", "cycles", RTL_SIM),
+                                     ("worst latency (cycles)", "cycles.max", "cycles", RTL_SIM),
+                                     *((name, f"resources.{name}", "count", SYNTH) for name in ("LUT", "FF", "DSP",
+                                                                                                   "BRAM"))):
+        design = {d: _at(r, f"rtl{d}.resources") or {} for d in ("", ".ann")}
+        reason = {d: design[d].get("skipped", "not synthesized") if source == SYNTH else f"no {key}" for d in design}
+        rows.append([f"RTL twin, {label}", _json(r, f"rtl.{key}", unit, source, reason[""]),
+                     _json(r, f"rtl.ann.{key}", unit, source, reason[".ann"]) if ann
+                     else missing("not built (rtl.ann_baseline=false)")])
+    return rows
 
 
 def run_firmware(r: dict, config: dict) -> Firmware:
@@ -303,10 +327,13 @@ def _accuracy_table(r: dict) -> dict:
              _json(r, "snn_accuracy", "%", MEASURED, "report.json has no snn_accuracy")]]
     labels = {"snn_vs_qkeras": "SNN simulator vs QKeras", "csim_vs_qkeras": "SNN firmware C-sim vs QKeras",
               "csim_vs_hls4ml_ann": "SNN firmware C-sim vs hls4ml ANN C-sim",
-              "hls4ml_ann_vs_qkeras": "hls4ml ANN C-sim vs QKeras"}
+              "hls4ml_ann_vs_qkeras": "hls4ml ANN C-sim vs QKeras",
+              "rtl_vs_qkeras": "SNN RTL twin (Verilator) vs QKeras",
+              "rtl_ann_vs_qkeras": "ANN RTL twin (Verilator) vs QKeras",
+              "rtl_da4ml_vs_qkeras": "da4ml's fully parallel ANN (Verilator) vs QKeras"}
     mm = _at(r, "mismatches") or {}
     csim = r.get("csim_samples")
-    for name in [*labels, *(k for k in mm if k not in labels and k != "trace")]:
+    for name in [*labels, *(k for k in mm if k not in labels and k not in ("trace", "rtl_trace"))]:
         reason = "not comparable: TF float32 may round" if name in mm else "not run"
         on = f" ({csim} samples)" if "csim" in name and csim is not None and csim != r.get("samples") else ""
         rows.append([f"Mismatching samples: {labels.get(name, name)}{on}",
@@ -385,35 +412,55 @@ def _rtl_trace(mm: dict) -> dict:
                                                                                  note=str(first))
 
 
+RTL_RESOURCES = (("LUT", "LUT"), ("FF", "FF"), ("CARRY", "CARRY"), ("DSP", "DSP"), ("BRAM", "BRAM (18 Kb)"),
+                 ("LUTRAM", "LUTRAM (LUTs as RAM)"))
+
+
+def _rtl_cells(r: dict, key: str) -> list[list]:
+    """(label, cell) rows of one RTL design at report.json `key` (rtl, or rtl.ann): cycles, then resources."""
+    design = _at(r, key) or {}
+    rows = [[f"Cycles per inference, {k}", _json(r, f"{key}.cycles.{k}", "cycles", RTL_SIM, f"no {k}")]
+            for k in ("min", "mean", "max")]
+    rows.append(["Samples off the documented cycle formula", _json(r, f"{key}.cycles_vs_formula", "count", RTL_SIM, "")])
+    res = design.get("resources") if isinstance(design.get("resources"), dict) else {}
+    tool = res.get("tool", "Yosys").split(" (")[0]
+    for name, label in RTL_RESOURCES:
+        rows.append([label, _json(r, f"{key}.resources.{name}", "count", SYNTH, res.get("skipped", "not synthesized"),
+                                  note=f"{tool}, {res.get('family', '?')}")])
+    return rows
+
+
 def _rtl_table(r: dict) -> dict:
-    """The RTL twin (hwflow.rtl): outputs and cycles measured in Verilator, resources from Yosys."""
+    """The RTL twin (hwflow.rtl): the SNN and the ANN of the same network from the same generator,
+    outputs and cycles measured in Verilator, resources from Yosys."""
     rtl = r.get("rtl") if isinstance(r.get("rtl"), dict) else None
-    base = {"id": "rtl", "title": "SNN RTL twin: Verilator co-simulation and Yosys synthesis",
-            "columns": ["quantity", "value"], "sources": True}
+    base = {"id": "rtl", "title": "RTL twin: Verilator co-simulation and Yosys synthesis, SNN and ANN",
+            "columns": ["quantity", "SNN", "ANN", "SNN / ANN"], "sources": True}
     if rtl is None or "skipped" in rtl:
         why = rtl["skipped"] if rtl else "report.json has no rtl (rtl.enabled=false, or a run of an older hwflow)"
         return {**base, "rows": [], "note": f"Not available: {why}."}
-    rows = [["RTL vs QKeras, mismatching samples", _json(r, "mismatches.rtl_vs_qkeras", "count", RTL_SIM,
-                                                          "not comparable (TF float32 may round)")],
-            ["RTL trace vs snn.trace", _rtl_trace(_at(r, "mismatches") or {})]]
-    rows += [[f"Cycles per inference, {k}", _json(r, f"rtl.cycles.{k}", "cycles", RTL_SIM, f"no {k}")]
-             for k in ("min", "mean", "max")]
-    rows.append(["Samples off the documented cycle formula", _json(r, "rtl.cycles_vs_formula", "count", RTL_SIM, "")])
-    res = rtl.get("resources") if isinstance(rtl.get("resources"), dict) else {}
-    tool = res.get("tool", "Yosys").split(" (")[0]
-    for label in ("LUT", "FF", "CARRY", "DSP", "BRAM", "LUTRAM"):
-        v = _json(r, f"rtl.resources.{label}", "count", SYNTH, res.get("skipped", "not synthesized"),
-                  note=f"{tool}, {res.get('family', '?')}")
-        rows.append([label + (" (18 Kb)" if label == "BRAM" else " (LUTs as RAM)" if label == "LUTRAM" else ""), v])
+    no_ann = missing("not built (rtl.ann_baseline=false)")
+    ann = isinstance(rtl.get("ann"), dict)
+    rows = [["RTL vs QKeras, mismatching samples",
+             _json(r, "mismatches.rtl_vs_qkeras", "count", RTL_SIM, "not comparable (TF float32 may round)"),
+             _json(r, "mismatches.rtl_ann_vs_qkeras", "count", RTL_SIM, "not comparable (TF float32 may round)")
+             if ann else no_ann],
+            ["RTL trace vs snn.trace", _rtl_trace(_at(r, "mismatches") or {}), missing("no spikes", source=NOT_APPLICABLE)]]
+    snn_rows, ann_rows = _rtl_cells(r, "rtl"), _rtl_cells(r, "rtl.ann")
+    rows += [[label, cell, ann_rows[i][1] if ann else no_ann] for i, (label, cell) in enumerate(snn_rows)]
     fmax = rtl.get("fmax") if isinstance(rtl.get("fmax"), dict) else {}
     rows.append([f"fmax on a Lattice {fmax.get('device', 'ECP5')} (MHz)",
                  _json(r, "rtl.fmax.fmax_mhz", "MHz", PNR, fmax.get("skipped", "not placed and routed"),
-                       note=fmax.get("tool"))])
-    return {**base, "rows": rows,
-            "note": f"{rtl.get('architecture')} architecture, {rtl.get('lanes')} lanes, {rtl.get('samples')} samples, "
-                    f"in {rtl.get('dir')}/. Cycles: {RTL_SIM}, ap_start to ap_done of the RTL's own handshake, "
-                    f"the formulas in hls_templates/rtl/. Resources: {SYNTH} ({res.get('tool', 'not run')}); "
-                    "not Vivado numbers and not comparable with the HLS cycle model's estimates."}
+                       note=fmax.get("tool")), missing("not placed and routed (the SNN only)")])
+    res = rtl.get("resources") if isinstance(rtl.get("resources"), dict) else {}
+    return {**base, "rows": [row + [_ratio(*row[1:3]) if row[0] != "Samples off the documented cycle formula" else ""]
+                             for row in rows],
+            "note": f"SNN: {rtl.get('architecture')} architecture in {rtl.get('dir')}/; ANN: the same integer network "
+                    f"as multiply-accumulates over levels (architecture ann) in {_at(r, 'rtl.ann.dir') or '-'}/; "
+                    f"{rtl.get('lanes')} lanes each, {rtl.get('samples')} samples. Cycles: {RTL_SIM}, ap_start to "
+                    f"ap_done of the RTL's own handshake, the formulas in hls_templates/rtl/. Resources: {SYNTH} "
+                    f"({res.get('tool', 'not run')}); not Vivado numbers and not comparable with the HLS cycle "
+                    "model's estimates."}
 
 
 def _firmware(r: dict) -> str:

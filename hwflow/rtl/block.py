@@ -15,6 +15,9 @@ from typing import Callable
 
 import numpy as np
 
+from hwflow.errors import HwflowError
+from hwflow.geometry import patches
+
 ARCHITECTURES = ("event", "folded", "ann")  # SNN, SNN, and the ANN of the same integer network
 TOP = "hwflow_top"  # the generated top module
 FAMILIES = ("xcup", "xc7")  # Yosys synth_xilinx families: UltraScale+, 7-series
@@ -23,19 +26,47 @@ MAX_STREAM_BITS = 64  # widest AXI-Stream value the Verilator testbench passes (
 RTL_SIM_SOURCE = "measured (Verilator RTL simulation)"  # what RTL cycles and outputs are labelled
 SYNTH_SOURCE = "open-source synthesis (Yosys synth_xilinx, before place and route)"  # RTL resources
 FMAX_SOURCE = "nextpnr-ecp5 place and route (a Lattice ECP5 figure, not a Xilinx one)"  # RTL fmax
+NOT_SYNTHESIZED = {"skipped": "not synthesized (rtl.synthesize: false); run hwflow synth RUN_DIR"}
 Cycles = Callable[[np.ndarray | None], int]  # the stage's input planes [S, n] of one sample -> cycles
 
 
 @dataclass
 class RtlCursor:
-    """What the last stage hands on: analog levels, spike planes in words, or readout membranes."""
+    """What the last stage hands on: analog levels, spike planes, or readout membranes, in words.
+
+    Its memory holds plane t, pixel q, word j (`word` channels) at t * stride + q * wpp + j, channels
+    last as Keras (a vector is one pixel of n channels).
+    """
 
     name: str
     kind: str  # 'analog' | 'planes' | 'values'
-    size: int  # values per plane
+    shape: tuple[int, int, int]  # (height, width, channels)
     steps: int  # planes (1 for analog, 0 for values)
-    word: int  # bits per memory word (planes); values per word (values)
+    word: int  # channels per memory word
     bits: int  # bits of one value (analog level, membrane); 1 for planes
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def wpp(self) -> int:
+        """Memory words per pixel."""
+        return -(-self.shape[2] // self.word)
+
+    @property
+    def flat(self) -> bool:
+        """Whether word j holds values j*word.. of the flattened (channels-last) tensor."""
+        return self.shape[:2] == (1, 1) or self.shape[2] % self.word == 0
+
+
+def image(shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """A node's shape as (height, width, channels): a vector is one pixel."""
+    if len(shape) == 1:
+        return (1, 1, int(shape[0]))
+    if len(shape) == 3:
+        return tuple(int(v) for v in shape)
+    raise HwflowError(f"the RTL generator handles vectors and images (H, W, C), not shape {shape}")
 
 
 @dataclass
@@ -88,13 +119,21 @@ def lane_groups(values: np.ndarray, lanes: int) -> np.ndarray:
     return padded.reshape(values.shape[:-1] + (groups, lanes))
 
 
-def event_integrate_cycles(planes: np.ndarray, word: int, groups: int) -> int:
-    """Event integration: per plane and input word, 1 cycle without spikes, spikes * groups with."""
-    s, n = planes.shape
-    padded = np.zeros((s, math.ceil(n / word) * word), dtype=np.int64)
-    padded[:, :n] = planes
-    counts = padded.reshape(s, -1, word).sum(axis=2)
-    return int(np.maximum(1, counts * groups).sum())
+def word_spikes(planes: np.ndarray, cur: RtlCursor) -> np.ndarray:
+    """Spikes per memory word of a sample's planes [S, n] (flat, channels last): [S, H, W, wpp]."""
+    h, w, c = cur.shape
+    padded = np.zeros((len(planes), h, w, cur.wpp * cur.word), dtype=np.int64)
+    padded[..., :c] = planes.reshape(len(planes), h, w, c)
+    return padded.reshape(len(planes), h, w, cur.wpp, cur.word).sum(axis=4)
+
+
+def event_integrate_cycles(planes: np.ndarray, cur: RtlCursor, groups: int, kernel: tuple[int, int],
+                           strides: tuple[int, int], padding: str) -> int:
+    """Event integration over every output pixel's window: per plane, tap and input word, 1 cycle
+    without spikes (also for a padded tap), spikes * groups with."""
+    cost = np.maximum(1, word_spikes(planes, cur) * groups) - 1  # padding reads as 0 extra
+    win = patches(cost, kernel, strides, padding)  # [S, Ho, Wo, kh, kw, wpp]
+    return int(win.sum() + win.size)
 
 
 def vid(stage: RtlStage) -> str:

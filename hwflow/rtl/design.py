@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from hwflow import simulate
 from hwflow.errors import HwflowError
@@ -43,10 +44,11 @@ class RtlDesign:
 
     # ----------------------------------------------------------------------------- simulation
 
-    def simulate(self, x: np.ndarray, trace: bool = False) -> RtlResult:
+    def simulate(self, x: np.ndarray, trace: bool = False, progress: bool = False) -> RtlResult:
         """Stream every sample through the RTL: outputs (shape and dtype of snn.predict) and cycles.
 
-        trace: also record every layer's spike planes and membranes from the RTL (see `first_difference`).
+        trace: also record every layer's spike planes and membranes from the RTL (see `first_difference`);
+        progress: a progress bar over the samples.
         """
         levels = self.snn.input_levels(x).reshape(len(x), -1)
         binary = verilator.build(self.path, [self.path / s for s in self.sources], TESTBENCH)
@@ -61,15 +63,26 @@ class RtlDesign:
                 f.write(f"{len(levels)} {levels.shape[1]} {n_out} {out_stage.params['TDATA_BITS']}\n")
                 np.savetxt(f, levels, fmt="%d")
             args = [str(binary)] + (["+trace"] if trace else [])
-            stdout = subprocess.PIPE if trace else subprocess.DEVNULL
-            run = subprocess.run(args, cwd=run_dir, stdout=stdout, stderr=subprocess.PIPE, text=True)
-            if run.returncode != 0:
-                raise HwflowError(f"the RTL simulation of {self.path} failed: {tools.first_errors(run.stderr)}")
+            lines = []
+            bar = tqdm(total=len(levels), desc="Verilator RTL simulation", unit="sample", disable=not progress)
+            with open(run_dir / "stderr.txt", "w+") as err, \
+                    subprocess.Popen(args, cwd=run_dir, stdout=subprocess.PIPE, stderr=err, text=True) as proc:
+                for line in proc.stdout:
+                    if line.startswith("N "):
+                        bar.update(1)
+                    if trace:
+                        lines.append(line)
+                returncode = proc.wait()
+                err.seek(0)
+                stderr = err.read()
+            bar.close()
+            if returncode != 0:
+                raise HwflowError(f"the RTL simulation of {self.path} failed: {tools.first_errors(stderr)}")
             raw = np.loadtxt(run_dir / "outputs.txt", dtype=np.int64, ndmin=2).reshape(len(levels), n_out)
             cycles = np.loadtxt(run_dir / "cycles.txt", dtype=np.int64, ndmin=1).reshape(len(levels))
         result = RtlResult(self.decode(raw), cycles)
         if trace:
-            result.spikes, result.membranes = self._parse_trace(run.stdout.splitlines(), len(levels))
+            result.spikes, result.membranes = self._parse_trace(lines, len(levels))
         return result
 
     def decode(self, raw: np.ndarray) -> np.ndarray:
@@ -82,11 +95,12 @@ class RtlDesign:
         return out.reshape((len(raw),) + tuple(self.snn.output_shape))
 
     def _parse_trace(self, lines: list[str], samples: int):
+        """The V (membrane: layer, pixel, channel, value) and S (spikes: layer, step, pixel, group, bits) lines."""
         synaptic = {k: s for k, s in enumerate(self.stages)
                     if s.synaptic and s.params["OUT_STEPS"] and not s.params["ANN"]}
-        spikes = {s.name: np.zeros((samples, s.params["OUT_STEPS"], s.params["N_OUT"]), np.uint8)
-                  for s in synaptic.values()}
-        membranes = {s.name: np.zeros((samples, s.params["N_OUT"]), np.int64) for s in synaptic.values()}
+        size = {k: s.params["OUT_H"] * s.params["OUT_W"] * s.params["N_OUT"] for k, s in synaptic.items()}
+        spikes = {s.name: np.zeros((samples, s.params["OUT_STEPS"], size[k]), np.uint8) for k, s in synaptic.items()}
+        membranes = {s.name: np.zeros((samples, size[k]), np.int64) for k, s in synaptic.items()}
         sample = -1
         for line in lines:
             parts = line.split()
@@ -96,15 +110,16 @@ class RtlDesign:
                 sample = int(parts[1])
             elif parts[0] == "V":
                 s = synaptic[int(parts[1])]
-                membranes[s.name][sample, int(parts[2])] = int(parts[3])
+                p, c, v = (int(x) for x in parts[2:5])
+                membranes[s.name][sample, p * s.params["N_OUT"] + c] = v
             elif parts[0] == "S":
                 s = synaptic[int(parts[1])]
-                tau, g, bits = int(parts[2]), int(parts[3]), parts[4]
-                lanes = s.params["LANES"]
+                tau, p, g, bits = int(parts[2]), int(parts[3]), int(parts[4]), parts[5]
+                lanes, n_out = s.params["LANES"], s.params["N_OUT"]
                 for lane in range(lanes):
-                    j = g * lanes + lane
-                    if j < s.params["N_OUT"]:
-                        spikes[s.name][sample, tau, j] = bits[lanes - 1 - lane] == "1"
+                    c = g * lanes + lane
+                    if c < n_out:
+                        spikes[s.name][sample, tau, p * n_out + c] = bits[lanes - 1 - lane] == "1"
         return spikes, membranes
 
     def first_difference(self, x: np.ndarray) -> str | None:

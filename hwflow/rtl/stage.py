@@ -11,10 +11,12 @@ from hwflow.defaults import TRACE_SAMPLES
 from hwflow.errors import HwflowError
 from hwflow.metrics import count_mismatches
 from hwflow.rtl import tools
-from hwflow.rtl.block import RTL_SIM_SOURCE
+from hwflow.rtl.block import NOT_SYNTHESIZED, RTL_SIM_SOURCE
+from hwflow.rtl.design import RtlDesign
 from hwflow.rtl.generate import lower_stages, to_rtl
 
 RTL_DIR = "rtl"  # in a run folder
+ANN_DIR = "ann"  # in RTL_DIR: the ANN of the same network (rtl.ann_baseline)
 
 
 def skipped(reason: str) -> dict:
@@ -22,11 +24,10 @@ def skipped(reason: str) -> dict:
     return {"rtl": {"skipped": reason}, "mismatches": {"rtl_vs_qkeras": None}}
 
 
-NOT_SYNTHESIZED = {"skipped": "not synthesized (rtl.synthesize: false); run hwflow synth RUN_DIR"}
-
-
 def rtl_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path, progress: bool = False) -> dict:
-    """Report fields `rtl` and mismatches `rtl_vs_qkeras`, `rtl_trace` of the design in `out`.
+    """Report fields `rtl` and mismatches `rtl_vs_qkeras`, `rtl_trace` of the design in `out`; with
+    rtl.ann_baseline, also the ANN of the same network from the same generator (`rtl.ann`, in out/ann,
+    mismatches `rtl_ann_vs_qkeras`).
 
     A network the generator does not cover, or a missing Verilator, gives `rtl.skipped` with the
     reason (the page shows it); a missing Yosys skips only the synthesis, saying so.
@@ -39,40 +40,56 @@ def rtl_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path, pr
         if progress:
             print(f"[hwflow] RTL stage skipped: {exc}", file=sys.stderr, flush=True)
         return skipped(str(exc))
-    if progress:
-        print(f"[hwflow] Verilator: building the RTL twin ({rc['architecture']}, {rc['lanes']} lanes) and "
-              f"simulating {len(x)} samples ...", file=sys.stderr, flush=True)
-    design = to_rtl(snn, out, rc["architecture"], rc["lanes"])
-    t0 = time.perf_counter()
-    result = design.simulate(x)
-    seconds = {"simulate": time.perf_counter() - t0}
-    formula = design.cycle_model(x)
-    c = result.cycles
     fields = dict(architecture=rc["architecture"], lanes=rc["lanes"], dir=RTL_DIR, samples=int(len(x)),
-                  cycles={"min": int(c.min()), "mean": float(c.mean()), "max": int(c.max()), "source": RTL_SIM_SOURCE},
-                  cycles_vs_formula=int((c != formula).sum()),
                   tools={"verilator": tools.version(tuple(verilator_cmd))})
-    trace = design.first_difference(x[:TRACE_SAMPLES])
-    fields["resources"] = NOT_SYNTHESIZED
+    design, measured = measure(snn, x, y_qkeras, rc, rc["architecture"], out, progress)
+    vs_qkeras = measured.pop("vs_qkeras")
+    fields.update(measured)
+    mismatches = {"rtl_vs_qkeras": vs_qkeras, "rtl_trace": design.first_difference(x[:TRACE_SAMPLES])}
+    if "tool" in fields["resources"]:
+        fields["tools"]["yosys"] = fields["resources"]["tool"]
     fields["fmax"] = NOT_SYNTHESIZED
     if rc["synthesize"]:
-        try:
-            if progress:
-                print(f"[hwflow] Yosys: synth_xilinx -family {rc['family']} ...", file=sys.stderr, flush=True)
-            t0 = time.perf_counter()
-            fields["resources"] = design.synthesize(rc["family"])
-            seconds["synthesize"] = time.perf_counter() - t0
-            fields["tools"]["yosys"] = fields["resources"]["tool"]
-        except HwflowError as exc:
-            fields["resources"] = {"skipped": str(exc)}
         try:
             if progress:
                 print("[hwflow] nextpnr-ecp5: place and route for an ECP5 fmax ...", file=sys.stderr, flush=True)
             t0 = time.perf_counter()
             fields["fmax"] = design.place_and_route()
-            seconds["place_and_route"] = time.perf_counter() - t0
+            fields["seconds"]["place_and_route"] = time.perf_counter() - t0
         except HwflowError as exc:
             fields["fmax"] = {"skipped": str(exc)}
+    if rc["ann_baseline"] and rc["architecture"] != "ann":
+        _, fields["ann"] = measure(snn, x, y_qkeras, rc, "ann", out / ANN_DIR, progress)
+        fields["ann"]["dir"] = f"{RTL_DIR}/{ANN_DIR}"
+        mismatches["rtl_ann_vs_qkeras"] = fields["ann"].pop("vs_qkeras")
+    return {"rtl": fields, "mismatches": mismatches}
+
+
+def measure(snn, x: np.ndarray, y_qkeras: np.ndarray, rc: dict, architecture: str, out: Path,
+            progress: bool) -> tuple[RtlDesign, dict]:
+    """One design of the network in `out`: Verilator outputs against QKeras, measured cycles and their
+    formula, and (rtl.synthesize) Yosys's counts."""
+    if progress:
+        print(f"[hwflow] Verilator: building the RTL twin ({architecture}, {rc['lanes']} lanes) and "
+              f"simulating {len(x)} samples ...", file=sys.stderr, flush=True)
+    design = to_rtl(snn, out, architecture, rc["lanes"], force=True)
+    t0 = time.perf_counter()
+    result = design.simulate(x, progress=progress)
+    seconds = {"simulate": time.perf_counter() - t0}
+    c = result.cycles
+    fields = dict(architecture=architecture,
+                  cycles={"min": int(c.min()), "mean": float(c.mean()), "max": int(c.max()), "source": RTL_SIM_SOURCE},
+                  cycles_vs_formula=int((c != design.cycle_model(x)).sum()), resources=NOT_SYNTHESIZED,
+                  vs_qkeras=count_mismatches(result.output, y_qkeras) if snn.tf_float32_exact else None)
+    if rc["synthesize"]:
+        try:
+            if progress:
+                print(f"[hwflow] Yosys: synth_xilinx -family {rc['family']} ({architecture}) ...", file=sys.stderr,
+                      flush=True)
+            t0 = time.perf_counter()
+            fields["resources"] = design.synthesize(rc["family"])
+            seconds["synthesize"] = time.perf_counter() - t0
+        except HwflowError as exc:
+            fields["resources"] = {"skipped": str(exc)}
     fields["seconds"] = seconds
-    vs_qkeras = count_mismatches(result.output, y_qkeras) if snn.tf_float32_exact else None
-    return {"rtl": fields, "mismatches": {"rtl_vs_qkeras": vs_qkeras, "rtl_trace": trace}}
+    return design, fields

@@ -39,18 +39,20 @@ def totals(cells: dict[str, int]) -> dict[str, int]:
 
 
 def synthesize(design_dir: Path, sources: list[str], top: str, family: str = "xcup",
-               blocks: dict[str, str] | None = None, dsp: bool = True) -> dict:
+               blocks: dict[str, str] | None = None, dsp: bool = True, flat: bool = False) -> dict:
     """Run synth_xilinx; {LUT, FF, CARRY, DSP, BRAM, LUTRAM, blocks: {instance: counts}, tool, family}.
 
     blocks: instance name -> module name in the top, for the per-block counts (the hierarchy is kept).
-    dsp=False: multipliers in LUTs (`-nodsp`), to compare designs on LUTs alone.
+    dsp=False: multipliers in LUTs (`-nodsp`), to compare designs on LUTs alone; flat: optimize
+    across the hierarchy (`-flatten`; no per-block counts then).
     """
     if family not in FAMILIES:
         raise HwflowError(f"family {family!r} is not one of {', '.join(FAMILIES)}")
     cmd = tools.yosys()
     # `setattr -mod -unset top`: no design-hierarchy section in the statistics (this module adds the
     # blocks up itself, `flatten`), which Yosys 0.23 writes into its JSON as plain text
-    script = (f"read_verilog -defer {' '.join(sources)}; synth_xilinx -top {top} -family {family}{'' if dsp else ' -nodsp'}; "
+    script = (f"read_verilog -defer {' '.join(sources)}; synth_xilinx -top {top} -family {family}"
+              f"{'' if dsp else ' -nodsp'}{' -flatten' if flat else ''}; "
               "setattr -mod -unset top; tee -q -o stat.json stat -json")
     with tempfile.TemporaryDirectory(dir=design_dir, prefix=".synth-") as tmp:
         run = subprocess.run([*cmd, "-q", "-p", script.replace("stat.json", f"{Path(tmp).name}/stat.json")],

@@ -1,34 +1,54 @@
-// hwflow_if_dense: a fully connected layer of integrate-then-fire neurons (or the membrane readout),
-// LANES output neurons per cycle. The RTL twin of hwflow_if_dense.h; conventions of hwflow/ir.py.
+// hwflow_if_layer: a layer of integrate-then-fire neurons (or the membrane readout) over an image:
+// a 2-D convolution, channels last, LANES output channels per cycle, output pixels one after another.
+// A dense layer is the 1x1 case (one input pixel of C_IN channels, one output pixel, a 1x1 kernel).
+// The RTL twin of hwflow_if_conv2d.h / hwflow_if_dense.h; conventions of hwflow/ir.py.
 //
-// Membranes. v = bias + sum_t 2^(S-1-t) W.s(t): Horner's v <- 2v + W.s(t) with the doubling moved
-// onto the weight (a shift by S-1-t), the same integer after the last plane, whatever order the
-// synapses are added in. The bias (with the half-threshold shift) is loaded first.
+// Input memory (the producer's): plane t, input pixel q, word j (IN_WORD channels, channel c at bit
+// c % IN_WORD of word c / IN_WORD) at address t*IN_STRIDE + q*IN_WPP + j, read asynchronously.
+// A tap outside the image (zero padding) reads as no spikes / level 0, and still costs its cycles.
+// Output memory (read by the next block): plane tau, output pixel p, group g (LANES channels) at
+// address tau*OUT_STRIDE + p*G + g (a power-of-two plane stride: no multiplier in the address).
+//
+// Membranes. For each output pixel: v = bias + sum_t 2^(S-1-t) W.s(t): Horner's v <- 2v + W.s(t)
+// with the doubling moved onto the weight (a shift by S-1-t), the same integer after the last
+// plane, whatever order the synapses are added in. The bias (with the half-threshold shift) first.
 // Firing. T steps per group of LANES neurons: spike when v >= thr<<(T-1-t) (strictly greater at
-// the last step: QKeras's round half to even), subtract reset. Plane t, group g is word t*G+g of
-// the output memory at address t*2^ceil(log2 G) + g (a power-of-two plane stride: the address is
-// the plane and the group side by side, no multiplier), LANES bits, neuron g*LANES+l at bit l, read
-// asynchronously by the next block.
+// the last step: QKeras's round half to even), subtract reset.
+// Weight ROM: row (tap*C_IN + c)*G + g holds W[ky][kx][c][g*LANES+l] at lane l, tap = ky*K_W + kx.
 //
 // Architectures (EVENT):
 //   0 folded: every synapse of every input plane, LANES gated adders per cycle.
-//   1 event:  per input plane, only the inputs that spiked: each word of the input plane is read;
-//             a word without spikes costs 1 cycle, a word with k spikes k*G cycles (one weight row
-//             of G groups per spike, lowest index first by a priority encoder).
+//   1 event:  per output pixel, input plane and window tap, only the input channels that spiked:
+//             each input word of the window is read; a word without spikes costs 1 cycle, a word
+//             with k spikes k*G cycles (one weight row of G groups per spike, lowest channel first
+//             by a priority encoder).
 //   ANALOG=1 (multi-bit input levels, IN_WORD per memory word): a folded multiply-accumulate in
 //             both architectures (a direct first layer; every layer of the ANN).
 //   ANN=1: the ANN of the same integer network: instead of firing, one cycle per group gives each
 //          neuron its level, floor(v / thr) but a tie (v = k*thr, v holding the bias shift) with k
 //          odd goes to k-1 (QKeras's round half to even), clipped to 0..2^T-1, in T+1 bits.
-// Cycles from `start` to `done` (G = ceil(N_OUT/LANES), checked cycle by cycle in tests/test_rtl.py):
-//   G (load the bias) + I (integrate) + F (fire) + 2 (last accumulate, done)
-//   I = S*N_IN*G (folded), N_IN*G (analog), sum over planes and input words of max(1, spikes*G) (event);
-//   F = T*G (spiking), G (ANN), 0 (readout).
-module hwflow_if_dense #(
-    parameter N_IN = 4,
-    parameter N_OUT = 4,
+// Cycles from `start` to `done` (P = OUT_H*OUT_W output pixels, G = ceil(N_OUT/LANES), A = K_H*K_W
+// taps; checked cycle by cycle in tests/test_rtl.py):
+//   P*(G + 1 + F) + sum over pixels of I + 1       (per pixel: bias G, integrate I, last accumulate 1,
+//                                                   fire F; then done 1)
+//   I = S*A*C_IN*G (folded), A*C_IN*G (analog),
+//       sum over planes, taps and input words of the window of max(1, spikes*G) (event);
+//   F = T*G (spiking), G (ANN), 0 (readout: the membranes of every pixel are kept and read out).
+module hwflow_if_layer #(
+    parameter C_IN = 4,          // input channels per pixel (a dense layer: its inputs)
+    parameter N_OUT = 4,         // output channels per pixel (filters; a dense layer: its neurons)
+    parameter IN_H = 1,
+    parameter IN_W = 1,
+    parameter OUT_H = 1,
+    parameter OUT_W = 1,
+    parameter K_H = 1,
+    parameter K_W = 1,
+    parameter S_H = 1,
+    parameter S_W = 1,
+    parameter PAD_T = 0,
+    parameter PAD_L = 0,
     parameter LANES = 1,
-    parameter IN_WORD = 1,      // bits per word of the spiking input memory (the producer's LANES)
+    parameter IN_WORD = 1,      // channels per word of the input memory (the producer's LANES)
     parameter IN_STEPS = 1,     // S: input planes (1 for ANALOG)
     parameter OUT_STEPS = 1,    // T: output planes; 0 = membrane readout
     parameter ANALOG = 0,
@@ -42,12 +62,14 @@ module hwflow_if_dense #(
     parameter BIAS_FILE = "bias.mem",
     parameter LAYER_ID = 0,
     parameter G = (N_OUT + LANES - 1) / LANES,
-    parameter IN_WORDS = (N_IN + IN_WORD - 1) / IN_WORD,
+    parameter P = OUT_H * OUT_W,
+    parameter IN_WPP = (C_IN + IN_WORD - 1) / IN_WORD,  // input words per pixel
+    parameter IN_WORDS = IN_H * IN_W * IN_WPP,
     parameter IN_STRIDE = 1 << $clog2(IN_WORDS),  // words per input plane in the producer's memory
     parameter IN_AW = $clog2(IN_STEPS * IN_STRIDE + 1),
     parameter IN_DW = ANALOG ? IN_WORD * IN_BITS : IN_WORD,
-    parameter OUT_STRIDE = 1 << $clog2(G),
-    parameter OUT_WORDS = OUT_STEPS == 0 || ANN ? G : OUT_STEPS * OUT_STRIDE,
+    parameter OUT_STRIDE = 1 << $clog2(P * G),
+    parameter OUT_WORDS = OUT_STEPS == 0 || ANN ? P * G : OUT_STEPS * OUT_STRIDE,
     parameter OUT_AW = $clog2(OUT_WORDS + 1),
     parameter OUT_DW = OUT_STEPS == 0 ? LANES * V_BITS : (ANN ? LANES * (OUT_STEPS + 1) : LANES)
 ) (
@@ -63,34 +85,60 @@ module hwflow_if_dense #(
     localparam S_IDLE = 3'd0, S_INIT = 3'd1, S_INTEG = 3'd2, S_DRAIN = 3'd3, S_FIRE = 3'd4, S_DONE = 3'd5;
     localparam T = OUT_STEPS == 0 ? 1 : OUT_STEPS;
     localparam FIRE_STEPS = ANN ? 1 : T;  // cycles per group in S_FIRE
-    localparam ROWS = N_IN * G;
+    localparam A = K_H * K_W;
+    localparam ROWS = A * C_IN * G;
     localparam RAW = $clog2(ROWS + 1);
     localparam GW = $clog2(G + 1);
     localparam BW = $clog2(IN_WORD + 1);
+    localparam PGW = $clog2(P * G + 1);
+    localparam V_DEPTH = OUT_STEPS == 0 ? P * G : G;  // the readout keeps every pixel's membranes
 
     reg [2:0] state;
     assign done = state == S_DONE;
 
-    // Weight ROM: row i*G+g holds W[i][g*LANES+l] at lane l (synchronous read: BRAM or LUTRAM).
-    reg [LANES*W_BITS-1:0] wrom [0:ROWS-1];
+    reg [LANES*W_BITS-1:0] wrom [0:ROWS-1];  // synchronous read: BRAM or LUTRAM
     reg [LANES*V_BITS-1:0] brom [0:G-1];
     initial begin
         $readmemh(WEIGHT_FILE, wrom);
         $readmemh(BIAS_FILE, brom);
     end
 
+    // Output pixel counters.
+    reg [$clog2(OUT_H + 1)-1:0] oy;
+    reg [$clog2(OUT_W + 1)-1:0] ox;
+    reg [PGW-1:0] pg;                       // p * G: the pixel's first group
+    wire last_pixel = oy == OUT_H - 1 && ox == OUT_W - 1;
+
     // Issue stage counters.
     reg [GW-1:0] g;
     reg [$clog2(IN_STEPS + 1)-1:0] t;
-    reg [$clog2(IN_WORDS + 1)-1:0] w;       // input word
+    reg [$clog2(K_H + 1)-1:0] ky;
+    reg [$clog2(K_W + 1)-1:0] kx;
+    reg [$clog2(IN_WPP + 1)-1:0] w;         // input word within the pixel
     reg [BW-1:0] b;                         // input within the word (folded, analog)
     reg [IN_AW-1:0] plane_base;             // t * IN_STRIDE
     reg [RAW-1:0] row;                      // weight row of the issue (folded, analog: sequential)
-    reg [RAW-1:0] word_row;                 // w * IN_WORD * G (event)
+    reg [RAW-1:0] tap_row;                  // tap * C_IN * G (event)
+    reg [RAW-1:0] word_row;                 // (tap * C_IN + w * IN_WORD) * G (event)
     reg [IN_WORD-1:0] rest;                 // spikes of the current word still to process (event)
     reg fresh;                              // the current word is still to be read from memory (event)
 
-    wire [IN_WORD-1:0] word = fresh ? in_data[IN_WORD-1:0] : rest;
+    // The input pixel of the tap and whether it lies inside the image, kept by additions of constants
+    // (no multiplier): the window's corner (iy0, ix0), its word address pix0w = (iy0*IN_W + ix0)*IN_WPP
+    // and the tap's offset toffw = (ky*IN_W + kx)*IN_WPP, all signed (the corner may lie in the padding).
+    localparam SW = $clog2(IN_H * IN_W * IN_WPP + IN_H + IN_W + 1) + 3;
+    localparam integer PIX0 = -(PAD_T * IN_W + PAD_L) * IN_WPP;
+    localparam integer NEXT_ROW = (S_H * IN_W - (OUT_W - 1) * S_W) * IN_WPP;
+    reg signed [SW-1:0] iy0, ix0, pix0w, toffw;
+    wire signed [SW-1:0] iy = iy0 + $signed({1'b0, ky});
+    wire signed [SW-1:0] ix = ix0 + $signed({1'b0, kx});
+    wire in_image = iy >= 0 && iy < IN_H && ix >= 0 && ix < IN_W;
+    wire signed [SW-1:0] pix_word = pix0w + toffw + $signed({1'b0, w});
+    wire [IN_AW-1:0] pix_addr = in_image ? pix_word[IN_AW-1:0] : {IN_AW{1'b0}};
+    assign in_addr = plane_base + pix_addr;
+    wire [IN_DW-1:0] data = in_image ? in_data : {IN_DW{1'b0}};
+
+    wire [IN_WORD-1:0] word = fresh ? data[IN_WORD-1:0] : rest;
     // lowest set bit of the word (event)
     reg [BW-1:0] low;
     integer k;
@@ -101,10 +149,11 @@ module hwflow_if_dense #(
     end
     wire [IN_WORD-1:0] cleared = word & (word - 1'b1);
     // the last issue of an input word (folded: of an input; analog: of an input level)
-    wire word_done = ANALOG || !EVENT ? g == G - 1 && (b == IN_WORD - 1 || w * IN_WORD + b == N_IN - 1)
+    localparam LAST_B = (C_IN - 1) % IN_WORD;  // the last input of a pixel's last word
+    wire word_done = ANALOG || !EVENT ? g == G - 1 && (b == IN_WORD - 1 || (w == IN_WPP - 1 && b == LAST_B))
                                       : word == 0 || (g == G - 1 && cleared == 0);
-
-    assign in_addr = plane_base + w;
+    wire tap_done = word_done && w == IN_WPP - 1;
+    wire plane_done = tap_done && ky == K_H - 1 && kx == K_W - 1;
 
     // What the issue stage hands to the accumulate stage (one cycle later, with the ROM word).
     reg issue;
@@ -122,7 +171,7 @@ module hwflow_if_dense #(
                 issue_row = word_row + low * G + g;
             end else begin
                 issue = 1'b1;
-                issue_bit = in_data[b];
+                issue_bit = data[b];
             end
         end
     end
@@ -139,7 +188,7 @@ module hwflow_if_dense #(
         acc_bit <= issue_bit;
         acc_g <= g;
         acc_shift <= IN_STEPS - 1 - t;
-        acc_x <= ANALOG ? in_data[b*IN_BITS +: IN_BITS] : 0;
+        acc_x <= ANALOG ? data[b*IN_BITS +: IN_BITS] : 0;
     end
 
     // Membranes, LANES per group: asynchronous read, one write per cycle (LUTRAM or registers).
@@ -147,14 +196,15 @@ module hwflow_if_dense #(
     reg [$clog2(T + 1)-1:0] tau;
     wire [LANES-1:0] spikes;
     reg [LANES-1:0] planes [0:(OUT_STEPS == 0 || ANN ? 1 : OUT_STEPS * OUT_STRIDE) - 1];
-    reg [LANES*(T+1)-1:0] levels [0:(ANN ? G : 1) - 1];
+    reg [LANES*(T+1)-1:0] levels [0:(ANN ? P * G : 1) - 1];
     wire [LANES*(T+1)-1:0] level_word;
-    wire [GW-1:0] v_addr = state == S_INIT ? g : (state == S_FIRE ? fire_g : acc_g);
+    wire [PGW-1:0] v_base = OUT_STEPS == 0 ? pg : 0;
+    wire [PGW-1:0] v_addr = v_base + (state == S_INIT ? g : (state == S_FIRE ? fire_g : acc_g));
     wire [LANES*V_BITS-1:0] v_group;
     genvar l;
     generate
         for (l = 0; l < LANES; l = l + 1) begin : lane
-            reg signed [V_BITS-1:0] vmem [0:G-1];
+            reg signed [V_BITS-1:0] vmem [0:V_DEPTH-1];
             wire signed [V_BITS-1:0] v = vmem[v_addr];
             reg signed [V_BITS-1:0] residual;
             wire signed [W_BITS-1:0] wt = acc_w[l*W_BITS +: W_BITS];
@@ -185,11 +235,11 @@ module hwflow_if_dense #(
             wire signed [V_BITS-1:0] k = q - tie;
             assign level_word[l*(T+1) +: T+1] = k < 0 ? 0 : (k > (1 << T) - 1 ? (1 << T) - 1 : k[T:0]);
 `ifndef SYNTHESIS
-            always @(posedge clk)  // trace: the membrane before firing
+            always @(posedge clk)  // trace: the membrane before firing (output pixel, channel)
                 if (!rst && !ANN && state == S_FIRE && tau == 0 && fire_g * LANES + l < N_OUT && $test$plusargs("trace"))
-                    $display("V %0d %0d %0d", LAYER_ID, fire_g * LANES + l, v);
+                    $display("V %0d %0d %0d %0d", LAYER_ID, pg / G, fire_g * LANES + l, v);
 `endif
-            assign v_group[l*V_BITS +: V_BITS] = OUT_STEPS == 0 ? vmem[out_addr[GW-1:0]] : v;
+            assign v_group[l*V_BITS +: V_BITS] = OUT_STEPS == 0 ? vmem[out_addr[PGW-1:0]] : v;
         end
     endgenerate
 
@@ -199,11 +249,11 @@ module hwflow_if_dense #(
         end else if (ANN) begin : requantized
             assign out_data = levels[out_addr];
             always @(posedge clk)
-                if (state == S_FIRE) levels[fire_g] <= level_word;
+                if (state == S_FIRE) levels[pg + fire_g] <= level_word;
         end else begin : spiking
             assign out_data = planes[out_addr];
             always @(posedge clk)
-                if (state == S_FIRE) planes[tau * OUT_STRIDE + fire_g] <= spikes;
+                if (state == S_FIRE) planes[tau * OUT_STRIDE + pg + fire_g] <= spikes;
         end
     endgenerate
 
@@ -216,6 +266,12 @@ module hwflow_if_dense #(
                 S_IDLE: if (start) begin
                     state <= S_INIT;
                     g <= 0;
+                    oy <= 0;
+                    ox <= 0;
+                    pg <= 0;
+                    iy0 <= -PAD_T;
+                    ix0 <= -PAD_L;
+                    pix0w <= PIX0;
                 end
                 S_INIT: begin
                     g <= g + 1'b1;
@@ -223,22 +279,26 @@ module hwflow_if_dense #(
                         state <= S_INTEG;
                         g <= 0;
                         t <= 0;
+                        ky <= 0;
+                        kx <= 0;
+                        toffw <= 0;
                         w <= 0;
                         b <= 0;
                         plane_base <= 0;
                         row <= 0;
+                        tap_row <= 0;
                         word_row <= 0;
                         fresh <= 1'b1;
                     end
                 end
                 S_INTEG: begin
                     if (ANALOG || !EVENT) begin
-                        // sweep (t, input, g); row = input * G + g
+                        // sweep (t, tap, input, g); row = (tap * C_IN + input) * G + g
                         row <= row + 1'b1;
                         g <= g == G - 1 ? 0 : g + 1'b1;
                         if (g == G - 1) b <= b + 1'b1;
                     end else begin
-                        // event: the spikes of word w of plane t, G groups each
+                        // event: the spikes of word w of the tap's pixel in plane t, G groups each
                         fresh <= 1'b0;
                         g <= word != 0 && g != G - 1 ? g + 1'b1 : 0;
                         rest <= word != 0 && g != G - 1 ? word : cleared;
@@ -249,9 +309,20 @@ module hwflow_if_dense #(
                         word_row <= word_row + IN_WORD * G;
                         fresh <= 1'b1;
                     end
-                    if (word_done && w == IN_WORDS - 1) begin
+                    if (tap_done) begin
                         w <= 0;
+                        kx <= kx == K_W - 1 ? 0 : kx + 1'b1;
+                        if (kx == K_W - 1) ky <= ky + 1'b1;
+                        toffw <= toffw + (kx == K_W - 1 ? (IN_W - K_W + 1) * IN_WPP : IN_WPP);
+                        tap_row <= tap_row + C_IN * G;
+                        word_row <= tap_row + C_IN * G;
+                    end
+                    if (plane_done) begin
+                        ky <= 0;
+                        kx <= 0;
+                        toffw <= 0;
                         row <= 0;
+                        tap_row <= 0;
                         word_row <= 0;
                         t <= t + 1'b1;
                         plane_base <= plane_base + IN_STRIDE;
@@ -261,18 +332,28 @@ module hwflow_if_dense #(
                 S_DRAIN: begin
                     fire_g <= 0;
                     tau <= 0;
-                    state <= OUT_STEPS == 0 ? S_DONE : S_FIRE;
+                    g <= 0;
+                    state <= OUT_STEPS != 0 ? S_FIRE : (last_pixel ? S_DONE : S_INIT);
                 end
                 S_FIRE: begin
                     tau <= tau + 1'b1;
                     if (tau == FIRE_STEPS - 1) begin
                         tau <= 0;
                         fire_g <= fire_g + 1'b1;
-                        if (fire_g == G - 1) state <= S_DONE;
+                        if (fire_g == G - 1) state <= last_pixel ? S_DONE : S_INIT;
                     end
                 end
                 default: state <= S_IDLE;  // S_DONE: one cycle
             endcase
+            // the next output pixel, once this one has fired (or been integrated, for the readout)
+            if ((state == S_FIRE && tau == FIRE_STEPS - 1 && fire_g == G - 1) || (state == S_DRAIN && OUT_STEPS == 0)) begin
+                ox <= ox == OUT_W - 1 ? 0 : ox + 1'b1;
+                if (ox == OUT_W - 1) oy <= oy + 1'b1;
+                pg <= pg + G;
+                ix0 <= ox == OUT_W - 1 ? -PAD_L : ix0 + S_W;
+                if (ox == OUT_W - 1) iy0 <= iy0 + S_H;
+                pix0w <= pix0w + (ox == OUT_W - 1 ? NEXT_ROW : S_W * IN_WPP);
+            end
         end
     end
 
@@ -280,6 +361,6 @@ module hwflow_if_dense #(
     // Trace (simulation only, +trace): each group's spike word per step (its membranes: in `lane`).
     always @(posedge clk)
         if (!rst && !ANN && state == S_FIRE && $test$plusargs("trace"))
-            $display("S %0d %0d %0d %b", LAYER_ID, tau, fire_g, spikes);
+            $display("S %0d %0d %0d %0d %b", LAYER_ID, tau, pg / G, fire_g, spikes);
 `endif
 endmodule

@@ -1,0 +1,154 @@
+// hwflow_maxpool: max pooling, channels last, WORD channels per cycle; the RTL twin of
+// hwflow_bitserial_pool.h (conventions of hwflow/ops/maxpool.py).
+//
+// Memories: input plane t, pixel q, word j (WORD channels) at t*IN_STRIDE + q*WPP + j (the
+// producer's layout); output plane t, pixel p, word j at t*OUT_STRIDE + p*WPP + j, read
+// asynchronously by the next block. A window tap outside the image (padding) reads as 0.
+//   ANALOG=0, bit-serial on MSB-first spike planes: per output pixel and word, plane by plane, the
+//             output bit is the OR over the window inputs still tied for the maximum ("alive"),
+//             and an input that had a 0 where the output had a 1 drops out. No adder, no compare.
+//   ANALOG=1 (the ANN's levels, BITS wide, one plane): the running maximum of the window.
+// Cycles from `start` to `done` (P = OUT_H*OUT_W, A = P_H*P_W taps, WPP = ceil(C/WORD)):
+//   P * WPP * STEPS * (A + 1) + 1     (per plane: A taps read, 1 to write; then done 1)
+module hwflow_maxpool #(
+    parameter C = 1,
+    parameter IN_H = 2,
+    parameter IN_W = 2,
+    parameter OUT_H = 1,
+    parameter OUT_W = 1,
+    parameter P_H = 2,
+    parameter P_W = 2,
+    parameter S_H = 2,
+    parameter S_W = 2,
+    parameter PAD_T = 0,
+    parameter PAD_L = 0,
+    parameter STEPS = 1,
+    parameter WORD = 1,
+    parameter ANALOG = 0,
+    parameter BITS = 1,
+    parameter WPP = (C + WORD - 1) / WORD,
+    parameter IN_STRIDE = 1 << $clog2(IN_H * IN_W * WPP),
+    parameter OUT_STRIDE = 1 << $clog2(OUT_H * OUT_W * WPP),
+    parameter IN_AW = $clog2(STEPS * IN_STRIDE + 1),
+    parameter OUT_AW = $clog2(STEPS * OUT_STRIDE + 1),
+    parameter DW = ANALOG ? WORD * BITS : WORD
+) (
+    input wire clk,
+    input wire rst,
+    input wire start,
+    output wire done,
+    output wire [IN_AW-1:0] in_addr,
+    input wire [DW-1:0] in_data,
+    input wire [OUT_AW-1:0] out_addr,
+    output wire [DW-1:0] out_data
+);
+    localparam S_IDLE = 2'd0, S_READ = 2'd1, S_WRITE = 2'd2, S_DONE = 2'd3;
+    localparam A = P_H * P_W;
+    reg [1:0] state;
+    assign done = state == S_DONE;
+
+    reg [$clog2(OUT_H + 1)-1:0] oy;
+    reg [$clog2(OUT_W + 1)-1:0] ox;
+    reg [$clog2(WPP + 1)-1:0] j;
+    reg [$clog2(STEPS + 1)-1:0] t;
+    reg [$clog2(P_H + 1)-1:0] py;
+    reg [$clog2(P_W + 1)-1:0] px;
+    reg [$clog2(A + 1)-1:0] a;
+    reg [OUT_AW-1:0] out_word;              // p * WPP + j
+
+    // The window's corner (iy0, ix0) and its word address pix0w = (iy0*IN_W + ix0)*WPP, and the tap's
+    // offset toffw = (py*IN_W + px)*WPP, kept by additions of constants (no multiplier), signed.
+    localparam SW = $clog2(IN_H * IN_W * WPP + IN_H + IN_W + 1) + 3;
+    localparam integer PIX0 = -(PAD_T * IN_W + PAD_L) * WPP;
+    localparam integer NEXT_ROW = (S_H * IN_W - (OUT_W - 1) * S_W) * WPP;
+    reg signed [SW-1:0] iy0, ix0, pix0w, toffw;
+    wire signed [SW-1:0] iy = iy0 + $signed({1'b0, py});
+    wire signed [SW-1:0] ix = ix0 + $signed({1'b0, px});
+    wire in_image = iy >= 0 && iy < IN_H && ix >= 0 && ix < IN_W;
+    wire signed [SW-1:0] pix_word = pix0w + toffw + $signed({1'b0, j});
+    assign in_addr = t * IN_STRIDE + (in_image ? pix_word[IN_AW-1:0] : {IN_AW{1'b0}});
+    wire [DW-1:0] data = in_image ? in_data : {DW{1'b0}};
+
+    reg [DW-1:0] omem [0:STEPS * OUT_STRIDE - 1];
+    assign out_data = omem[out_addr];
+    wire [OUT_AW-1:0] w_addr = t * OUT_STRIDE + out_word;
+
+    generate
+        if (ANALOG) begin : levels
+            reg [DW-1:0] m;                 // running maximum, WORD lanes
+            integer n;
+            reg [DW-1:0] next;
+            always @(*)
+                for (n = 0; n < WORD; n = n + 1)
+                    next[n*BITS +: BITS] = a == 0 || data[n*BITS +: BITS] > m[n*BITS +: BITS]
+                                           ? data[n*BITS +: BITS] : m[n*BITS +: BITS];
+            always @(posedge clk) begin
+                if (state == S_READ) m <= next;
+                if (state == S_WRITE) omem[w_addr] <= m;
+            end
+        end else begin : bitserial
+            reg [WORD-1:0] taps [0:A-1];    // this plane's bits of the window
+            reg [WORD-1:0] alive [0:A-1];   // still tied for the maximum
+            reg [WORD-1:0] o;
+            integer n;
+            always @(*) begin
+                o = 0;
+                for (n = 0; n < A; n = n + 1)
+                    o = o | ((t == 0 ? {WORD{1'b1}} : alive[n]) & taps[n]);
+            end
+            always @(posedge clk) begin
+                if (state == S_READ) taps[a] <= data;
+                if (state == S_WRITE) begin
+                    omem[w_addr] <= o;
+                    for (n = 0; n < A; n = n + 1)
+                        alive[n] <= (t == 0 ? {WORD{1'b1}} : alive[n]) & (taps[n] | ~o);
+                end
+            end
+        end
+    endgenerate
+
+    always @(posedge clk) begin
+        if (rst) begin
+            state <= S_IDLE;
+        end else begin
+            case (state)
+                S_IDLE: if (start) begin
+                    state <= S_READ;
+                    {oy, ox, j, t, py, px, a, out_word, toffw} <= 0;
+                    iy0 <= -PAD_T;
+                    ix0 <= -PAD_L;
+                    pix0w <= PIX0;
+                end
+                S_READ: begin
+                    a <= a + 1'b1;
+                    px <= px == P_W - 1 ? 0 : px + 1'b1;
+                    if (px == P_W - 1) py <= py + 1'b1;
+                    toffw <= toffw + (px == P_W - 1 ? (IN_W - P_W + 1) * WPP : WPP);
+                    if (a == A - 1) state <= S_WRITE;
+                end
+                S_WRITE: begin
+                    a <= 0;
+                    py <= 0;
+                    px <= 0;
+                    toffw <= 0;
+                    state <= S_READ;
+                    t <= t + 1'b1;
+                    if (t == STEPS - 1) begin  // the next word of the pixel, or the next pixel
+                        t <= 0;
+                        j <= j == WPP - 1 ? 0 : j + 1'b1;
+                        out_word <= out_word + 1'b1;
+                        if (j == WPP - 1) begin
+                            ox <= ox == OUT_W - 1 ? 0 : ox + 1'b1;
+                            if (ox == OUT_W - 1) oy <= oy + 1'b1;
+                            ix0 <= ox == OUT_W - 1 ? -PAD_L : ix0 + S_W;
+                            if (ox == OUT_W - 1) iy0 <= iy0 + S_H;
+                            pix0w <= pix0w + (ox == OUT_W - 1 ? NEXT_ROW : S_W * WPP);
+                            if (oy == OUT_H - 1 && ox == OUT_W - 1) state <= S_DONE;
+                        end
+                    end
+                end
+                default: state <= S_IDLE;
+            endcase
+        end
+    end
+endmodule
