@@ -69,6 +69,7 @@ class Node:
 
     kind: ClassVar[str] = ""  # short name of the operation ('dense', 'maxpool', ...)
     reshapes_only: ClassVar[bool] = False  # True for a pure reshape, which may also follow the readout
+    spatial: ClassVar[bool] = False  # reads its input as an image (H, W, C): a convolution or a pool
 
     @property
     def emits_planes(self) -> bool:

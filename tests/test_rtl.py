@@ -10,13 +10,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import tensorflow as tf
-from qkeras import QActivation, QConv2D, quantized_bits, quantized_relu
+from qkeras import QActivation, QConv2D, QDense, quantized_bits, quantized_relu
+from tensorflow.keras.layers import Flatten, MaxPooling2D
 
 import hwflow
 from hwflow.errors import HwflowError
 from hwflow.ir import Node
 from hwflow.rtl import tools
-from hwflow.rtl.generate import to_rtl
+from hwflow.rtl.generate import lower_stages, to_rtl
 from randmodels import Arch, archs, buildable, build, conv_arch, dense_arch, inputs, rounding_cases
 
 pytestmark = pytest.mark.skipif(tools.find(tools.VERILATOR) is None,
@@ -105,15 +106,52 @@ def test_a_convolutional_model(tmp_path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("encoding", ["direct", "bitplane"])
-@pytest.mark.parametrize("arch", [conv_arch(), STRIDED], ids=["same-maxpool", "strided-avgpool"])
-@pytest.mark.parametrize("architecture, lanes", [("event", 1), ("event", 3), ("folded", 2), ("ann", 3)])
+@pytest.mark.parametrize("arch, encoding, architecture, lanes", [
+    (conv_arch(), "direct", "event", 1), (conv_arch(), "bitplane", "folded", 3), (conv_arch(), "direct", "ann", 3),
+    (STRIDED, "bitplane", "event", 5), (STRIDED, "direct", "folded", 1), (STRIDED, "bitplane", "ann", 2)],
+    ids=["same-maxpool-direct-event-1", "same-maxpool-bitplane-folded-3", "same-maxpool-ann-3",
+         "strided-avgpool-bitplane-event-5", "strided-avgpool-direct-folded-1", "strided-avgpool-ann-2"])
 def test_convolutional_models(tmp_path, arch: Arch, encoding: str, architecture: str, lanes: int) -> None:
+    """Lanes 1, odd and several; both encodings; every architecture; both geometries."""
     model = build(arch)
     x = inputs(arch, 60, seed=lanes)
     design, _ = check(hwflow.convert(model, encoding=encoding), model, x, tmp_path / "d", architecture, lanes)
     if architecture != "ann":
         assert design.first_difference(x[:3]) is None
+
+
+def peer_style_models() -> list[tf.keras.Model]:
+    """Models written as hls4ml's and QKeras's own tests write them (no input quantizer, signed 8-bit
+    inputs given at conversion, explicit alpha=1 kernels), with weights the project never trained."""
+    tf.keras.utils.set_random_seed(7)
+    q6, relu4 = quantized_bits(6, 0, alpha=1), quantized_relu(4, 0)
+    dense = tf.keras.Sequential([tf.keras.Input((16,)), QDense(24, kernel_quantizer=q6, bias_quantizer=q6),
+                                 QActivation(relu4), QDense(5, kernel_quantizer=q6, bias_quantizer=q6)])
+    conv = tf.keras.Sequential([tf.keras.Input((8, 8, 2)),
+                                QConv2D(4, 3, padding="same", kernel_quantizer=quantized_bits(4, 0, alpha=1),
+                                        bias_quantizer=quantized_bits(4, 0, alpha=1)),
+                                QActivation(quantized_relu(3, 0)), MaxPooling2D(2), Flatten(),
+                                QDense(3, kernel_quantizer=q6, bias_quantizer=q6)])
+    return [dense, conv]
+
+
+@pytest.mark.slow
+def test_models_written_as_peers_write_them(tmp_path) -> None:
+    rng = np.random.default_rng(3)
+    for k, model in enumerate(peer_style_models()):
+        snn = hwflow.convert(model, input_quantizer="quantized_bits(8,0,alpha=1)")
+        x = snn.quantize_input(rng.uniform(-1.2, 1.2, (80,) + tuple(model.input_shape[1:])).astype(np.float32))
+        for architecture, lanes in (("event", 3), ("ann", 4)):
+            check(snn, model, x, tmp_path / f"{k}{architecture}", architecture, lanes)
+
+
+def test_bitplane_words_follow_the_first_block() -> None:
+    """A dense first layer reads the image as one vector, `lanes` inputs per word (one cycle per empty
+    word in `event`); a convolution reads words per pixel."""
+    dense = hwflow.convert(build(dense_arch()), encoding="bitplane")  # a 4x4x1 image into Flatten + QDense
+    assert lower_stages(dense, 4, "event")[0].params["WORD"] == 4
+    conv = hwflow.convert(build(conv_arch()), encoding="bitplane")  # one channel per pixel
+    assert lower_stages(conv, 4, "event")[0].params["WORD"] == 1
 
 
 def test_trace_agrees_and_finds_a_corrupted_weight(tmp_path) -> None:
@@ -258,6 +296,13 @@ def test_da4ml_baseline_rounds_half_to_even(tmp_path) -> None:
     with pytest.raises(HwflowError, match="covers dense networks") as err:
         to_da4ml(hwflow.convert(build(conv_arch())), tmp_path / "c")
     assert "\n" not in str(err.value) and not (tmp_path / "c").exists()
+    inp = tf.keras.Input((300,))
+    big = tf.keras.Model(inp, QDense(256, kernel_quantizer=quantized_bits(4, 0, alpha=1),
+                                     bias_quantizer=quantized_bits(4, 0, alpha=1))(QActivation(quantized_relu(3, 0))(inp)))
+    big.layers[-1].set_weights([np.full((300, 256), 0.25, np.float32), np.zeros(256, np.float32)])
+    with pytest.raises(HwflowError, match="76,800 nonzero weights; da4ml's fully parallel design is built here up to"):
+        to_da4ml(hwflow.convert(big), tmp_path / "b")  # refused before da4ml's slow trace
+    assert not (tmp_path / "b").exists()
 
 
 def test_lanes_that_do_not_fit_fail_before_training(tmp_path, capsys) -> None:

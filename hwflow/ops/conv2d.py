@@ -46,6 +46,7 @@ class Conv2D(SynapticLayer):
     padding: str = "valid"
 
     kind: ClassVar[str] = "conv2d"
+    spatial: ClassVar[bool] = True
     synapses_per: ClassVar[str] = " per output pixel"
 
     def weighted(self, planes: np.ndarray, dtype: type) -> np.ndarray:

@@ -81,9 +81,13 @@ def lower_output(cur: Cursor) -> list[dict]:
                  steps=t, out_shape=list(cur.shape), out_precision=("fixed", t, t - cur.grid.frac, False))]
 
 
-def lower_input_rtl(encoder: InputEncoder, lanes: int, architecture: str) -> tuple[RtlStage, RtlCursor]:
-    """hls_templates/rtl/hwflow_encode.v: one input level per beat; N + 1 cycles (the ANN takes levels)."""
-    shape = image(encoder.shape)
+def lower_input_rtl(encoder: InputEncoder, lanes: int, architecture: str,
+                    spatial: bool) -> tuple[RtlStage, RtlCursor]:
+    """hls_templates/rtl/hwflow_encode.v: one input level per beat; N + 1 cycles (the ANN takes levels).
+
+    spatial: the first block reads an image (a convolution or pool): bit-plane words per pixel, else
+    one vector of `lanes` inputs per word, whatever the input's shape."""
+    shape = image(encoder.shape) if spatial else (1, 1, math.prod(encoder.shape))
     n, c = math.prod(shape), shape[2]
     bitplane = encoder.encoding == "bitplane" and architecture != "ann"
     bits = encoder.steps if bitplane else signed_bits(encoder.grid.lo, encoder.grid.hi)

@@ -42,6 +42,7 @@ class MaxPool(Node):
     padding: str
 
     kind: ClassVar[str] = "maxpool"
+    spatial: ClassVar[bool] = True
 
     def execute(self, signal: Signal, trace: bool) -> tuple[Signal, LayerTrace]:
         """Bit-serial max: a window's output bit is the OR over inputs still tied for the maximum."""

@@ -40,6 +40,9 @@ TESTBENCH = TEMPLATE_DIR / "rtl" / "hwflow_da4ml_tb.cpp"
 TOP = "da4ml_net_wrapper"  # the worker's top module (da4ml's own IO wrapper)
 META = "da4ml.json"
 DA4ML_DIR = "rtl_da4ml"  # in a run folder
+# Measured here: digits_mlp's 4,736 weights take seconds; mnist_mlp's 233,472 took over 9 GB of memory in
+# da4ml's trace within two minutes (stopped). Refuse well before that.
+MAX_WEIGHTS = 65_536
 
 
 def venv_dir() -> Path:
@@ -77,6 +80,11 @@ def network(snn) -> dict:
     if other is not None:
         raise HwflowError(f"layer '{other.name}' ({other.kind}): the da4ml baseline covers dense networks (QDense, "
                           "Flatten); a fully parallel convolution would not fit a part anyway")
+    weights = sum(int(np.count_nonzero(layer.weight)) for layer in layers)
+    if weights > MAX_WEIGHTS:
+        raise HwflowError(f"the network has {weights:,} nonzero weights; da4ml's fully parallel design is built here "
+                          f"up to {MAX_WEIGHTS:,} (mnist_mlp's 233,472 took over 9 GB): compare with the folded ANN "
+                          "(architecture ann) instead")
     grid = snn.encoder.grid
     if grid.lo != 0:
         raise HwflowError(f"the input grid {grid} has negative levels; the da4ml baseline takes unsigned input levels")

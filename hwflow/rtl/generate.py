@@ -36,11 +36,10 @@ def check_options(snn, lanes: int, architecture: str) -> None:
 def lower_stages(snn, lanes: int, architecture: str) -> list[RtlStage]:
     """The encoder, one stage per layer with a block (reshapes pass through), and the output stage."""
     check_options(snn, lanes, architecture)
-    stage, cur = lower_input_rtl(snn.encoder, lanes, architecture)
+    blocks = [layer for layer in snn.layers if not layer.reshapes_only]
+    stage, cur = lower_input_rtl(snn.encoder, lanes, architecture, spatial=bool(blocks) and blocks[0].spatial)
     stages = [stage]
-    for layer in snn.layers:
-        if layer.reshapes_only:
-            continue
+    for layer in blocks:
         stage, cur = layer.lower_rtl(cur, lanes, architecture)
         stages.append(stage)
     stages.append(lower_output_rtl(cur))
