@@ -231,7 +231,7 @@ module hwflow_if_layer #(
             assign spikes[l] = fires;
             // ANN: the level of v, half to even, clipped (v already holds the half-threshold shift)
             wire signed [V_BITS-1:0] q = v >>> THR_LOG2;
-            wire tie = v[THR_LOG2-1:0] == 0 && q[0];
+            wire tie = (THR_LOG2 == 0 || v[THR_LOG2 == 0 ? 0 : THR_LOG2-1:0] == 0) && q[0] && THR_LOG2 != 0;
             wire signed [V_BITS-1:0] k = q - tie;
             assign level_word[l*(T+1) +: T+1] = k < 0 ? 0 : (k > (1 << T) - 1 ? (1 << T) - 1 : k[T:0]);
 `ifndef SYNTHESIS
@@ -288,6 +288,7 @@ module hwflow_if_layer #(
                         row <= 0;
                         tap_row <= 0;
                         word_row <= 0;
+                        rest <= 0;
                         fresh <= 1'b1;
                     end
                 end
