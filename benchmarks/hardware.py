@@ -55,7 +55,7 @@ def measure(snn, model, x: np.ndarray, out: Path, architecture: str, lanes: int,
             "cycles_min": int(sim.cycles.min()),
             "cycles_off_formula": int((sim.cycles != formula).sum()), "initiation_interval": interval,
             **{k: res[k] for k in ("LUT", "FF", "CARRY", "DSP", "BRAM", "LUTRAM")},
-            "tool": res["tool"], "simulate_seconds": sim_s, "synthesize_seconds": synth_s}
+            "tool": res["tool"], "mapper": res["mapper"], "simulate_seconds": sim_s, "synthesize_seconds": synth_s}
 
 
 def main() -> None:

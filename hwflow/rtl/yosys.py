@@ -38,6 +38,9 @@ def totals(cells: dict[str, int]) -> dict[str, int]:
     return out
 
 
+ABC9_ABORT = "abc::"  # in the backtrace of the YoWASP build when ABC9 aborts (an assertion inside ABC)
+
+
 def synthesize(design_dir: Path, sources: list[str], top: str, family: str = "xcup",
                blocks: dict[str, str] | None = None, dsp: bool = True, flat: bool = False) -> dict:
     """Run synth_xilinx; {LUT, FF, CARRY, DSP, BRAM, LUTRAM, blocks: {instance: counts}, tool, family}.
@@ -49,18 +52,18 @@ def synthesize(design_dir: Path, sources: list[str], top: str, family: str = "xc
     if family not in FAMILIES:
         raise HwflowError(f"family {family!r} is not one of {', '.join(FAMILIES)}")
     cmd = tools.yosys()
-    # `setattr -mod -unset top`: no design-hierarchy section in the statistics (this module adds the
-    # blocks up itself, `flatten`), which Yosys 0.23 writes into its JSON as plain text
-    script = (f"read_verilog -defer {' '.join(sources)}; synth_xilinx -top {top} -family {family}"
-              f"{'' if dsp else ' -nodsp'}{' -flatten' if flat else ''}; "
-              "setattr -mod -unset top; tee -q -o stat.json stat -json")
-    with tempfile.TemporaryDirectory(dir=design_dir, prefix=".synth-") as tmp:
-        run = subprocess.run([*cmd, "-q", "-p", script.replace("stat.json", f"{Path(tmp).name}/stat.json")],
-                             cwd=design_dir, capture_output=True, text=True)
-        stat = Path(tmp) / "stat.json"
-        if run.returncode != 0 or not stat.is_file():
-            raise HwflowError(f"Yosys synth_xilinx failed on {design_dir}: {tools.first_errors(run.stdout + run.stderr)}")
-        report = json.loads(re.sub(r",\s*}", "}", stat.read_text()))  # Yosys 0.23 leaves a trailing comma
+    synth = f"synth_xilinx -top {top} -family {family}{'' if dsp else ' -nodsp'}{' -flatten' if flat else ''}"
+    mapper, report = "default", run_synth(cmd, design_dir, sources, synth)
+    if isinstance(report, str) and ABC9_ABORT in report:
+        # Yosys 0.70's abc9 (its only LUT mapper in synth_xilinx) aborts on some designs: its map_luts
+        # step again with the classic abc, as Yosys 0.23 maps by default
+        mapper = "abc (abc9 aborted)"
+        report = run_synth(cmd, design_dir, sources, f"{synth} -run :map_luts; opt_expr -mux_undef -noclkinv; "
+                           "abc -luts 2:2,3,6:5,10,20; clean; xilinx_srl -fixed -minlen 3; techmap -map "
+                           "+/xilinx/lut_map.v -map +/xilinx/cells_map.v -D LUT_WIDTH=6; xilinx_dffopt; "
+                           f"opt_lut_ins -tech xilinx; {synth} -run finalize:")
+    if isinstance(report, str):
+        raise HwflowError(f"Yosys synth_xilinx failed on {design_dir}: {tools.first_errors(report)}")
     modules = report["modules"]
     counts = {name.lstrip("\\"): m.get("num_cells_by_type", {}) for name, m in modules.items()}
     instances = dict(blocks or {})
@@ -68,9 +71,23 @@ def synthesize(design_dir: Path, sources: list[str], top: str, family: str = "xc
     for inst, module in instances.items():
         per_block[inst] = totals(flatten(counts, module))
     result = totals(flatten(counts, top))
-    result.update(blocks=per_block, tool=tools.version(tuple(cmd), "-V"), family=family, dsp=dsp,
+    result.update(blocks=per_block, tool=tools.version(tuple(cmd), "-V"), family=family, dsp=dsp, mapper=mapper,
                   source=SYNTH_SOURCE)
     return result
+
+
+def run_synth(cmd: list[str], design_dir: Path, sources: list[str], synth: str) -> dict | str:
+    """One synthesis script: its `stat -json` report, or the tool's output if it failed."""
+    # `setattr -mod -unset top`: no design-hierarchy section in the statistics (this module adds the
+    # blocks up itself, `flatten`), which Yosys 0.23 writes into its JSON as plain text
+    script = f"read_verilog -defer {' '.join(sources)}; {synth}; setattr -mod -unset top; tee -q -o stat.json stat -json"
+    with tempfile.TemporaryDirectory(dir=design_dir, prefix=".synth-") as tmp:
+        run = subprocess.run([*cmd, "-q", "-p", script.replace("stat.json", f"{Path(tmp).name}/stat.json")],
+                             cwd=design_dir, capture_output=True, text=True)
+        stat = Path(tmp) / "stat.json"
+        if run.returncode != 0 or not stat.is_file():
+            return run.stdout + run.stderr
+        return json.loads(re.sub(r",\s*}", "}", stat.read_text()))  # Yosys 0.23 leaves a trailing comma
 
 
 def flatten(counts: dict[str, dict[str, int]], module: str) -> dict[str, int]:
