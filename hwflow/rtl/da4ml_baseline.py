@@ -31,7 +31,7 @@ from hwflow.ops.dense import Dense
 from hwflow.outputs import output_dir
 from hwflow.package_data import TEMPLATE_DIR
 from hwflow.rtl import tools, verilator, yosys
-from hwflow.rtl.block import NOT_SYNTHESIZED, RTL_SIM_SOURCE
+from hwflow.rtl.block import NOT_SYNTHESIZED
 from hwflow.rtl.design import RtlResult
 
 REQUIREMENT = "da4ml==0.6.0"
@@ -43,6 +43,7 @@ DA4ML_DIR = "rtl_da4ml"  # in a run folder
 # Measured here: digits_mlp's 4,736 weights take seconds; mnist_mlp's 233,472 took over 9 GB of memory in
 # da4ml's trace within two minutes (stopped). Refuse well before that.
 MAX_WEIGHTS = 65_536
+LATENCY_SOURCE = "da4ml's pipeline depth (the Verilator testbench reads every output that many cycles later)"
 
 
 def venv_dir() -> Path:
@@ -167,7 +168,7 @@ def da4ml_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, out: Path, progress: b
     result = design.simulate(x)
     fields = {"dir": DA4ML_DIR, "samples": int(len(x)), "latency_cycles": design.latency, "initiation_interval": 1,
               "cycles": {"min": design.latency, "mean": float(design.latency), "max": design.latency,
-                         "source": RTL_SIM_SOURCE}, "resources": NOT_SYNTHESIZED,
+                         "source": LATENCY_SOURCE}, "resources": NOT_SYNTHESIZED,
               "da4ml": design.meta["da4ml"], "pipeline_stages": design.meta["pipeline_stages"]}
     vs_qkeras = count_mismatches(result.output, y_qkeras) if snn.tf_float32_exact else None
     return {"rtl_da4ml": fields, "mismatches": {"rtl_da4ml_vs_qkeras": vs_qkeras}}
