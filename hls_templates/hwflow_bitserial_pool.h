@@ -18,6 +18,11 @@
  *
  *   dataflow style:  latency = T + 1 cycles, one DATAFLOW process, II = T + 1.
  *   pipeline style:  T chained gate levels (one Q-input OR + AND each), II = 1.
+ *
+ * bitserial_max_pool_lanes (hls.strategy 'folded' | 'event'): the same pooling on the RTL twin's
+ * schedule (hls_templates/rtl/hwflow_maxpool.v): output pixels one after another, `word` channels
+ * per cycle (the producer's lanes); per pixel, word and plane Q cycles read the taps and 1 writes:
+ *   Ho * Wo * ceil(C / word) * T * (Q + 1) + 1 cycles (+ 1: done).
  */
 
 #include "nnet_common.h"
@@ -101,6 +106,79 @@ PoolSteps:
         }
     }
     HWFLOW_CYCLES(1); // drain
+}
+
+struct lane_pool_config : bitserial_pool_config {
+    static const unsigned word = 1;  // channels per cycle
+    static const unsigned wpp = 1;   // words per pixel: ceil(n_chan / word)
+};
+
+template <class data_T, class res_T, typename CONFIG_T>
+void bitserial_max_pool_lanes(const data_T spikes[CONFIG_T::in_size], res_T out[CONFIG_T::out_size]) {
+    bool alive[CONFIG_T::pool_size][CONFIG_T::word];
+    #pragma HLS ARRAY_PARTITION variable=alive complete dim=0
+    bool bit[CONFIG_T::pool_size][CONFIG_T::word];
+    #pragma HLS ARRAY_PARTITION variable=bit complete dim=0
+OutRows:
+    for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
+    OutCols:
+        for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
+        Words:
+            for (unsigned j = 0; j < CONFIG_T::wpp; j++) {
+                for (unsigned q = 0; q < CONFIG_T::pool_size; q++) {
+                    #pragma HLS UNROLL
+                    for (unsigned l = 0; l < CONFIG_T::word; l++) {
+                        #pragma HLS UNROLL
+                        alive[q][l] = true;
+                    }
+                }
+            Planes:
+                for (unsigned t = 0; t < CONFIG_T::steps; t++) {
+                    bool any[CONFIG_T::word];
+                    #pragma HLS ARRAY_PARTITION variable=any complete
+                    for (unsigned l = 0; l < CONFIG_T::word; l++) {
+                        #pragma HLS UNROLL
+                        any[l] = false;
+                    }
+                Taps:
+                    for (unsigned q = 0; q < CONFIG_T::pool_size; q++) {
+                        #pragma HLS PIPELINE II=1
+                        HWFLOW_CYCLES(1);
+                        const int ih = spike_index::window<CONFIG_T::stride_height, CONFIG_T::pad_top>(
+                            oh, q / CONFIG_T::pool_width);
+                        const int iw = spike_index::window<CONFIG_T::stride_width, CONFIG_T::pad_left>(
+                            ow, q % CONFIG_T::pool_width);
+                        const bool valid =
+                            ih >= 0 && ih < int(CONFIG_T::in_height) && iw >= 0 && iw < int(CONFIG_T::in_width);
+                        for (unsigned l = 0; l < CONFIG_T::word; l++) {
+                            #pragma HLS UNROLL
+                            const unsigned c = spike_index::plane<CONFIG_T::word>(j, l);
+                            bit[q][l] = false;
+                            if (valid && c < CONFIG_T::n_chan) {
+                                const unsigned i = spike_index::pixel<CONFIG_T::in_width, CONFIG_T::n_chan>(ih, iw, c);
+                                bit[q][l] = spikes[spike_index::plane<CONFIG_T::in_plane>(t, i)] != 0;
+                            }
+                            any[l] = any[l] || (alive[q][l] && bit[q][l]);
+                        }
+                    }
+                    HWFLOW_CYCLES(1); // write the word, update the alive flags
+                    for (unsigned l = 0; l < CONFIG_T::word; l++) {
+                        #pragma HLS UNROLL
+                        const unsigned c = spike_index::plane<CONFIG_T::word>(j, l);
+                        for (unsigned q = 0; q < CONFIG_T::pool_size; q++) {
+                            #pragma HLS UNROLL
+                            alive[q][l] = alive[q][l] && (bit[q][l] || !any[l]);
+                        }
+                        if (c < CONFIG_T::n_chan) {
+                            const unsigned o = spike_index::pixel<CONFIG_T::out_width, CONFIG_T::n_chan>(oh, ow, c);
+                            out[spike_index::plane<CONFIG_T::out_plane>(t, o)] = any[l];
+                        }
+                    }
+                }
+            }
+        }
+    }
+    HWFLOW_CYCLES(1); // done
 }
 
 } // namespace hwflow

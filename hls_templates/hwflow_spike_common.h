@@ -27,7 +27,8 @@
  *                               formulas in CYCLES.md, declared by the ops in hwflow/ops/).
  *   HWFLOW_STAGE(tag, a, n)     a block stages n values of its array a: "membrane_steps" (the Horner
  *                               membrane after each input plane, before the bias) and "membrane"
- *                               (after the bias, before firing).
+ *                               (after the bias, before firing). HWFLOW_STAGE_LANES: the same from
+ *                               a [groups][lanes] array (the folded and event blocks, per pixel).
  *   spike_probe::commit(layer, process)  written after every block call of a trace build
  *                               (hwflow.hls.to_hls(..., trace=True)): files the staged arrays as
  *                               "<layer>_<tag>" and the cycle count as "<layer>_cycles_<process>",
@@ -108,6 +109,14 @@ template <class T> void stage(const char *tag, const T a[], unsigned n) {
         r.push_back(a[i].to_int64());
 }
 
+template <class T, unsigned lanes> void stage_lanes(const char *tag, const T a[][lanes], unsigned n) {
+    if (!recording())
+        return;
+    std::vector<long long> &r = staged()[tag];
+    for (unsigned i = 0; i < n; i++)
+        r.push_back(a[i / lanes][i % lanes].to_int64());
+}
+
 inline void commit(const char *layer, const char *process) {
     if (recording()) {
         for (records_t::const_iterator i = staged().begin(); i != staged().end(); ++i) {
@@ -144,9 +153,11 @@ __attribute__((weak)) void hwflow_probe_clear() { hwflow::spike_probe::records()
 
 #define HWFLOW_CYCLES(n) (hwflow::spike_probe::cycles() += (n))
 #define HWFLOW_STAGE(tag, a, n) hwflow::spike_probe::stage(tag, a, n)
+#define HWFLOW_STAGE_LANES(tag, a, n) hwflow::spike_probe::stage_lanes(tag, a, n)
 #else
 #define HWFLOW_CYCLES(n)
 #define HWFLOW_STAGE(tag, a, n)
+#define HWFLOW_STAGE_LANES(tag, a, n)
 #endif
 
 #endif

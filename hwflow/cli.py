@@ -110,7 +110,8 @@ def cmd_hls(args) -> None:
     check_writable(out, args.force)
     with output_dir(out, args.force) as tmp:
         _, seconds = snn_firmware(snn, tmp, opts, x, cfg["hls"]["testbench_samples"], progress=True)
-    print(f"hls4ml project of {snn.name} ({opts.backend}, {opts.io_type}, reuse factor {opts.reuse_factor}) in "
+    print(f"hls4ml project of {snn.name} ({opts.backend}, {opts.io_type}, {opts.strategy}, "
+          f"{f'{opts.lanes} lanes' if opts.sequential else f'reuse factor {opts.reuse_factor}'}) in "
           f"{out}/ (g++ compile {seconds:.1f} s); its testbench holds "
           f"{min(cfg['hls']['testbench_samples'], len(x))} samples with their exact expected outputs")
 
@@ -288,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--part")
         sp.add_argument("--clock-period", dest="clock_period", type=float, help="ns")
         sp.add_argument("--strategy", choices=STRATEGIES)
+        sp.add_argument("--lanes", type=int, help="output neurons per cycle of the folded and event strategies")
 
     sp = sub.add_parser("hls", help="write and compile the SNN firmware (hls4ml project + self-checking testbench)")
     sp.add_argument("run_dir", help="folder written by 'hwflow train' or 'hwflow run'")

@@ -11,7 +11,8 @@ import yaml
 from hwflow import defaults
 from hwflow.errors import HwflowError
 from hwflow.options import FirmwareOptions
-from hwflow.rtl.block import ARCHITECTURES, FAMILIES, MAX_LANES
+from hwflow.defaults import MAX_LANES
+from hwflow.rtl.block import ARCHITECTURES, FAMILIES
 from hwflow.package_data import ZOO_DIR, checkout_root
 
 MNIST_DEFAULT_PATH = "../shared/datasets/mnist"  # relative to the checkout (the project's shared/ data)

@@ -13,6 +13,7 @@ from hwflow.metrics import count_mismatches
 from hwflow.options import FirmwareOptions
 from hwflow.snn import SNN
 
+CSIM_SOURCE = "measured (C simulation counters of the trace samples)"  # what csim_cycles are labelled
 FIRMWARE_DIR = "firmware"  # in a run folder: snn/ (the SNN project), ann/ (hls4ml's ANN), snn_trace/
 
 
@@ -59,9 +60,10 @@ def firmware_stage(snn: SNN, model, x: np.ndarray, y_qkeras: np.ndarray, cfg: di
     Returns the report fields: mismatches (csim_vs_qkeras, csim_vs_hls4ml_ann, ...), the testbench
     result, compile and simulation times, and the firmware folders (relative to the run folder).
     """
-    from hwflow.hls import csim_testbench, predict, trace_compare
+    from hwflow.hls import csim_testbench, cycle_model, predict, trace_compare
+    from hwflow.hls.trace import counted_cycles
     from hwflow.hls.ann import ann_to_hls
-    from hwflow.hls.lower import csim_batches
+    from hwflow.hls.lower import csim_batches, feasible
 
     opts = FirmwareOptions.from_config(cfg)
     snn_model, compile_seconds = snn_firmware(snn, out / "snn", opts, x, cfg["hls"]["testbench_samples"], progress)
@@ -81,10 +83,16 @@ def firmware_stage(snn: SNN, model, x: np.ndarray, y_qkeras: np.ndarray, cfg: di
         mismatches["hls4ml_ann_vs_qkeras"] = count_mismatches(y_ann.reshape(y_fw.shape), y_qkeras)
         fields["ann_firmware_dir"] = f"{FIRMWARE_DIR}/ann"
     fields.update(cycle_fields(snn, opts))
+    fields["feasibility"] = feasible(snn, opts).as_dict()
     if progress:
         print("[hwflow] g++: compiling and running the firmware trace build ...", file=sys.stderr, flush=True)
     trace = trace_compare(snn, x[:TRACE_SAMPLES], out / "snn_trace", opts)
     mismatches["trace"] = trace.first_difference
+    per_sample = counted_cycles(trace.firmware)
+    fields["csim_cycles"] = dict(per_sample=per_sample.tolist(), min=int(per_sample.min()),
+                                 mean=float(per_sample.mean()), max=int(per_sample.max()),
+                                 strategy=opts.strategy, lanes=opts.lanes,
+                                 stream_cycles=cycle_model(snn, opts).stream_cycles, source=CSIM_SOURCE)
     fields["trace_samples"] = min(TRACE_SAMPLES, len(x))
     fields["csim_samples"] = int(len(x))
     tb = csim_testbench(out / "snn")

@@ -127,12 +127,15 @@ def preflight(cfg: dict) -> None:
         except HwflowError as exc:
             raise HwflowError(f"rtl: {exc} (or set rtl.enabled: false)") from None
     if cfg["hls"]["enabled"]:
-        from hwflow.hls.lower import layer_list
+        from hwflow.hls.lower import feasible
         from hwflow.hls.toolchain import require_gxx
         from hwflow.options import FirmwareOptions
 
         require_gxx("the firmware stage (hls.enabled: true; set it false to skip firmware)")
-        layer_list(snn, FirmwareOptions.from_config(cfg).reuse_factor)
+        try:  # what the HLS tools and the part accept, before training
+            feasible(snn, FirmwareOptions.from_config(cfg))
+        except HwflowError as exc:
+            raise HwflowError(f"hls: {exc} (set it in the config's hls section)") from None
 
 
 def run(cfg: dict, out: Path, progress: bool = True, force: bool = False) -> dict:
@@ -165,7 +168,7 @@ def run(cfg: dict, out: Path, progress: bool = True, force: bool = False) -> dic
             report.update(fw)
         if cfg["rtl"]["enabled"]:
             from hwflow.rtl.stage import RTL_DIR, rtl_stage
-            rtl = rtl_stage(snn, x, ann_out, cfg, tmp / RTL_DIR, progress)
+            rtl = rtl_stage(snn, x, ann_out, cfg, tmp / RTL_DIR, progress, csim=report.get("csim_cycles"))
             report["mismatches"].update(rtl.pop("mismatches"))
             report.update(rtl)
         save_snn(snn, tmp / SNN_FILE)
@@ -190,8 +193,16 @@ def summary(report: dict) -> str:
                 f"  firmware trace of {report['trace_samples']} samples vs snn.trace: first difference "
                 f"{mm_fw['trace']}; testbench {report['testbench']['samples']} samples, "
                 f"{report['testbench']['mismatches']} mismatches",
-                f"  cycles ({report['cycles']['source']}, {report['cycles']['style']}): latency "
-                f"{report['latency_cycles']}, II {report['initiation_interval']}"] if "firmware_dir" in report else []),
+                f"  cycles ({report['cycles']['source']}, {report['hls']['strategy']}, {report['cycles']['style']}): "
+                f"latency {report['latency_cycles']}, II {report['initiation_interval']}"
+                + (f"; C simulation (measured, {len(report['csim_cycles']['per_sample'])} samples) min "
+                   f"{report['csim_cycles']['min']} mean {report['csim_cycles']['mean']:.1f} max "
+                   f"{report['csim_cycles']['max']}" if "csim_cycles" in report else "")
+                + (f", {mm_fw['csim_cycles_vs_rtl']} samples off the RTL twin's" if "csim_cycles_vs_rtl" in mm_fw
+                   else ""),
+                *([f"  feasibility on {report['feasibility']['part']} (estimate): " + " ".join(
+                    f"{k} {v}" for k, v in report["feasibility"]["total"].items())] if "feasibility" in report else [])]
+             if "firmware_dir" in report else []),
              *rtl_summary(report),
              "  spikes/neuron " + "  ".join(f"{k} {v:.3f}" for k, v in report["spikes_per_neuron"].items()),
              f"  energy/inference  ANN {report['energy_pj']['ann'] / 1e3:.2f} nJ   SNN {report['energy_pj']['snn'] / 1e3:.2f} nJ"

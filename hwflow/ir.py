@@ -22,6 +22,7 @@ from hwflow.quant import Grid
 
 if TYPE_CHECKING:
     from hwflow.hls.block import Cursor
+    from hwflow.options import FirmwareOptions
     from hwflow.rtl.block import RtlCursor, RtlStage
 
 
@@ -80,8 +81,8 @@ class Node:
         """Reference execution on a batch: the output signal and what the node did."""
         raise NotImplementedError(f"{type(self).__name__} has no reference execution")
 
-    def lower(self, cursor: Cursor, reuse_factor: int) -> tuple[dict, Cursor]:
-        """The hls4ml layer dict of the node's firmware block and what flows out of it."""
+    def lower(self, cursor: Cursor, options: FirmwareOptions) -> tuple[dict, Cursor]:
+        """The hls4ml layer dict of the node's firmware block (for options' strategy) and what flows out of it."""
         raise NotImplementedError(f"{type(self).__name__} has no firmware block")
 
     def lower_rtl(self, cursor: RtlCursor, lanes: int, architecture: str) -> tuple[RtlStage, RtlCursor]:

@@ -7,18 +7,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwflow.defaults import BACKENDS, DEFAULT_BACKEND, DEFAULT_CLOCK_NS, DEFAULT_IO_TYPE, DEFAULT_PART, \
-    DEFAULT_REUSE_FACTOR, DEFAULT_STRATEGY, IO_TYPES, STRATEGIES
+from hwflow.defaults import BACKENDS, DEFAULT_BACKEND, DEFAULT_CLOCK_NS, DEFAULT_IO_TYPE, DEFAULT_LANES, \
+    DEFAULT_PART, DEFAULT_REUSE_FACTOR, DEFAULT_STRATEGY, IO_TYPES, MAX_LANES, STRATEGIES
 from hwflow.errors import HwflowError
 
-# hls4ml's Strategy for each of hwflow's: 'latency' is hls4ml's fully pipelined style, every loop
-# unrolled at reuse factor 1 (the dense/conv templates of both are written in that style).
-HLS4ML_STRATEGIES = {"latency": "Latency"}
+# hls4ml's Strategy for each of hwflow's (it configures hls4ml's own layers, e.g. of the ANN baseline):
+# 'latency' is hls4ml's fully pipelined style, every loop unrolled at reuse factor 1; the folded and
+# event schedules reuse their adders, as hls4ml's 'Resource' strategy reuses its multipliers.
+HLS4ML_STRATEGIES = {"latency": "Latency", "folded": "Resource", "event": "Resource"}
+SEQUENTIAL = ("folded", "event")  # strategies whose blocks process output pixels and lane groups one after another
 
 
 @dataclass(frozen=True)
 class FirmwareOptions:
-    """How the firmware is built: hls4ml backend, io_type, FPGA part, clock (ns), reuse factor, strategy.
+    """How the firmware is built: hls4ml backend, io_type, FPGA part, clock (ns), reuse factor, strategy, lanes.
+
+    strategy 'latency' uses the reuse factor R (every synaptic block adds its synapses in R cycles
+    per input plane); 'folded' and 'event' use `lanes` (output neurons per cycle, as the RTL twin).
 
     Checked when made: a bad value is a one-line HwflowError naming the allowed ones. The backend
     is matched case-insensitively and stored as hls4ml spells it ('Vitis', 'Vivado').
@@ -30,6 +35,7 @@ class FirmwareOptions:
     clock_period: float = DEFAULT_CLOCK_NS
     reuse_factor: int = DEFAULT_REUSE_FACTOR
     strategy: str = DEFAULT_STRATEGY
+    lanes: int = DEFAULT_LANES
 
     def __post_init__(self) -> None:
         names = {b.lower(): b for b in BACKENDS}
@@ -44,6 +50,10 @@ class FirmwareOptions:
         object.__setattr__(self, "reuse_factor", int(r))
         if self.strategy not in STRATEGIES:
             raise HwflowError(f"strategy={self.strategy!r} is not supported; use {', '.join(STRATEGIES)}")
+        n = self.lanes
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_LANES:
+            raise HwflowError(f"lanes={n!r} must be an integer 1..{MAX_LANES}")
+        object.__setattr__(self, "lanes", int(n))
         c = self.clock_period
         if isinstance(c, bool) or not isinstance(c, numbers.Real) or not c > 0:
             raise HwflowError(f"clock_period={c!r} must be a positive number of nanoseconds")
@@ -73,6 +83,11 @@ class FirmwareOptions:
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    @property
+    def sequential(self) -> bool:
+        """Whether the blocks follow the RTL twin's folded / event schedule (lanes) rather than R."""
+        return self.strategy in SEQUENTIAL
 
     @property
     def hls4ml_strategy(self) -> str:

@@ -87,8 +87,14 @@ def test_bad_firmware_options_fail_before_training(tmp_path, monkeypatch, capsys
         raise AssertionError("training started before the options were checked")
 
     monkeypatch.setattr(hwflow.train, "train", no_training)
-    assert main(["run", "--set", "hls.reuse_factor=3", "--out", str(tmp_path / "r")]) == 2
+    latency = ["--set", "hls.strategy=latency"]
+    assert main(["run", *latency, "--set", "hls.reuse_factor=3", "--out", str(tmp_path / "r")]) == 2
     assert "reuse_factor=3 does not divide" in capsys.readouterr().err
+    # the zoo's digits part (a small Artix-7) cannot hold the fully parallel design: refused before training
+    assert main(["run", *latency, "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "LUT (estimate; layer 'dense2'" in err and "part xc7a100tcsg324-1 has 63400" in err, err
+    assert len(err.strip().splitlines()) == 1
     monkeypatch.setenv("PATH", str(tmp_path))  # no g++
     assert main(["run", "--out", str(tmp_path / "r")]) == 2
     assert "g++ was not found on PATH; the firmware stage" in capsys.readouterr().err

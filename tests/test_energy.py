@@ -9,6 +9,7 @@ from hwflow.config import load_config
 from hwflow.energy import EnergyModel, energy, grid_shift, widths
 from hwflow.errors import HwflowError
 from hwflow.hls.lower import layer_list
+from hwflow.options import FirmwareOptions
 from randmodels import build, conv_arch, inputs
 
 
@@ -30,7 +31,7 @@ def test_int45_scales_with_the_layers_widths(run) -> None:
     model = EnergyModel("int45")
     width = widths(snn)
     conv = snn.synaptic_layers[0]
-    fw = {d["name"]: d for d in layer_list(snn, 1)[0]}  # the firmware's types: the widths the hardware has
+    fw = {d["name"]: d for d in layer_list(snn, FirmwareOptions())[0]}  # the firmware's types: the widths the hardware has
     for layer in snn.synaptic_layers:
         assert (width[layer.name][0], width[layer.name][2]) == (fw[layer.name]["weight_bits"],
                                                                fw[layer.name]["psum_bits"])

@@ -104,7 +104,8 @@ def test_every_operation_is_registered_in_one_module() -> None:
     for name, handler in HANDLERS.items():
         assert handler.__module__.startswith("hwflow.ops."), (name, handler.__module__)
     assert set(HLS_BLOCKS) == {"HwflowSpikeEncode", "HwflowSpikeDecode", "HwflowSpikeFlatten",
-                               "HwflowBitSerialMaxPool", "HwflowIFDense", "HwflowIFConv2D"}
+                               "HwflowBitSerialMaxPool", "HwflowIFDense", "HwflowIFConv2D",
+                               "HwflowIFLayer", "HwflowLanePool"}  # the last two: folded / event strategies
 
 
 def vars_of_ops() -> list[type]:
@@ -161,8 +162,10 @@ def test_firmware_options_are_checked_once() -> None:
     assert (opts.backend, opts.reuse_factor, opts.part) == ("Vivado", 2, FirmwareOptions().part)
     with pytest.raises(HwflowError, match="unknown firmware setting reuse; the settings are backend"):
         FirmwareOptions.of(reuse=2)
-    with pytest.raises(HwflowError, match="strategy='event' is not supported"):
-        FirmwareOptions(strategy="event")
+    with pytest.raises(HwflowError, match="strategy='resource' is not supported; use latency, folded, event"):
+        FirmwareOptions(strategy="resource")
+    with pytest.raises(HwflowError, match="lanes=0 must be an integer 1..64"):
+        FirmwareOptions(lanes=0)
     with pytest.raises(HwflowError, match="pass firmware settings by keyword"):
         FirmwareOptions.of(4)  # as in cycle_model(snn, 4)
     assert set(HLS4ML_STRATEGIES) == set(STRATEGIES)

@@ -8,6 +8,7 @@
     hwflow.hls.build(prj_dir, synth=True)         # hls4ml's build_prj.tcl in Vivado/Vitis HLS + reports
     hwflow.hls.cycle_model(snn).summary()         # latency / II per block (hls_templates/CYCLES.md)
     hwflow.hls.trace_compare(snn, x, prj_dir)     # firmware trace vs snn.trace, step by step
+    hwflow.hls.measure_cycles(trace_model, x)     # cycles per sample counted in C simulation (a trace build)
 
 The C++ blocks live in hls_templates/ (hwflow.package_data.TEMPLATE_DIR); their header comments
 give the loop structure and the latency / II formulas. Names are imported on first use, so the
@@ -23,7 +24,7 @@ EXPORTS = {
     "write_testbench": "testbench", "csim_testbench": "testbench", "TestbenchResult": "testbench",
     "build": "vivado_build", "read_reports": "vivado_build", "BuildResult": "vivado_build",
     "BuildReports": "vivado_build",
-    "trace_compare": "trace", "first_difference": "trace", "TraceResult": "trace",
+    "trace_compare": "trace", "first_difference": "trace", "TraceResult": "trace", "measure_cycles": "trace",
     "cycle_model": "cycles", "CycleReport": "cycles", "BlockCycles": "cycles",
 }
 __all__ = list(EXPORTS)

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from hwflow.errors import HwflowError
 from hwflow.numerics import signed_bits, unsigned_bits
 from hwflow.quant import Grid
+from hwflow.rtl.block import RtlCursor
 
 SPIKE_SPEC = ("int", 1, False)  # one bit of one spike plane: ap_uint<1>
 NAMESPACE = "hwflow"  # C++ namespace of hwflow's blocks and config structs (hls4ml's is nnet)
@@ -42,6 +43,7 @@ class Cursor:
     steps: int
     spec: tuple
     grid: Grid | None = None  # level grid of the planes (spiking output)
+    rtl: RtlCursor | None = None  # folded / event strategies: the same data as the RTL twin sees it
 
 
 @dataclass

@@ -53,6 +53,7 @@ class SpikeLayer(Layer):
         Attribute("out_shape", value_type=list),
         Attribute("out_precision", value_type=tuple),
         ConfigurableAttribute("reuse_factor", default=1),
+        Attribute("partition_factor", value_type=int),  # 0: complete; else cyclic by the lanes (layer_list)
     ]
 
     def initialize(self):
@@ -110,6 +111,13 @@ def probe(node, process: str) -> list[str]:
     return ["#ifndef __SYNTHESIS__", f'{NAMESPACE}::spike_probe::commit("{node.name}", "{process}");', "#endif"]
 
 
+def partition(node, variable: str) -> str:
+    """The ARRAY_PARTITION pragma of one of the block's arrays: complete, or cyclic by the lanes."""
+    factor = node.get_attr("partition_factor")
+    how = f"cyclic factor={factor} dim=1" if factor else "complete dim=0"
+    return f"#pragma HLS ARRAY_PARTITION variable={variable} {how}"
+
+
 def call_lines(node, block: HlsBlock) -> list[str]:
     """The block's call on arrays (io_parallel), or for io_stream wrapped in stream <-> array adapters."""
     inp, out = node.get_input_variable(), node.get_output_variable()
@@ -124,11 +132,11 @@ def call_lines(node, block: HlsBlock) -> list[str]:
     in_t, out_t = f"{inp.type.name}::value_type", f"{out.type.name}::value_type"
     a_in, a_out = f"layer{node.index}_in", f"layer{node.index}_res"
     return [f"{in_t} {a_in}[{inp.size()}];",
-            f"#pragma HLS ARRAY_PARTITION variable={a_in} complete dim=0",
+            partition(node, a_in),
             f"{NAMESPACE}::stream_to_array<{inp.type.name}, {inp.size()}>({inp.name}, {a_in});",
             *probe(node, "read"),
             f"{out_t} {a_out}[{out.size()}];",
-            f"#pragma HLS ARRAY_PARTITION variable={a_out} complete dim=0",
+            partition(node, a_out),
             *kernel(in_t, a_in, out_t, a_out),
             f"{NAMESPACE}::array_to_stream<{out.type.name}, {out.size()}>({a_out}, {out.name});",
             *probe(node, "write")]

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwflow.hls.lower import layer_list
-from hwflow.hls.schedule import STEP_DEPTH, pipeline_style, pipelined, stream_chunks
+from hwflow.hls.lower import layer_list, style_of
+from hwflow.hls.schedule import STEP_DEPTH, pipelined, stream_chunks
 from hwflow.ops import HLS_BLOCKS
 from hwflow.ops.encoder import INPUT_NAME
 from hwflow.options import FirmwareOptions
 from hwflow.snn import SNN
 
+SEQUENTIAL_NOTE = ("{strategy} ({lanes} lanes): the blocks follow the RTL twin's schedule; a block's latency here is "
+                   "{what}; hwflow.hls.measure_cycles counts the cycles of each sample in C simulation")
 NOTES = {
     "dataflow": "dataflow: every block call is a DATAFLOW process; latency = sum of the process latencies, "
                 "II = the largest process latency (successive samples overlap across processes)",
@@ -43,6 +45,8 @@ class CycleReport:
     """Per block and network latency / II in clock cycles; `note` says what they mean in this style."""
 
     style: str  # 'dataflow' | 'pipeline' (see NOTES)
+    strategy: str
+    lanes: int
     reuse_factor: int
     io_type: str
     layers: list[BlockCycles]
@@ -51,10 +55,20 @@ class CycleReport:
 
     @property
     def note(self) -> str:
-        return NOTES[self.style]
+        if self.strategy == "latency":
+            return NOTES[self.style]
+        what = "exact" if self.strategy == "folded" else "its worst case (every input spike 1; it follows the spikes)"
+        return NOTES[self.style] + "; " + SEQUENTIAL_NOTE.format(strategy=self.strategy, lanes=self.lanes, what=what)
+
+    @property
+    def stream_cycles(self) -> int:
+        """Cycles of the io_stream adapters (read and write of every block): what the C simulation
+        counts besides the blocks' own schedule."""
+        return sum(c for b in self.layers for p, c in b.processes.items() if p in ("read", "write"))
 
     def summary(self) -> str:
-        rows = [f"cycle model ({self.style}, R={self.reuse_factor}, {self.io_type}): latency {self.latency} cycles, "
+        knob = f"{self.lanes} lanes" if self.strategy != "latency" else f"R={self.reuse_factor}"
+        rows = [f"cycle model ({self.strategy}, {self.style}, {knob}, {self.io_type}): latency {self.latency} cycles, "
                 f"II {self.ii} cycles",
                 f"{'block':<14}{'kind':<24}{'latency':>8}{'II':>7}  processes"]
         rows += [f"{b.name:<14}{b.kind:<24}{b.latency:>8}{b.ii:>7}  "
@@ -66,8 +80,8 @@ def cycle_model(snn: SNN, options: FirmwareOptions | None = None, **settings) ->
     """Latency and II of every block of the firmware hwflow.hls.to_hls builds with these options, and of
     the network (settings: any FirmwareOptions field by keyword, e.g. reuse_factor=4, io_type='io_stream')."""
     opts = FirmwareOptions.of(options, **settings)
-    style = pipeline_style(opts.reuse_factor, opts.io_type)
-    dicts, _ = layer_list(snn, opts.reuse_factor)
+    style = style_of(snn, opts)
+    dicts, _ = layer_list(snn, opts)
     shapes = {INPUT_NAME: list(dicts[0]["input_shape"])}
     blocks = []
     for d in dicts[1:]:
@@ -78,5 +92,5 @@ def cycle_model(snn: SNN, options: FirmwareOptions | None = None, **settings) ->
         shapes[d["name"]] = list(d["out_shape"])
         ii = 1 if style == "pipeline" else max(1, *processes.values())
         blocks.append(BlockCycles(d["name"], d["class_name"], processes, sum(processes.values()), ii))
-    return CycleReport(style, opts.reuse_factor, opts.io_type, blocks, sum(b.latency for b in blocks),
+    return CycleReport(style, opts.strategy, opts.lanes, opts.reuse_factor, opts.io_type, blocks, sum(b.latency for b in blocks),
                        max(b.ii for b in blocks))

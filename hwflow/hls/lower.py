@@ -16,6 +16,7 @@ import numpy as np
 
 from hwflow.defaults import DEFAULT_PROJECT_NAME
 from hwflow.errors import HwflowError
+from hwflow.hls import feasibility
 from hwflow.hls.block import grid_spec, spec_cpp
 from hwflow.hls.schedule import pipeline_style
 from hwflow.hls.toolchain import require_gxx
@@ -30,18 +31,38 @@ from hwflow.snn import SNN
 UNUSED_DEFAULT = "ap_fixed<3,1>"
 
 
-def layer_list(snn: SNN, reuse_factor: int) -> tuple[list[dict], str]:
-    """hls4ml layer dicts for the SNN, and the input precision (its grid as ap_[u]fixed)."""
-    layers, cur = lower_input(snn.encoder)
+def layer_list(snn: SNN, options: FirmwareOptions) -> tuple[list[dict], str]:
+    """hls4ml layer dicts for the SNN (blocks of options' strategy), and the input precision (its grid
+    as ap_[u]fixed). Every block dict carries `partition_factor`: 0 (its arrays partitioned completely,
+    the latency strategy) or the lanes (cyclically: the folded and event strategies)."""
+    if options.sequential:
+        from hwflow.rtl.generate import check_options
+        check_options(snn, options.lanes, options.strategy)
+    blocks = [layer for layer in snn.layers if not getattr(layer, "reshapes_only", False)]
+    layers, cur = lower_input(snn.encoder, options, spatial=bool(blocks) and getattr(blocks[0], "spatial", False))
     for layer in snn.layers:
         if not isinstance(layer, Node):
             raise HwflowError(f"layer '{getattr(layer, 'name', '?')}' of kind {type(layer).__name__} has no HLS "
                               "block; hwflow.hls lowers the nodes of hwflow.ops")
         if cur.kind == "values" and not layer.reshapes_only:
             raise HwflowError(f"layer '{layer.name}' follows the readout; only a Flatten may follow it")
-        d, cur = layer.lower(cur, reuse_factor)
+        d, cur = layer.lower(cur, options)
         layers.append(d)
-    return layers + lower_output(cur), spec_cpp(grid_spec(snn.encoder.grid))
+    layers += lower_output(cur)
+    for d in layers[1:]:
+        d["partition_factor"] = options.lanes if options.sequential else 0
+    return layers, spec_cpp(grid_spec(snn.encoder.grid))
+
+
+def feasible(snn: SNN, options: FirmwareOptions) -> feasibility.Feasibility:
+    """hwflow.hls.feasibility.check of the SNN's firmware with these options (nothing is written)."""
+    return feasibility.check(snn, options, layer_list(snn, options)[0], style_of(snn, options))
+
+
+def style_of(snn: SNN, options: FirmwareOptions) -> str:
+    """The PipelineStyle of the SNN's firmware with these options (hwflow.hls.schedule.pipeline_style)."""
+    spatial = any(getattr(layer, "spatial", False) for layer in snn.layers)
+    return pipeline_style(options.strategy, options.reuse_factor, options.io_type, spatial)
 
 
 def check_explicit_types(model) -> None:
@@ -76,18 +97,22 @@ def to_hls(snn: SNN, output_dir: str | Path, options: FirmwareOptions | None = N
     from hwflow.hls.blocks import register
 
     opts = FirmwareOptions.of(options, **settings)
-    layers, input_precision = layer_list(snn, opts.reuse_factor)
+    layers, input_precision = layer_list(snn, opts)
+    feasibility.check(snn, opts, layers, style_of(snn, opts))  # before anything is written
     register()
     config = create_config(output_dir=str(output_dir), project_name=project_name, backend=opts.backend,
                            part=opts.part, clock_period=opts.clock_period, io_type=opts.io_type)
     config["HLSConfig"] = {
         "Model": {"Precision": UNUSED_DEFAULT, "ReuseFactor": opts.reuse_factor, "Strategy": opts.hls4ml_strategy,
-                  "BitExact": False, "PipelineStyle": pipeline_style(opts.reuse_factor, opts.io_type)},
+                  "BitExact": False, "PipelineStyle": style_of(snn, opts)},
         "LayerName": {INPUT_NAME: {"Precision": {"result": input_precision}}},
     }
     if trace:
         config["HLSConfig"]["LayerName"].update({d["name"]: {"Trace": True} for d in layers[1:]})
     model = ModelGraph.from_layer_list(config, layers, inputs=[INPUT_NAME], outputs=[layers[-1]["name"]])
+    for layer in model.get_layers():  # folded / event: arrays between blocks in lane-wide banks, not registers
+        if layer.get_attr("partition_factor"):
+            layer.get_output_variable().pragma = ("partition", "cyclic", layer.get_attr("partition_factor"))
     check_explicit_types(model)
     guard_inputs(model, snn)
     out_bits = layers[-1]["out_precision"][1]

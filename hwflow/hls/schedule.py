@@ -25,10 +25,13 @@ def reuse_depth(n_synapses: int, reuse_factor: int, n_psum: int) -> int:
     return 1 + k.bit_length()
 
 
-def pipeline_style(reuse_factor: int, io_type: str) -> str:
-    """hls4ml's PipelineStyle: one II=1 'pipeline' when everything is unrolled anyway (R = 1,
-    io_parallel); otherwise 'dataflow', every block call a DATAFLOW process."""
-    return "pipeline" if reuse_factor == 1 and io_type == "io_parallel" else "dataflow"
+def pipeline_style(strategy: str, reuse_factor: int, io_type: str, spatial: bool) -> str:
+    """hls4ml's PipelineStyle: one II=1 'pipeline' only where every loop is unrolled anyway (the
+    latency strategy at R = 1, io_parallel, no convolution or pool: those walk their output pixels
+    one after another, and hls4ml too builds convolution networks as dataflow); otherwise
+    'dataflow', every block call a DATAFLOW process."""
+    unrolled = strategy == "latency" and reuse_factor == 1 and io_type == "io_parallel" and not spatial
+    return "pipeline" if unrolled else "dataflow"
 
 
 def stream_chunks(shape: list[int]) -> int:

@@ -41,10 +41,31 @@ def trace_compare(snn: SNN, x: np.ndarray, output_dir: str | Path, options: Firm
                   **settings) -> TraceResult:
     """Build and compile the trace firmware (options / settings as for to_hls), run x through its C
     simulation and compare every layer's membranes and spikes, step by step, with snn.trace(x)."""
+    opts = FirmwareOptions.of(options, **settings)
     reference = snn.trace(x)  # also checks that x lies on the input grid
-    hls_model = to_hls(snn, output_dir, options, trace=True, **settings)
+    hls_model = to_hls(snn, output_dir, opts, trace=True)
     firmware = run_trace(hls_model, snn, x)
-    return TraceResult(reference, firmware, csim_cycles(firmware), first_difference(reference, firmware))
+    kinds = KINDS[1:] if opts.sequential else KINDS  # the lane blocks stage the membranes per pixel only
+    return TraceResult(reference, firmware, csim_cycles(firmware, constant=opts.strategy != "event"),
+                       first_difference(reference, firmware, kinds))
+
+
+def measure_cycles(hls_model, x: np.ndarray) -> np.ndarray:
+    """Cycles per sample that the C simulation's counters record (HWFLOW_CYCLES, every block and
+    process added up): int64 [B]. hls_model must be a trace build (to_hls(..., trace=True)), whose
+    probes file the counts; for the folded and event strategies they equal the RTL twin's measured
+    cycles minus its interface stages (hwflow.rtl.design.interface_cycles)."""
+    if not any(layer.get_attr("trace", False) for layer in hls_model.get_layers()):
+        raise HwflowError("measure_cycles reads the C simulation's cycle probes, which only a trace build files: "
+                          "build the model with hwflow.hls.to_hls(snn, out_dir, ..., trace=True)")
+    require_gxx("the C simulation's cycle count")
+    hls_model.trace(np.ascontiguousarray(np.asarray(x, dtype=np.float64)))  # checks the input grid
+    return counted_cycles(read_probes(hls4ml_library(hls_model)))
+
+
+def counted_cycles(records: dict[str, np.ndarray]) -> np.ndarray:
+    """Cycles per sample: every '<block>_cycles_<process>' record of a trace run, added up."""
+    return np.sum([v for k, v in records.items() if CYCLES in k], axis=0, dtype=np.int64)
 
 
 def run_trace(hls_model, snn: SNN, x: np.ndarray) -> dict[str, np.ndarray]:
@@ -87,20 +108,22 @@ def read_probes(lib: ctypes.CDLL) -> dict[str, np.ndarray]:
     return records
 
 
-def csim_cycles(firmware: dict[str, np.ndarray]) -> dict[str, dict[str, int]]:
-    """{block: {process: cycles}} from the '<block>_cycles_<process>' records (the same for every sample)."""
+def csim_cycles(firmware: dict[str, np.ndarray], constant: bool = True) -> dict[str, dict[str, int]]:
+    """{block: {process: cycles}} from the '<block>_cycles_<process>' records: the same for every
+    sample when `constant` (checked), else (the event strategy) the largest over the samples."""
     cycles: dict[str, dict[str, int]] = {}
     for key, counts in firmware.items():
         if CYCLES in key:
-            if (counts != counts[0]).any():
+            if constant and (counts != counts[0]).any():
                 raise HwflowError(f"internal: the C simulation counted different cycles for '{key}' across samples: "
                                   f"{sorted(set(counts.tolist()))}")
             block, process = key.rsplit(CYCLES, 1)
-            cycles.setdefault(block, {})[process] = int(counts[0])
+            cycles.setdefault(block, {})[process] = int(counts.max())
     return cycles
 
 
-def first_difference(reference: RunResult, firmware: dict[str, np.ndarray]) -> dict | None:
+def first_difference(reference: RunResult, firmware: dict[str, np.ndarray],
+                     kinds: tuple[str, ...] = KINDS) -> dict | None:
     """The earliest mismatch between the reference trace and the firmware's, or None.
 
     Earliest in the hardware's order: layer by layer; within a layer the Horner membranes
@@ -109,7 +132,7 @@ def first_difference(reference: RunResult, firmware: dict[str, np.ndarray]) -> d
     {layer, kind, step, sample, index (neuron, channels last), expected, got}.
     """
     for layer, lt in reference.layers.items():
-        for kind in KINDS:
+        for kind in kinds:
             expected = getattr(lt, kind)
             if expected is None:
                 continue

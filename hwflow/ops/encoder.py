@@ -15,6 +15,7 @@ from hwflow.hls.block import SPIKE_SPEC, Cursor, HlsBlock, grid_spec, simple_cal
 from hwflow.ir import InputEncoder, Signal
 from hwflow.numerics import signed_bits
 from hwflow.ops.registry import hls_block
+from hwflow.options import FirmwareOptions
 from hwflow.rtl.block import MAX_STREAM_BITS, RtlCursor, RtlStage, clog2, image, tdata_bits
 
 INPUT_NAME = "snn_input"
@@ -56,11 +57,15 @@ def encode(encoder: InputEncoder, levels: np.ndarray) -> Signal:
     return Signal(to_planes(levels, encoder.steps), encoder.grid, False)
 
 
-def lower_input(encoder: InputEncoder) -> tuple[list[dict], Cursor]:
-    """The hls4ml InputLayer (its precision: the input grid) and, for bit-plane input, the HwflowSpikeEncode block."""
+def lower_input(encoder: InputEncoder, options: FirmwareOptions, spatial: bool) -> tuple[list[dict], Cursor]:
+    """The hls4ml InputLayer (its precision: the input grid) and, for bit-plane input, the HwflowSpikeEncode block.
+
+    For the folded and event strategies the cursor also says how the RTL twin's encoder hands the
+    input on (spatial: the first block reads an image; see lower_input_rtl)."""
     in_spec = grid_spec(encoder.grid)
+    rtl = lower_input_rtl(encoder, options.lanes, options.strategy, spatial)[1] if options.sequential else None
     layers = [dict(class_name="InputLayer", name=INPUT_NAME, input_shape=list(encoder.shape))]
-    cur = Cursor(INPUT_NAME, "analog", tuple(encoder.shape), 1, in_spec, encoder.grid)
+    cur = Cursor(INPUT_NAME, "analog", tuple(encoder.shape), 1, in_spec, encoder.grid, rtl=rtl)
     if encoder.encoding == "bitplane":
         s = encoder.steps
         if in_spec != ("fixed", s, s - encoder.grid.frac, False):
@@ -68,7 +73,7 @@ def lower_input(encoder: InputEncoder) -> tuple[list[dict], Cursor]:
         layers.append(dict(class_name=SPIKE_ENCODE.class_name, name=ENCODE_NAME, inputs=[INPUT_NAME],
                            n_in=math.prod(encoder.shape), steps=s, out_shape=[s] + list(encoder.shape),
                            out_precision=SPIKE_SPEC))
-        cur = Cursor(ENCODE_NAME, "planes", tuple(encoder.shape), s, SPIKE_SPEC, encoder.grid)
+        cur = Cursor(ENCODE_NAME, "planes", tuple(encoder.shape), s, SPIKE_SPEC, encoder.grid, rtl=rtl)
     return layers, cur
 
 

@@ -29,13 +29,13 @@ class Flatten(Node):
             return Signal(None, signal.grid, False, signal.output.reshape(len(signal.output), -1)), LayerTrace()
         return Signal(signal.planes.reshape(signal.planes.shape[:2] + (-1,)), signal.grid, signal.analog), LayerTrace()
 
-    def lower(self, cur: Cursor, reuse_factor: int) -> tuple[dict, Cursor]:
+    def lower(self, cur: Cursor, options) -> tuple[dict, Cursor]:
         n = math.prod(cur.shape)
         planes = cur.kind == "planes"
         d = dict(class_name=SPIKE_FLATTEN.class_name, name=self.name, inputs=[cur.name],
                  size=cur.steps * n if planes else n, out_shape=[cur.steps, n] if planes else [n],
                  out_precision=cur.spec)
-        return d, Cursor(self.name, cur.kind, (n,), cur.steps, cur.spec, cur.grid)
+        return d, Cursor(self.name, cur.kind, (n,), cur.steps, cur.spec, cur.grid, rtl=cur.rtl)  # the RTL twin: no block
 
 
 @parses("Flatten")

@@ -31,6 +31,20 @@ BITSERIAL_MAX_POOL = hls_block(HlsBlock(
     params=dict.fromkeys(PARAMS, int), constants=constants, call=simple_call("bitserial_max_pool", "pool"),
     cycles=lambda a: {"pool": pipelined(a["steps"], STEP_DEPTH)}))
 
+LANE_POOL = hls_block(HlsBlock(
+    class_name="HwflowLanePool", struct="lane_pool_config", headers=("hwflow_bitserial_pool.h",),
+    params=dict.fromkeys(PARAMS + ("word", "wpp"), int),
+    constants=lambda a: dict(constants(a), word=a["word"], wpp=a["wpp"]),
+    call=simple_call("bitserial_max_pool_lanes", "pool"),
+    cycles=lambda a: {"pool": lane_pool_cycles(a["out_height"] * a["out_width"], a["wpp"], a["steps"],
+                                               a["pool_height"] * a["pool_width"])}))
+
+
+def lane_pool_cycles(pixels: int, wpp: int, steps: int, taps: int) -> int:
+    """Cycles of the pool on the lane schedule (hwflow_maxpool.v, bitserial_max_pool_lanes): per output
+    pixel, word and plane, `taps` reads and 1 write; then done."""
+    return pixels * wpp * steps * (taps + 1) + 1
+
 
 @node
 @dataclass
@@ -60,7 +74,8 @@ class MaxPool(Node):
             out[:, t] = o
         return Signal(out, signal.grid, False), LayerTrace()
 
-    def lower(self, cur: Cursor, reuse_factor: int) -> tuple[dict, Cursor]:
+    def lower(self, cur: Cursor, options) -> tuple[dict, Cursor]:
+        """HwflowBitSerialMaxPool (every window at once), or HwflowLanePool on the RTL twin's schedule."""
         if cur.kind != "planes":
             raise HwflowError(f"max pool '{self.name}' gets {cur.kind} data; bit-serial pooling needs spike planes")
         (h, w, c), (ho, wo, _) = cur.shape, self.out_shape
@@ -70,7 +85,11 @@ class MaxPool(Node):
                  stride_width=sw, pad_top=pad_before(h, ph, sh, self.padding),
                  pad_left=pad_before(w, pw, sw, self.padding), steps=cur.steps,
                  out_shape=[cur.steps] + list(self.out_shape), out_precision=SPIKE_SPEC)
-        return d, Cursor(self.name, "planes", tuple(self.out_shape), cur.steps, SPIKE_SPEC, cur.grid)
+        rtl = None
+        if options.sequential:
+            stage, rtl = self.lower_rtl(cur.rtl, options.lanes, options.strategy)
+            d.update(class_name=LANE_POOL.class_name, word=rtl.word, wpp=rtl.wpp)
+        return d, Cursor(self.name, "planes", tuple(self.out_shape), cur.steps, SPIKE_SPEC, cur.grid, rtl=rtl)
 
     def lower_rtl(self, cur: RtlCursor, lanes: int, architecture: str) -> tuple[RtlStage, RtlCursor]:
         """An instance of hls_templates/rtl/hwflow_maxpool.v (its cycle formula is documented there)."""
@@ -85,7 +104,7 @@ class MaxPool(Node):
                       STEPS=cur.steps, WORD=cur.word, ANALOG=int(analog), BITS=cur.bits)
         out = RtlCursor(self.name, cur.kind, (ho, wo, c), cur.steps, cur.word, cur.bits)
         words = cur.steps * (1 << clog2(ho * wo * out.wpp))
-        cycles = ho * wo * out.wpp * cur.steps * (ph * pw + 1) + 1
+        cycles = lane_pool_cycles(ho * wo, out.wpp, cur.steps, ph * pw)
         stage = RtlStage(self.name, "hwflow_maxpool", params, cycles=lambda planes: cycles,
                          port=(clog2(words + 1), cur.word * (cur.bits if analog else 1)))
         return stage, out

@@ -13,13 +13,15 @@ import numpy as np
 
 from hwflow.errors import HwflowError
 from hwflow.geometry import pad_before
-from hwflow.hls.block import SPIKE_SPEC, NAMESPACE, CallArgs, Chunks, Cursor, check_reuse
+from hwflow.hls.block import SPIKE_SPEC, NAMESPACE, CallArgs, Chunks, Cursor, HlsBlock, check_reuse
 from hwflow.hls.schedule import STEP_DEPTH, pipelined, reuse_depth
 from hwflow.ir import LayerTrace, Node, Signal
 from hwflow.numerics import FLOAT32_EXACT_BITS, FLOAT64_EXACT_BITS, signed_bits, symmetric_bits
 from hwflow.ops.neuron import Neuron, fire
+from hwflow.ops.registry import hls_block
+from hwflow.options import FirmwareOptions
 from hwflow.quant import to_integers
-from hwflow.rtl.block import RtlCursor, RtlStage, clog2, event_integrate_cycles, lane_groups, readmemh
+from hwflow.rtl.block import Cycles, RtlCursor, RtlStage, clog2, event_integrate_cycles, lane_groups, readmemh
 
 
 @dataclass
@@ -139,43 +141,53 @@ class SynapticLayer(Node):
 
     # ---------------------------------------------------------------------------------- lowering
 
-    def lower(self, cur: Cursor, reuse_factor: int) -> tuple[dict, Cursor]:
-        """The layer dict of the IF block (integration, then the neuron or the readout)."""
+    def lower(self, cur: Cursor, options: FirmwareOptions) -> tuple[dict, Cursor]:
+        """The layer dict of the IF block (integration, then the neuron or the readout): HwflowIFDense /
+        HwflowIFConv2D for the latency strategy, HwflowIFLayer (the RTL twin's schedule) for folded and event."""
         if self.analog_input != (cur.kind == "analog"):
             raise HwflowError(f"layer '{self.name}' expects {'an analog' if self.analog_input else 'a spiking'} "
                               f"input but gets {cur.kind} data; the SNN IR is inconsistent")
-        weight = np.asarray(self.weight, dtype=np.int64)
-        bias = np.broadcast_to(np.asarray(self.membrane_bias, dtype=np.int64), (weight.shape[-1],)).copy()
+        membrane_bits = max(self.membrane_bits, 2)
+        if options.sequential:
+            plan = self.folded_plan(cur.rtl, options.lanes, options.strategy)
+            weight, bias = (np.asarray(a, dtype=np.int64).reshape(-1) for a in (plan.weight_rows, plan.bias_rows))
+            membrane_bits = plan.params["V_BITS"]
+            geometry = dict({k.lower(): v for k, v in plan.params.items() if k.lower() in LANE_GEOMETRY},
+                            class_name=IF_LAYER.class_name, event=bool(plan.params["EVENT"]))
+            reuse_factor, rtl = 1, plan.out
+        else:
+            weight = np.asarray(self.weight, dtype=np.int64)
+            bias = np.broadcast_to(np.asarray(self.membrane_bias, dtype=np.int64), (weight.shape[-1],)).copy()
+            check_reuse(self.name, self.kind, self.synapses, options.reuse_factor, self.synapses_per)
+            geometry, reuse_factor, rtl = self.block_geometry(cur), options.reuse_factor, None
         largest = max(int(np.abs(weight).max(initial=0)), int(np.abs(bias).max(initial=0)))
         if largest >= 2**FLOAT64_EXACT_BITS:
             raise HwflowError(f"layer '{self.name}' has a weight or bias of {largest.bit_length()} bits; hls4ml "
                               f"writes weights through float64 text, exact only below {FLOAT64_EXACT_BITS} bits")
-        per_output = np.abs(weight).reshape(-1, weight.shape[-1]).sum(axis=0)
-        membrane_bits = max(self.membrane_bits, 2)
+        per_output = np.abs(self.weight).reshape(-1, self.weight.shape[-1]).sum(axis=0)
         d = dict(name=self.name, inputs=[cur.name], reuse_factor=reuse_factor, analog=bool(self.analog_input),
                  readout=bool(self.is_readout), in_steps=int(cur.steps), membrane_bits=int(membrane_bits),
                  psum_bits=width(per_output.max(initial=0)), weight_bits=max(self.weight_bits, 2),
                  bias_bits=width(np.abs(bias).max(initial=0)), level_bits=int(cur.spec[1]),
                  level_signed=bool(cur.spec[-1]), weight_data=weight, bias_data=bias,
-                 **self.block_geometry(cur), n_synapses=int(self.synapses))
-        check_reuse(self.name, self.kind, self.synapses, reuse_factor, self.synapses_per)
+                 **geometry, n_synapses=int(self.synapses))
         if self.is_readout:
             w = max(membrane_bits, self.frac + 1)
             spec = ("fixed", w, w - self.frac, True)
             d.update(out_steps=0, threshold_log2=0, threshold_bits=2, readout_width=int(w),
                      out_shape=list(self.out_shape), out_precision=spec)
-            return d, Cursor(self.name, "values", tuple(self.out_shape), 1, spec)
+            return d, Cursor(self.name, "values", tuple(self.out_shape), 1, spec, rtl=rtl)
         t = self.neuron.time_steps
         d.update(out_steps=int(t), threshold_log2=int(self.neuron.threshold_log2),
                  threshold_bits=int(self.neuron.threshold_log2 + t + 1), readout_width=0,
                  out_shape=[int(t)] + list(self.out_shape), out_precision=SPIKE_SPEC)
-        return d, Cursor(self.name, "planes", tuple(self.out_shape), t, SPIKE_SPEC, self.neuron.grid)
-
+        return d, Cursor(self.name, "planes", tuple(self.out_shape), t, SPIKE_SPEC, self.neuron.grid, rtl=rtl)
 
     # ------------------------------------------------------------------------------- RTL twin
 
-    def lower_rtl(self, cur: RtlCursor, lanes: int, architecture: str) -> tuple[RtlStage, RtlCursor]:
-        """An instance of hls_templates/rtl/hwflow_if_layer.v (its cycle formula is documented there)."""
+    def folded_plan(self, cur: RtlCursor, lanes: int, architecture: str) -> FoldedPlan:
+        """The layer on the folded / event / ANN schedule of hls_templates/rtl/hwflow_if_layer.v (its
+        cycle formula is documented there), shared by the RTL twin and the HLS folded and event blocks."""
         if cur.kind == "values" or self.analog_input != (cur.kind == "analog") and architecture != "ann":
             raise HwflowError(f"layer '{self.name}' gets {cur.kind} data from '{cur.name}'; the SNN IR is inconsistent")
         win = self.rtl_window(cur)
@@ -187,16 +199,12 @@ class SynapticLayer(Node):
         thr_log2 = 0 if self.is_readout else self.neuron.threshold_log2
         groups, pixels = -(-n_out // lanes), ho * wo
         v_bits = max(self.membrane_bits, thr_log2 + t + 1, 2)
-        w_bits = max(self.weight_bits, 2)
-        rows = lane_groups(win.weight, lanes).reshape(-1, lanes)
-        bias = lane_groups(np.broadcast_to(np.asarray(self.membrane_bias, dtype=np.int64), (n_out,)), lanes)
-        files = {f"{self.name}_weights.mem": readmemh(rows, w_bits), f"{self.name}_bias.mem": readmemh(bias, v_bits)}
         pad_t, pad_l = (pad_before(size, k, st, win.padding) for size, k, st in zip((h, w), (kh, kw), win.strides))
         params = dict(C_IN=c, N_OUT=n_out, IN_H=h, IN_W=w, OUT_H=ho, OUT_W=wo, K_H=kh, K_W=kw, S_H=win.strides[0],
                       S_W=win.strides[1], PAD_T=pad_t, PAD_L=pad_l, LANES=lanes, IN_WORD=cur.word,
                       IN_STEPS=cur.steps, OUT_STEPS=t, ANALOG=int(analog), IN_BITS=cur.bits if analog else 1,
-                      EVENT=int(architecture == "event" and not analog), ANN=int(ann), W_BITS=w_bits, V_BITS=v_bits,
-                      THR_LOG2=thr_log2, WEIGHT_FILE=f"{self.name}_weights.mem", BIAS_FILE=f"{self.name}_bias.mem")
+                      EVENT=int(architecture == "event" and not analog), ANN=int(ann), W_BITS=max(self.weight_bits, 2),
+                      V_BITS=v_bits, THR_LOG2=thr_log2)
         taps = kh * kw * c * groups  # weight rows per input plane and output pixel
         if analog:
             integrate = lambda planes: pixels * taps  # noqa: E731
@@ -206,19 +214,43 @@ class SynapticLayer(Node):
         else:
             integrate = lambda planes: cur.steps * pixels * taps  # noqa: E731
         fire = groups if ann else t * groups
-        if ann or not t:  # levels or readout membranes: one word per group
-            words, word_bits = pixels * groups, lanes * (t + 1) if ann else lanes * v_bits
-        else:  # spike planes at a power-of-two stride
-            words, word_bits = t * (1 << clog2(pixels * groups)), lanes
-        stage = RtlStage(self.name, "hwflow_if_layer", params, memories=files, synaptic=True,
-                         cycles=lambda planes: pixels * (groups + 1 + fire) + integrate(planes) + 1,
-                         port=(clog2(words + 1), word_bits))
         shape = (ho, wo, n_out)
         if self.is_readout:
-            return stage, RtlCursor(self.name, "values", shape, 0, lanes, v_bits)
-        if ann:  # levels 0..2^T-1, LANES per word, read as signed (T+1)-bit inputs by the next layer
-            return stage, RtlCursor(self.name, "analog", shape, 1, lanes, t + 1)
-        return stage, RtlCursor(self.name, "planes", shape, t, lanes, 1)
+            out = RtlCursor(self.name, "values", shape, 0, lanes, v_bits)
+        elif ann:  # levels 0..2^T-1, LANES per word, read as signed (T+1)-bit inputs by the next layer
+            out = RtlCursor(self.name, "analog", shape, 1, lanes, t + 1)
+        else:
+            out = RtlCursor(self.name, "planes", shape, t, lanes, 1)
+        bias = np.broadcast_to(np.asarray(self.membrane_bias, dtype=np.int64), (n_out,))
+        return FoldedPlan(params, lane_groups(win.weight, lanes).reshape(-1, lanes), lane_groups(bias, lanes),
+                          lambda planes: lane_layer_cycles(pixels, groups, fire, integrate(planes)), out)
+
+    def lower_rtl(self, cur: RtlCursor, lanes: int, architecture: str) -> tuple[RtlStage, RtlCursor]:
+        """An instance of hls_templates/rtl/hwflow_if_layer.v: the folded plan, its ROMs as memory files."""
+        plan = self.folded_plan(cur, lanes, architecture)
+        p, out = plan.params, plan.out
+        files = {f"{self.name}_weights.mem": readmemh(plan.weight_rows, p["W_BITS"]),
+                 f"{self.name}_bias.mem": readmemh(plan.bias_rows, p["V_BITS"])}
+        pixels, groups = p["OUT_H"] * p["OUT_W"], -(-p["N_OUT"] // lanes)
+        if out.kind == "planes":  # spike planes at a power-of-two stride
+            words, word_bits = out.steps * (1 << clog2(pixels * groups)), lanes
+        else:  # levels or readout membranes: one word per group
+            words, word_bits = pixels * groups, lanes * out.bits
+        params = dict(p, WEIGHT_FILE=f"{self.name}_weights.mem", BIAS_FILE=f"{self.name}_bias.mem")
+        stage = RtlStage(self.name, "hwflow_if_layer", params, memories=files, synaptic=True, cycles=plan.cycles,
+                         port=(clog2(words + 1), word_bits))
+        return stage, out
+
+
+@dataclass
+class FoldedPlan:
+    """A synaptic layer on a lane schedule: template parameters, ROM rows and cycle formula."""
+
+    params: dict[str, int]  # hwflow_if_layer.v parameters (hwflow_if_layer.h constants, lower-cased)
+    weight_rows: np.ndarray  # [(tap * C_IN + c) * G + g, lanes] (zero-padded lanes)
+    bias_rows: np.ndarray  # [G, lanes]: bias plus the half-threshold shift
+    cycles: Cycles  # start -> done for the layer's input planes [S, n] of one sample
+    out: RtlCursor
 
 
 @dataclass
@@ -271,6 +303,30 @@ def synaptic_constants(a: dict, n_psum: int) -> dict:
                 readout_width=a["readout_width"])
 
 
+LANE_GEOMETRY = ("c_in", "n_out", "in_h", "in_w", "out_h", "out_w", "k_h", "k_w", "s_h", "s_w", "pad_t", "pad_l",
+                 "lanes", "in_word")
+
+
+def lane_constants(a: dict) -> dict:
+    """The HwflowIFLayer config (hwflow_if_layer.h): geometry, lane groups, array sizes."""
+    groups, taps = -(-a["n_out"] // a["lanes"]), a["k_h"] * a["k_w"]
+    in_plane, pixels = a["in_h"] * a["in_w"] * a["c_in"], a["out_h"] * a["out_w"]
+    return dict({k: a[k] for k in LANE_GEOMETRY}, groups=groups, in_wpp=-(-a["c_in"] // a["in_word"]),
+                in_steps=a["in_steps"], out_steps=a["out_steps"], threshold_log2=a["threshold_log2"],
+                readout_width=a["readout_width"], event=a["event"], in_plane=in_plane,
+                in_size=a["in_steps"] * in_plane, out_plane=pixels * a["n_out"],
+                out_size=max(a["out_steps"], 1) * pixels * a["n_out"], weight_rows=taps * a["c_in"] * groups,
+                pixels=pixels, taps=taps)
+
+
+def lane_call(node, a: CallArgs) -> Chunks:
+    """One process: hwflow::if_layer_spiking (folded or event) or if_layer_analog, firing or reading out."""
+    variant = "analog" if node.get_attr("analog") else "spiking"
+    w, b = node.get_weights("weight").name, node.get_weights("bias").name
+    return [([f"{NAMESPACE}::if_layer_{variant}<{a.in_t}, {a.out_t}, {a.config}>({a.x}, {a.y}, {w}, {b});"],
+             "layer")]
+
+
 def synaptic_call(kernel: str):
     """The IF block's call lines: integration into a local membrane array (`kernel`_spiking or
     `kernel`_analog), then the neuron (if_neuron_fire) or the readout (membrane_readout)."""
@@ -290,6 +346,21 @@ def synaptic_call(kernel: str):
     return call
 
 
+def lane_layer_cycles(pixels: int, groups: int, fire: int, integrate: int) -> int:
+    """Cycles of a layer on the lane schedule (hwflow_if_layer.v / .h): per output pixel, bias
+    (groups), the last add (1) and firing; the integration cycles of all pixels; then done (1)."""
+    return pixels * (groups + 1 + fire) + integrate + 1
+
+
+def lane_cycles(a: dict) -> dict[str, int]:
+    """The block's cycles without a sample: folded exactly, event at its worst (every input spike 1,
+    which costs what the folded sweep costs)."""
+    groups = -(-a["n_out"] // a["lanes"])
+    pixels, taps = a["out_h"] * a["out_w"], a["k_h"] * a["k_w"] * a["c_in"] * groups
+    integrate = (1 if a["analog"] else a["in_steps"]) * pixels * taps
+    return {"layer": lane_layer_cycles(pixels, groups, a["out_steps"] * groups, integrate)}
+
+
 def synaptic_cycles(a: dict, pixels: int, n_psum: int) -> dict[str, int]:
     """Integration (per pixel: ReuseLoop, then Horner or bias-and-store) and the neuron (T fire steps)
     or the readout (wiring); formulas in hls_templates/CYCLES.md."""
@@ -299,3 +370,9 @@ def synaptic_cycles(a: dict, pixels: int, n_psum: int) -> dict[str, int]:
     if a["readout"]:
         return {"integrate": integrate, "readout": 0}
     return {"integrate": integrate, "fire": pipelined(a["out_steps"], STEP_DEPTH)}
+
+
+IF_LAYER = hls_block(HlsBlock(
+    class_name="HwflowIFLayer", struct="if_layer_config", headers=("hwflow_if_layer.h",),
+    params={**SYNAPTIC_PARAMS, **dict.fromkeys(LANE_GEOMETRY, int), "event": bool}, constants=lane_constants,
+    call=lane_call, cycles=lane_cycles, synaptic=True, types=("weight", "bias", "membrane", "level", "threshold")))

@@ -35,10 +35,13 @@ RTL_SIM = RTL_SIM_SOURCE
 SYNTH = SYNTH_SOURCE
 PNR = FMAX_SOURCE
 OP_MODEL = "estimate (45 nm op model)"
+CSIM_CYCLES = "measured (C simulation counters)"
+FEASIBILITY = "estimate (feasibility model, calibrated on Yosys)"
 CONFIG = "configuration"
 MISSING = "not available"
 NOT_APPLICABLE = "not applicable"
-SOURCES = (TOOL, ESTIMATE, MEASURED, RTL_SIM, SYNTH, PNR, OP_MODEL, CONFIG, MISSING, NOT_APPLICABLE)
+SOURCES = (TOOL, ESTIMATE, MEASURED, RTL_SIM, SYNTH, PNR, OP_MODEL, CSIM_CYCLES, FEASIBILITY, CONFIG, MISSING,
+           NOT_APPLICABLE)
 
 # unit: (factor from the stored value to the shown one, decimals shown)
 UNITS = {"%": (100, 2), "MHz": (1, 1), "nJ": (1e-3, 3), "us": (1, 3), "ns": (1, 2), "W": (1, 3), "spikes": (1, 3),
@@ -319,6 +322,21 @@ def _ratio(snn: dict, ann: dict) -> str:
     return f"{snn['value'] / ann['value']:.3g}×"
 
 
+def _feasibility_table(r: dict) -> dict:
+    """The feasibility check's resource estimate of the SNN firmware against the part."""
+    f = r.get("feasibility") if isinstance(r.get("feasibility"), dict) else {}
+    device = f.get("device") if isinstance(f.get("device"), dict) else {}
+    why_device = f.get("device") if isinstance(f.get("device"), str) else "report.json has no feasibility"
+    rows = [[name, _json(r, f"feasibility.total.{name}", "count", FEASIBILITY, "report.json has no feasibility"),
+             value(device[name], "count", CONFIG) if name in device else missing(why_device)]
+            for name in ("LUT", "FF", "DSP", "BRAM")]
+    return {"id": "feasibility", "title": f"SNN firmware: feasibility estimate on {f.get('part', 'the part')}",
+            "columns": ["resource", "estimate", "part has"], "rows": rows, "sources": True,
+            "note": "Checked before any file is written (hwflow.hls.feasibility): HLS array limits and these totals. "
+                    "An estimate calibrated on Yosys counts of the RTL twin (reports/BENCHMARKS.md), not a tool "
+                    "report."}
+
+
 def _accuracy_table(r: dict) -> dict:
     rows = [["Float Keras model (%)", _json(r, "float_accuracy", "%", MEASURED, "report.json has no float_accuracy")],
             ["Quantized QKeras model = the hls4ml ANN's function (%)",
@@ -330,7 +348,8 @@ def _accuracy_table(r: dict) -> dict:
               "hls4ml_ann_vs_qkeras": "hls4ml ANN C-sim vs QKeras",
               "rtl_vs_qkeras": "SNN RTL twin (Verilator) vs QKeras",
               "rtl_ann_vs_qkeras": "ANN RTL twin (Verilator) vs QKeras",
-              "rtl_da4ml_vs_qkeras": "da4ml's fully parallel ANN (Verilator) vs QKeras"}
+              "rtl_da4ml_vs_qkeras": "da4ml's fully parallel ANN (Verilator) vs QKeras",
+              "csim_cycles_vs_rtl": "SNN firmware C-sim cycles vs the RTL twin's measured cycles (trace samples)"}
     mm = _at(r, "mismatches") or {}
     csim = r.get("csim_samples")
     for name in [*labels, *(k for k in mm if k not in labels and k not in ("trace", "rtl_trace"))]:
@@ -394,6 +413,11 @@ def _cycles_table(r: dict) -> dict:
         rows.append(["network", f"{cycles.get('style', '?')} schedule", "",
                      _json(r, "latency_cycles", "cycles", ESTIMATE, "report.json has no latency_cycles"),
                      _json(r, "initiation_interval", "cycles", ESTIMATE, "report.json has no initiation_interval")])
+        for k in ("min", "mean", "max"):
+            rows.append([f"network, C simulation ({k} over {len(_at(r, 'csim_cycles.per_sample') or [])} samples)",
+                         f"{_at(r, 'hls.strategy') or '?'} strategy", "counted as the loops run",
+                         _json(r, f"csim_cycles.{k}", "cycles", CSIM_CYCLES, "report.json has no csim_cycles"),
+                         missing("not measured", "cycles")])
         note = f"{ESTIMATE} (hls_templates/CYCLES.md). {cycles.get('note') or ''}"
     else:
         note = ("Not available: report.json has no cycle-model estimate (cycles); the run built no firmware "
@@ -501,7 +525,7 @@ def comparison(run_dir: str | Path, vivado_dirs: Iterable[str | Path] = (), fina
     dirs = list(vivado_dirs) + ([run_dir / "firmware"] if (run_dir / "firmware").is_dir() else [])
     tools = find_reports(dirs, run_firmware(r, config), trust_foreign)
     tables = [_summary_table(r, config, tools), _accuracy_table(r), _layer_table(r, config), _cycles_table(r),
-              _rtl_table(r)]
+              _feasibility_table(r), _rtl_table(r)]
     mark_foreign(tables, {str(f.path): f.foreign for f in tools.found if f.used and f.foreign})
     reports = [{"design": f.design or "unknown", "kind": f.kind, "path": str(f.path), "used": f.used}
                for f in tools.found]

@@ -21,7 +21,6 @@ from hwflow.geometry import patches
 ARCHITECTURES = ("event", "folded", "ann")  # SNN, SNN, and the ANN of the same integer network
 TOP = "hwflow_top"  # the generated top module
 FAMILIES = ("xcup", "xc7")  # Yosys synth_xilinx families: UltraScale+, 7-series
-MAX_LANES = 64  # wider lane groups make the per-lane memories and muxes larger than the design
 MAX_STREAM_BITS = 64  # widest AXI-Stream value the Verilator testbench passes (one 64-bit word)
 RTL_SIM_SOURCE = "measured (Verilator RTL simulation)"  # what RTL cycles and outputs are labelled
 SYNTH_SOURCE = "open-source synthesis (Yosys synth_xilinx, before place and route)"  # RTL resources

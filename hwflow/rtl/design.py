@@ -169,6 +169,13 @@ class RtlDesign:
                     total[start + b] += s.cycles(p)
         return total
 
+    @property
+    def interface_cycles(self) -> int:
+        """Cycles of the stages the HLS firmware has no counterpart for: the AXI-Stream input (one beat
+        per input level, then 1) and output stages (one beat per output, then 1). The folded and event
+        HLS blocks count the rest: C-simulation cycles + this = the RTL's cycles, sample by sample."""
+        return self.stages[0].cycles(None) + self.stages[-1].cycles(None)
+
     # ------------------------------------------------------------------------------ synthesis
 
     def synthesize(self, family: str = "xcup", dsp: bool = True) -> dict:

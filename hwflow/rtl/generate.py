@@ -15,7 +15,8 @@ from hwflow.errors import HwflowError
 from hwflow.ops.encoder import lower_input_rtl, lower_output_rtl
 from hwflow.outputs import output_dir
 from hwflow.package_data import TEMPLATE_DIR
-from hwflow.rtl.block import ARCHITECTURES, MAX_LANES, TOP, RtlStage, block_module, design_sources, vid
+from hwflow.defaults import MAX_LANES
+from hwflow.rtl.block import ARCHITECTURES, TOP, RtlStage, block_module, design_sources, vid
 from hwflow.rtl.design import RtlDesign
 
 RTL_DIR = TEMPLATE_DIR / "rtl"

@@ -24,10 +24,16 @@ def skipped(reason: str) -> dict:
     return {"rtl": {"skipped": reason}, "mismatches": {"rtl_vs_qkeras": None}}
 
 
-def rtl_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path, progress: bool = False) -> dict:
+def rtl_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path, progress: bool = False,
+              csim: dict | None = None) -> dict:
     """Report fields `rtl` and mismatches `rtl_vs_qkeras`, `rtl_trace` of the design in `out`; with
     rtl.ann_baseline, also the ANN of the same network from the same generator (`rtl.ann`, in out/ann,
     mismatches `rtl_ann_vs_qkeras`).
+
+    csim: the firmware's measured C-simulation cycles of the first samples (firmware_stage's
+    `csim_cycles`); when the firmware has the RTL's architecture and lanes, mismatches
+    `csim_cycles_vs_rtl` counts the samples where they differ from the RTL's (interface stages and
+    io_stream adapters accounted for: hwflow.rtl.design.RtlDesign.interface_cycles).
 
     A network the generator does not cover, or a missing Verilator, gives `rtl.skipped` with the
     reason (the page shows it); a missing Yosys skips only the synthesis, saying so.
@@ -42,10 +48,13 @@ def rtl_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path, pr
         return skipped(str(exc))
     fields = dict(architecture=rc["architecture"], lanes=rc["lanes"], dir=RTL_DIR, samples=int(len(x)),
                   tools={"verilator": tools.version(tuple(verilator_cmd))})
-    design, measured = measure(snn, x, y_qkeras, rc, rc["architecture"], out, progress)
+    design, measured, cycles = measure(snn, x, y_qkeras, rc, rc["architecture"], out, progress)
     vs_qkeras = measured.pop("vs_qkeras")
     fields.update(measured)
     mismatches = {"rtl_vs_qkeras": vs_qkeras, "rtl_trace": design.first_difference(x[:TRACE_SAMPLES])}
+    if csim and (csim["strategy"], csim["lanes"]) == (rc["architecture"], rc["lanes"]):
+        counted = np.asarray(csim["per_sample"], dtype=np.int64) - csim["stream_cycles"] + design.interface_cycles
+        mismatches["csim_cycles_vs_rtl"] = int((counted != cycles[:len(counted)]).sum())
     if "tool" in fields["resources"]:
         fields["tools"]["yosys"] = fields["resources"]["tool"]
     fields["fmax"] = NOT_SYNTHESIZED
@@ -59,16 +68,16 @@ def rtl_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path, pr
         except HwflowError as exc:
             fields["fmax"] = {"skipped": str(exc)}
     if rc["ann_baseline"] and rc["architecture"] != "ann":
-        _, fields["ann"] = measure(snn, x, y_qkeras, rc, "ann", out / ANN_DIR, progress)
+        _, fields["ann"], _ = measure(snn, x, y_qkeras, rc, "ann", out / ANN_DIR, progress)
         fields["ann"]["dir"] = f"{RTL_DIR}/{ANN_DIR}"
         mismatches["rtl_ann_vs_qkeras"] = fields["ann"].pop("vs_qkeras")
     return {"rtl": fields, "mismatches": mismatches}
 
 
 def measure(snn, x: np.ndarray, y_qkeras: np.ndarray, rc: dict, architecture: str, out: Path,
-            progress: bool) -> tuple[RtlDesign, dict]:
+            progress: bool) -> tuple[RtlDesign, dict, np.ndarray]:
     """One design of the network in `out`: Verilator outputs against QKeras, measured cycles and their
-    formula, and (rtl.synthesize) Yosys's counts."""
+    formula, and (rtl.synthesize) Yosys's counts; and the measured cycles per sample."""
     if progress:
         print(f"[hwflow] Verilator: building the RTL twin ({architecture}, {rc['lanes']} lanes) and "
               f"simulating {len(x)} samples ...", file=sys.stderr, flush=True)
@@ -92,4 +101,4 @@ def measure(snn, x: np.ndarray, y_qkeras: np.ndarray, rc: dict, architecture: st
         except HwflowError as exc:
             fields["resources"] = {"skipped": str(exc)}
     fields["seconds"] = seconds
-    return design, fields
+    return design, fields, c

@@ -1,0 +1,285 @@
+#ifndef HWFLOW_IF_LAYER_H_
+#define HWFLOW_IF_LAYER_H_
+
+/*
+ * hwflow: a layer of integrate-then-fire neurons (or the membrane readout) on the folded and event
+ * schedules (hls.strategy 'folded' | 'event'): the HLS twin of hls_templates/rtl/hwflow_if_layer.v,
+ * the same schedule and the same cycle count, sample by sample.
+ *
+ * A 2-D convolution over a channels-last image, output pixels one after another, `lanes` output
+ * channels per cycle (G = ceil(n_out / lanes) lane groups). A dense layer is its 1x1 case: one
+ * window over the whole input image (after a Flatten, the image before it).
+ *
+ *   if_layer_spiking  S binary spike planes [S][in_h][in_w][c_in], MSB first. Per output pixel the
+ *                     membrane starts at the bias (plus the half-threshold shift) and adds, for every
+ *                     input spike that is 1, its weight row shifted by S-1-t (Horner's doubling moved
+ *                     onto the weight: the same integer after the last plane, with additions only).
+ *     folded: every plane, tap, input channel and group: one cycle each, a gated add of `lanes`
+ *             weights.
+ *     event:  per plane, tap and input word (in_word channels: the producer's lanes), the word's
+ *             spikes are taken lowest channel first (a priority encoder); a word without spikes costs
+ *             1 cycle, a word with k spikes k * G cycles (one weight row of G groups per spike).
+ *             Its trip count follows the spikes: the regularizer's sparsity is latency here.
+ *   if_layer_analog   one plane of integer levels (direct encoding, first layer): every tap, input
+ *                     channel and group one cycle, `lanes` multiply-accumulates.
+ *   Then per group the neuron fires T planes (spike when v >= thr << (T-1-t), strictly greater at the
+ *   last step: QKeras's round half to even; subtract reset), or the readout keeps the membranes.
+ *
+ * Weights: rows (tap * c_in + c) * G + g of `lanes` weights (zero-padded), one ROM word per row
+ * (ARRAY_RESHAPE cyclic factor=lanes: the word a cycle reads). Spike and value arrays between the
+ * blocks are partitioned cyclically by `lanes` (partition_factor), never completely.
+ *
+ * Cycle count (HWFLOW_CYCLES, hwflow/ops/synaptic.py folded_plan, the RTL twin's formula; P output
+ * pixels, A = k_h * k_w taps):
+ *   P * (G + 1 + F) + sum over pixels of I + 1     (per pixel: bias G, integrate I, last add 1, fire F;
+ *                                                  then done 1)
+ *   I = S * A * c_in * G (folded), A * c_in * G (analog), sum over planes, taps and input words of
+ *   max(1, spikes * G) (event); F = T * G (spiking), 0 (readout).
+ * Every loop below that costs a cycle per iteration is PIPELINE II=1; its depth is not counted
+ * (the RTL twin registers one stage per iteration as well).
+ */
+
+#include "nnet_common.h"
+#include "hwflow_spike_common.h"
+
+namespace hwflow {
+
+struct if_layer_config {
+    static const unsigned c_in = 4, n_out = 4, in_h = 1, in_w = 1, out_h = 1, out_w = 1;
+    static const unsigned k_h = 1, k_w = 1, s_h = 1, s_w = 1, pad_t = 0, pad_l = 0;
+    static const unsigned lanes = 1, groups = 4, in_word = 1, in_wpp = 4;
+    static const unsigned in_steps = 1, out_steps = 1, threshold_log2 = 1, readout_width = 16;
+    static const bool event = true;
+    static const unsigned in_plane = 4, in_size = 4, out_plane = 4, out_size = 4, weight_rows = 16;
+    static const unsigned pixels = 1, taps = 1;  // output pixels (for trip counts), kernel taps
+    typedef ap_int<8> weight_t;
+    typedef ap_int<16> bias_t;
+    typedef ap_int<16> membrane_t;
+    typedef ap_int<8> level_t;
+    typedef ap_int<8> threshold_t;
+};
+
+// The lane groups' membranes of one output pixel start at the bias: G cycles, one group each.
+template <typename CONFIG_T>
+void lane_bias(typename CONFIG_T::membrane_t v[CONFIG_T::groups][CONFIG_T::lanes],
+               const typename CONFIG_T::bias_t b[CONFIG_T::groups * CONFIG_T::lanes]) {
+    #pragma HLS INLINE
+LaneBias:
+    for (unsigned g = 0; g < CONFIG_T::groups; g++) {
+        #pragma HLS PIPELINE II=1
+        HWFLOW_CYCLES(1);
+        for (unsigned l = 0; l < CONFIG_T::lanes; l++) {
+            #pragma HLS UNROLL
+            v[g][l] = b[spike_index::plane<CONFIG_T::lanes>(g, l)];
+        }
+    }
+}
+
+// Gated add of weight row `row` into group g, shifted by `shift` (the plane's Horner weight).
+template <typename CONFIG_T>
+void lane_add(typename CONFIG_T::membrane_t v[CONFIG_T::groups][CONFIG_T::lanes],
+              const typename CONFIG_T::weight_t w[CONFIG_T::weight_rows * CONFIG_T::lanes], unsigned row, unsigned g,
+              unsigned shift) {
+    #pragma HLS INLINE
+    for (unsigned l = 0; l < CONFIG_T::lanes; l++) {
+        #pragma HLS UNROLL
+        v[g][l] += typename CONFIG_T::membrane_t(w[spike_index::plane<CONFIG_T::lanes>(row, l)]) << shift;
+    }
+}
+
+// What a pixel's membranes become: T spike planes per group (fire), or readout values (readout).
+template <bool readout> struct lane_output;
+
+template <> struct lane_output<false> {
+    template <class res_T, typename CONFIG_T>
+    static void emit(typename CONFIG_T::membrane_t v[CONFIG_T::groups][CONFIG_T::lanes],
+                     res_T y[CONFIG_T::out_size], unsigned p) {
+        #pragma HLS INLINE
+    FireGroups:
+        for (unsigned g = 0; g < CONFIG_T::groups; g++) {
+        FireSteps:
+            for (unsigned t = 0; t < CONFIG_T::out_steps; t++) {
+                #pragma HLS PIPELINE II=1
+                HWFLOW_CYCLES(1);
+                const typename CONFIG_T::threshold_t thr = typename CONFIG_T::threshold_t(1)
+                                                           << (CONFIG_T::threshold_log2 + CONFIG_T::out_steps - 1 - t);
+                const bool last = (t == CONFIG_T::out_steps - 1);
+                for (unsigned l = 0; l < CONFIG_T::lanes; l++) {
+                    #pragma HLS UNROLL
+                    const unsigned n = spike_index::plane<CONFIG_T::lanes>(g, l);
+                    const bool spike = last ? (v[g][l] > thr) : (v[g][l] >= thr); // strict at the last step
+                    if (spike) {
+                        v[g][l] -= thr; // subtract reset
+                    }
+                    if (n < CONFIG_T::n_out) {
+                        y[spike_index::plane<CONFIG_T::out_plane>(t, spike_index::plane<CONFIG_T::n_out>(p, n))] = spike;
+                    }
+                }
+            }
+        }
+    }
+};
+
+template <> struct lane_output<true> {
+    template <class res_T, typename CONFIG_T>
+    static void emit(typename CONFIG_T::membrane_t v[CONFIG_T::groups][CONFIG_T::lanes],
+                     res_T y[CONFIG_T::out_size], unsigned p) {
+        #pragma HLS INLINE
+    Readout:
+        for (unsigned n = 0; n < CONFIG_T::n_out; n++) {
+            #pragma HLS UNROLL factor=CONFIG_T::lanes
+            const ap_int<CONFIG_T::readout_width> wide = v[n / CONFIG_T::lanes][n % CONFIG_T::lanes];
+            y[spike_index::plane<CONFIG_T::n_out>(p, n)].range(CONFIG_T::readout_width - 1, 0) =
+                wide.range(CONFIG_T::readout_width - 1, 0);
+        }
+    }
+};
+
+// The spike of input channel c at plane t through tap (ky, kx) of output pixel (oy, ox); 0 in the padding.
+template <class data_T, typename CONFIG_T>
+bool tap_spike(const data_T x[CONFIG_T::in_size], unsigned t, unsigned oy, unsigned ox, unsigned ky, unsigned kx,
+               unsigned c) {
+    #pragma HLS INLINE
+    const int iy = spike_index::window<CONFIG_T::s_h, CONFIG_T::pad_t>(oy, ky);
+    const int ix = spike_index::window<CONFIG_T::s_w, CONFIG_T::pad_l>(ox, kx);
+    if (iy < 0 || ix < 0 || iy >= int(CONFIG_T::in_h) || ix >= int(CONFIG_T::in_w) || c >= CONFIG_T::c_in)
+        return false;
+    return x[spike_index::plane<CONFIG_T::in_plane>(t, spike_index::pixel<CONFIG_T::in_w, CONFIG_T::c_in>(iy, ix, c))] != 0;
+}
+
+// The spiking layer on the folded or event schedule (CONFIG_T::event): additions only.
+template <class data_T, class res_T, typename CONFIG_T>
+void if_layer_spiking(const data_T x[CONFIG_T::in_size], res_T y[CONFIG_T::out_size],
+                      const typename CONFIG_T::weight_t w[CONFIG_T::weight_rows * CONFIG_T::lanes],
+                      const typename CONFIG_T::bias_t b[CONFIG_T::groups * CONFIG_T::lanes]) {
+    #pragma HLS ARRAY_RESHAPE variable=w cyclic factor=CONFIG_T::lanes
+    #pragma HLS ARRAY_RESHAPE variable=b cyclic factor=CONFIG_T::lanes
+    typename CONFIG_T::membrane_t v[CONFIG_T::groups][CONFIG_T::lanes];
+    #pragma HLS ARRAY_PARTITION variable=v complete dim=2
+PixelRows:
+    for (unsigned oy = 0; oy < CONFIG_T::out_h; oy++) {
+    PixelCols:
+        for (unsigned ox = 0; ox < CONFIG_T::out_w; ox++) {
+            lane_bias<CONFIG_T>(v, b);
+        Planes:
+            for (unsigned t = 0; t < CONFIG_T::in_steps; t++) {
+                const unsigned shift = CONFIG_T::in_steps - 1 - t;
+            TapRows:
+                for (unsigned ky = 0; ky < CONFIG_T::k_h; ky++) {
+                TapCols:
+                    for (unsigned kx = 0; kx < CONFIG_T::k_w; kx++) {
+                        const unsigned tap = spike_index::plane<CONFIG_T::k_w>(ky, kx);
+                        if (!CONFIG_T::event) {
+                        Synapses:
+                            for (unsigned c = 0; c < CONFIG_T::c_in; c++) {
+                                const bool spike = tap_spike<data_T, CONFIG_T>(x, t, oy, ox, ky, kx, c);
+                                const unsigned row0 = spike_index::plane<CONFIG_T::groups>(
+                                    spike_index::plane<CONFIG_T::c_in>(tap, c), 0);
+                            FoldedGroups:
+                                for (unsigned g = 0; g < CONFIG_T::groups; g++) {
+                                    #pragma HLS PIPELINE II=1
+                                    HWFLOW_CYCLES(1);
+                                    if (spike)
+                                        lane_add<CONFIG_T>(v, w, row0 + g, g, shift);
+                                }
+                            }
+                        } else {
+                        Words:
+                            for (unsigned j = 0; j < CONFIG_T::in_wpp; j++) {
+                                ap_uint<CONFIG_T::in_word> bits = 0; // the input word's spikes
+                                for (unsigned l = 0; l < CONFIG_T::in_word; l++) {
+                                    #pragma HLS UNROLL
+                                    bits[l] = tap_spike<data_T, CONFIG_T>(
+                                        x, t, oy, ox, ky, kx, spike_index::plane<CONFIG_T::in_word>(j, l));
+                                }
+                                if (bits == 0) {
+                                    HWFLOW_CYCLES(1); // a word without spikes: one cycle
+                                    continue;
+                                }
+                            ActiveSpikes:
+                                while (bits != 0) {
+                                    #pragma HLS LOOP_TRIPCOUNT min=1 max=CONFIG_T::in_word
+                                    unsigned first = 0; // priority encoder: the lowest channel that spiked
+                                    for (int l = CONFIG_T::in_word - 1; l >= 0; l--) {
+                                        #pragma HLS UNROLL
+                                        if (bits[l])
+                                            first = l;
+                                    }
+                                    bits[first] = 0;
+                                    const unsigned c = spike_index::plane<CONFIG_T::in_word>(j, first);
+                                    const unsigned row0 = spike_index::plane<CONFIG_T::groups>(
+                                        spike_index::plane<CONFIG_T::c_in>(tap, c), 0);
+                                EventGroups:
+                                    for (unsigned g = 0; g < CONFIG_T::groups; g++) {
+                                        #pragma HLS PIPELINE II=1
+                                        HWFLOW_CYCLES(1);
+                                        lane_add<CONFIG_T>(v, w, row0 + g, g, shift);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            HWFLOW_CYCLES(1); // the last add
+            HWFLOW_STAGE_LANES("membrane", v, CONFIG_T::n_out);
+            lane_output<(CONFIG_T::out_steps == 0)>::template emit<res_T, CONFIG_T>(
+                v, y, spike_index::plane<CONFIG_T::out_w>(oy, ox));
+        }
+    }
+    HWFLOW_CYCLES(1); // done
+}
+
+// The analog first layer (direct encoding): a folded multiply-accumulate over the input levels.
+template <class data_T, class res_T, typename CONFIG_T>
+void if_layer_analog(const data_T x[CONFIG_T::in_size], res_T y[CONFIG_T::out_size],
+                     const typename CONFIG_T::weight_t w[CONFIG_T::weight_rows * CONFIG_T::lanes],
+                     const typename CONFIG_T::bias_t b[CONFIG_T::groups * CONFIG_T::lanes]) {
+    #pragma HLS ARRAY_RESHAPE variable=w cyclic factor=CONFIG_T::lanes
+    #pragma HLS ARRAY_RESHAPE variable=b cyclic factor=CONFIG_T::lanes
+    typename CONFIG_T::membrane_t v[CONFIG_T::groups][CONFIG_T::lanes];
+    #pragma HLS ARRAY_PARTITION variable=v complete dim=2
+PixelRows:
+    for (unsigned oy = 0; oy < CONFIG_T::out_h; oy++) {
+    PixelCols:
+        for (unsigned ox = 0; ox < CONFIG_T::out_w; ox++) {
+            lane_bias<CONFIG_T>(v, b);
+        TapRows:
+            for (unsigned ky = 0; ky < CONFIG_T::k_h; ky++) {
+            TapCols:
+                for (unsigned kx = 0; kx < CONFIG_T::k_w; kx++) {
+                    const int iy = spike_index::window<CONFIG_T::s_h, CONFIG_T::pad_t>(oy, ky);
+                    const int ix = spike_index::window<CONFIG_T::s_w, CONFIG_T::pad_l>(ox, kx);
+                    const bool inside = iy >= 0 && ix >= 0 && iy < int(CONFIG_T::in_h) && ix < int(CONFIG_T::in_w);
+                Channels:
+                    for (unsigned c = 0; c < CONFIG_T::c_in; c++) {
+                        const typename CONFIG_T::level_t k =
+                            inside ? input_level<typename CONFIG_T::level_t>(
+                                         x[spike_index::pixel<CONFIG_T::in_w, CONFIG_T::c_in>(iy, ix, c)])
+                                   : typename CONFIG_T::level_t(0);
+                        const unsigned row0 = spike_index::plane<CONFIG_T::groups>(
+                            spike_index::plane<CONFIG_T::c_in>(spike_index::plane<CONFIG_T::k_w>(ky, kx), c), 0);
+                    MacGroups:
+                        for (unsigned g = 0; g < CONFIG_T::groups; g++) {
+                            #pragma HLS PIPELINE II=1
+                            HWFLOW_CYCLES(1);
+                            for (unsigned l = 0; l < CONFIG_T::lanes; l++) {
+                                #pragma HLS UNROLL
+                                v[g][l] += w[spike_index::plane<CONFIG_T::lanes>(row0 + g, l)] * k; // weight x level
+                            }
+                        }
+                    }
+                }
+            }
+            HWFLOW_CYCLES(1); // the last add
+            HWFLOW_STAGE_LANES("membrane", v, CONFIG_T::n_out);
+            lane_output<(CONFIG_T::out_steps == 0)>::template emit<res_T, CONFIG_T>(
+                v, y, spike_index::plane<CONFIG_T::out_w>(oy, ox));
+        }
+    }
+    HWFLOW_CYCLES(1); // done
+}
+
+} // namespace hwflow
+
+#endif

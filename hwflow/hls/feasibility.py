@@ -1,0 +1,172 @@
+"""Feasibility of a firmware configuration, checked before any file is written (and by `hwflow run`
+before training): what Vivado/Vitis HLS accept, and whether the estimated resources fit the part.
+
+Tool limits (the first one a block breaks is a one-line HwflowError naming the block, the limit and
+what to change):
+- complete partitioning of at most MAX_PARTITION elements per array (hls4ml's `maximum_size`);
+- ARRAY_RESHAPE words of at most MAX_WORD_BITS bits (the latency strategy reshapes a synaptic
+  block's weights into words of n_synapses / R weights).
+Resources: a per-block estimate (`estimate`, an ESTIMATE, not a tool report) against the part's
+LUT / FF / DSP / BRAM18 (PARTS; a part not listed is not checked, and the report says so). The
+constants are calibrated on Yosys synth_xilinx counts of the RTL twin (benchmarks/calibrate.py,
+reports/BENCHMARKS.md "Feasibility estimate").
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from hwflow.errors import HwflowError
+from hwflow.hls.block import grid_spec
+from hwflow.options import FirmwareOptions
+
+MAX_PARTITION = 4096  # elements: hls4ml's maximum_size for complete partitioning
+MAX_WORD_BITS = 65_536  # bits: the widest word Vivado / Vitis HLS reshape an array into
+BRAM18_BITS = 18_432
+LUTRAM_ROWS = 64  # ROMs up to this depth go to LUTs, deeper ones to block RAM
+BRAM_WIDTH = 36  # bits per BRAM18 port at depth 512
+
+# Least squares on the Yosys counts of 16 RTL-twin designs (benchmarks/calibrate.py; digits_mlp,
+# mnist_mlp, mnist_cnn, event and folded, 8 lanes): LUTs per bit of a lane adder and per bit of a
+# firing lane (membrane width; the fit folds the ROM read muxes, address counters and the spike
+# memories' LUTRAM ports in), flip-flops per such bit and per block. Multipliers (analog input) are
+# DSPs. Error on those designs: LUT mean 7 %, worst +20 % / -12 %; FF mean 5 %, worst +13 % / -9 %.
+# The latency strategy's adders are counted with the same constants: an extrapolation.
+LUT_PER_BIT = 6.0
+FF_PER_BIT = 0.4
+FF_PER_BLOCK = 170
+
+
+@dataclass(frozen=True)
+class Resources:
+    LUT: int = 0
+    FF: int = 0
+    DSP: int = 0
+    BRAM: int = 0  # 18 Kb units
+
+    def __add__(self, other: Resources) -> Resources:
+        return Resources(*(getattr(self, k) + getattr(other, k) for k in KEYS))
+
+
+KEYS = ("LUT", "FF", "DSP", "BRAM")
+
+# Device resources by part-name prefix (Xilinx product tables; BRAM in 18 Kb units).
+PARTS = {
+    "xcu250": Resources(1_728_000, 3_456_000, 12_288, 5_376),
+    "xcvu9p": Resources(1_182_240, 2_364_480, 6_840, 4_320),
+    "xczu9eg": Resources(274_080, 548_160, 2_520, 1_824),
+    "xczu7ev": Resources(230_400, 460_800, 1_728, 624),
+    "xczu3eg": Resources(70_560, 141_120, 360, 432),
+    "xc7z020": Resources(53_200, 106_400, 220, 280),
+    "xc7a100t": Resources(63_400, 126_800, 240, 270),
+    "xc7a35t": Resources(20_800, 41_600, 90, 100),
+}
+
+
+@dataclass
+class Feasibility:
+    """The estimate of a configuration: per block and in total, and the part's resources (if known)."""
+
+    part: str
+    device: Resources | None
+    blocks: dict[str, Resources]
+    total: Resources
+    source: str = "estimate (hwflow.hls.feasibility, calibrated on Yosys counts of the RTL twin)"
+
+    def as_dict(self) -> dict:
+        return dict(part=self.part, source=self.source, total=vars(self.total),
+                    device=vars(self.device) if self.device else "not in hwflow's part table: not checked",
+                    blocks={k: vars(v) for k, v in self.blocks.items()})
+
+
+def device_of(part: str) -> Resources | None:
+    return next((r for prefix, r in PARTS.items() if part.lower().startswith(prefix)), None)
+
+
+def rom_brams(rows: int, bits: int) -> int:
+    """BRAM18s of a ROM of `rows` words of `bits` (shallow ROMs go to LUTs)."""
+    if rows <= LUTRAM_ROWS:
+        return 0
+    return math.ceil(bits / BRAM_WIDTH) * math.ceil(rows / 512)
+
+
+def memory_brams(bits: int) -> int:
+    """BRAM18s of a spike or value memory of `bits` between blocks (small ones go to registers)."""
+    return 0 if bits <= BRAM18_BITS // 4 else math.ceil(bits / BRAM18_BITS)
+
+
+def fail(d: dict, what: str, fix: str) -> HwflowError:
+    return HwflowError(f"layer '{d['name']}' ({d['class_name']}): {what}; {fix}")
+
+
+def check_limits(d: dict, options: FirmwareOptions, fixes: str) -> None:
+    """The HLS tool limits of one block's arrays (see the module docstring)."""
+    size = math.prod(d["out_shape"])
+    complete = not d.get("partition_factor")
+    if complete and size > MAX_PARTITION:
+        where = "stream buffer" if options.io_type == "io_stream" else "output array"
+        raise fail(d, f"its {where} of {size} elements would be partitioned completely, over the "
+                      f"{MAX_PARTITION} Vivado/Vitis HLS accept", fixes)
+    if "weight_data" in d and complete:
+        block = d["n_synapses"] // d["reuse_factor"]
+        bits = block * d["weight_bits"]
+        if bits > MAX_WORD_BITS:
+            need = next(r for r in range(d["reuse_factor"], d["n_synapses"] + 1)
+                        if d["n_synapses"] % r == 0 and d["n_synapses"] // r * d["weight_bits"] <= MAX_WORD_BITS)
+            raise fail(d, f"at reuse_factor={d['reuse_factor']} its weights are reshaped into {bits}-bit words, over "
+                          f"the {MAX_WORD_BITS} Vivado/Vitis HLS accept",
+                       f"use reuse_factor >= {need} (a divisor of {d['n_synapses']}), or {fixes[4:]}")
+
+
+def estimate(d: dict, options: FirmwareOptions, pipeline: bool) -> Resources:
+    """The block's resources (an estimate; see the module docstring and its constants)."""
+    if "weight_data" not in d:  # encode, flatten, decode, pools: gates, counters and memories
+        bits = math.prod(d["out_shape"]) * d["out_precision"][1]
+        return Resources(FF=FF_PER_BLOCK, BRAM=memory_brams(bits) if d.get("partition_factor") else 0)
+    v, firing = d["membrane_bits"], bool(d["out_steps"])
+    if d.get("partition_factor"):  # lane schedule: `lanes` adders (or multipliers) of the membrane width
+        lanes = d["lanes"]
+        bits = lanes * v * (1 + firing)
+        rows = len(d["weight_data"]) // lanes
+        out_bits = math.prod(d["out_shape"]) * (1 if firing else d["readout_width"])
+        return Resources(LUT=round(bits * LUT_PER_BIT), FF=round(bits * FF_PER_BIT + FF_PER_BLOCK),
+                         DSP=lanes if d["analog"] else 0,
+                         BRAM=rom_brams(rows, lanes * d["weight_bits"]) + memory_brams(out_bits))
+    # latency: n_synapses / R gated adders (multipliers for analog input) per output pixel, the
+    # membranes' Horner adders, and T (pipeline style) or 1 compare-subtract per membrane
+    block = d["n_synapses"] // d["reuse_factor"]
+    membranes = math.prod(d["out_shape"]) // max(d["out_steps"], 1)
+    copies = max(d["out_steps"], 1) if pipeline else 1
+    bits = (0 if d["analog"] else block * d["psum_bits"]) + membranes * v * (1 + copies * firing)
+    rom = rom_brams(d["reuse_factor"], block * d["weight_bits"]) if d["reuse_factor"] > 1 else 0
+    return Resources(LUT=round(bits * LUT_PER_BIT), FF=round(membranes * v * (copies + 1) * FF_PER_BIT + FF_PER_BLOCK),
+                     DSP=block if d["analog"] else 0, BRAM=rom)
+
+
+def check(snn, options: FirmwareOptions, dicts: list[dict], style: str) -> Feasibility:
+    """Check the firmware of `snn` with these options (its layer dicts, hwflow.hls.lower.layer_list,
+    and PipelineStyle) against the HLS tool limits and the part: a one-line HwflowError on the first
+    thing that cannot be built; returns the estimate (hwflow.hls.lower.feasible does it all)."""
+    in_bits = math.prod(snn.encoder.shape) * grid_spec(snn.encoder.grid)[1]
+    if options.io_type == "io_parallel" and in_bits > MAX_WORD_BITS:
+        raise HwflowError(f"the input port ({math.prod(snn.encoder.shape)} values) is reshaped into one {in_bits}-bit "
+                          f"word, over the {MAX_WORD_BITS} Vivado/Vitis HLS accept; use io_type io_stream")
+    pipeline = style == "pipeline"
+    fixes = ("use strategy 'folded' or 'event' (lane-wide memories, nothing partitioned completely)"
+             if not options.sequential else "use fewer lanes")
+    blocks = {}
+    for d in dicts[1:]:
+        check_limits(d, options, fixes)
+        blocks[d["name"]] = estimate(d, options, pipeline)
+    total = sum(blocks.values(), Resources())
+    device = device_of(options.part)
+    if device:
+        for k in KEYS:
+            need, have = getattr(total, k), getattr(device, k)
+            if need > have:
+                worst = max(blocks, key=lambda b: getattr(blocks[b], k))
+                hint = ("use strategy 'event' or 'folded'" if not options.sequential else "use fewer lanes")
+                raise HwflowError(f"the firmware needs about {need} {k} (estimate; layer '{worst}' "
+                                  f"{getattr(blocks[worst], k)}) but part {options.part} has {have}; {hint}, "
+                                  "a larger reuse_factor, or a bigger part")
+    return Feasibility(options.part, device, blocks, total)

