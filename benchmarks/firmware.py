@@ -53,7 +53,8 @@ def main() -> None:
             t_snn, y_snn = timed(lambda: predict(snn_fw, snn, x))
             t_ann, y_ann = timed(lambda: np.asarray(ann_fw.predict(np.ascontiguousarray(x, np.float64)), np.float32))
         y_ann = y_ann.reshape(y_snn.shape)
-        row = {"model": name, "samples": len(x), "hls": opts.as_dict(), "snn_compile_s": snn_compile, "ann_compile_s": ann_compile,
+        row = {"model": name, "samples": len(x), "hls": opts.as_dict(), "snn_compile_s": snn_compile,
+               "ann_compile_s": ann_compile,
                "snn_csim_samples_per_s": len(x) / t_snn, "ann_csim_samples_per_s": len(x) / t_ann,
                "mismatches": {"csim_vs_qkeras": count_mismatches(y_snn, y_qkeras),
                               "csim_vs_hls4ml_ann": count_mismatches(y_snn, y_ann),

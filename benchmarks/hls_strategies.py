@@ -47,8 +47,9 @@ def yosys_row(config: str, lam: float, encoding: str, design: str, lanes: int) -
     """The Yosys counts of a design measured by benchmarks/hardware.py, if any."""
     for path in sorted(REPORTS.glob("hardware_*.json")):
         for r in json.loads(path.read_text())["rows"]:
-            if (r["config"], r["lambda"], r["encoding"], r["design"], r["lanes"]) == (config, lam, encoding, design, lanes):
-                return {k: r[k] for k in ("LUT", "FF", "DSP", "BRAM", "cycles_mean", "cycles_max")} | {"from": path.name}
+            if (r["config"], r["lambda"], r["encoding"], r["design"], r["lanes"]) == (config, lam, encoding, design,
+                                                                                     lanes):
+                return {k: r[k] for k in ("LUT", "FF", "DSP", "BRAM")} | {"from": path.name}
     return None
 
 
@@ -110,7 +111,8 @@ def main() -> None:
             y_ann = csim_batches(ann, x).astype(np.float32).reshape(y_q.shape)
             twin = to_rtl(snn, run_dir / "rtl_ann", "ann", args.lanes, force=True).simulate(x)
             row = dict(base, design="ANN (hls4ml)", settings=dataclasses.asdict(ann.hwflow_settings),
-                       mismatches_vs_qkeras=count_mismatches(y_ann, y_q), rtl_ann_mismatches=count_mismatches(twin.output, y_q),
+                       mismatches_vs_qkeras=count_mismatches(y_ann, y_q),
+                       rtl_ann_mismatches=count_mismatches(twin.output, y_q),
                        cycles_mean=float(twin.cycles.mean()), cycles_max=int(twin.cycles.max()),
                        cycles_source="measured (Verilator) on the RTL twin's folded ANN at the same lanes; hls4ml's "
                                      "C simulation counts no cycles",

@@ -15,6 +15,11 @@ from hwflow.snn import SNN
 
 def layer_chain(model) -> list:
     """The model's layers as a single chain (Sequential, or functional without branches)."""
+    n_in, n_out = len(model.inputs), len(model.outputs)
+    if (n_in, n_out) != (1, 1):
+        raise HwflowError(f"model '{model.name}' has {n_in} input{'s' * (n_in != 1)} and {n_out} output"
+                          f"{'s' * (n_out != 1)}; hwflow converts single-input, single-output chains (no Concatenate, "
+                          "branches or skip connections)")
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
     for prev, layer in zip(layers, layers[1:]):
         inputs = layer.input if isinstance(layer.input, list) else [layer.input]
@@ -134,7 +139,8 @@ def convert(model, time_steps: int | None = None, encoding: str = "direct", inpu
         notes.append(f"float BatchNormalization folded and re-quantized: the SNN equals "
                      f"hwflow.fold_batchnorm({model.name}), not the float-BN model")
         warnings.warn(notes[-1], stacklevel=2)
+    chain = layer_chain(model)
     parser = Parser(model, encoding, time_steps, input_quantizer)
-    for layer in layer_chain(model):
+    for layer in chain:
         parser.visit(layer)
     return SNN(model.name, parser.encoder, parser.finish(), shape_of(model.output_shape), warnings=notes)

@@ -21,7 +21,7 @@ def quantized_weights(layer) -> tuple[np.ndarray, np.ndarray | None]:
     bq = getattr(layer, "bias_quantizer_internal", None)
     for q in (kq, bq):
         if q is not None:
-            check_alpha(q, f"layer '{layer.name}'")
+            check_alpha(q, f"layer '{layer.name}'", weights=True)
     if hasattr(layer, "get_folded_weights"):
         kernel, bias = layer.get_folded_weights()
     else:

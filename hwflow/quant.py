@@ -103,13 +103,21 @@ def input_grid(q: object, where: str) -> Grid:
                       "QActivation('quantized_relu(bits, integer)') or quantized_bits(bits, integer, alpha=1)")
 
 
-def check_alpha(q: object, where: str) -> None:
-    """Reject quantizers whose scale is not the power-of-two grid (alpha='auto' and friends)."""
+def check_alpha(q: object, where: str, weights: bool = False) -> None:
+    """Reject quantizers whose scale is not a power-of-two grid (alpha='auto' and friends).
+
+    weights: a kernel or bias quantizer, whose alpha='auto_po2' is allowed. QKeras sets it on every
+    kernel quantizer left at alpha=None inside QDense / QConv2D; its per-channel scales are powers of
+    two, computed from the trained weights alone, so the quantized weights lie on one fixed-point grid
+    (the finest channel's) and become exact integers there. On an activation the scale would follow
+    each batch: refused."""
     alpha = getattr(q, "alpha", None)
+    if weights and alpha == "auto_po2":
+        return
     if isinstance(alpha, str) or (alpha is not None and float(alpha) != 1.0):
         raise HwflowError(
             f"{where}: {q!s} has alpha={alpha!r}, a per-channel float scale that is not a fixed-point "
-            "grid; use quantized_bits(bits, integer, alpha=1)")
+            "grid; use quantized_bits(bits, integer, alpha=1)" + (" or alpha='auto_po2'" if weights else ""))
 
 
 def to_integers(values: np.ndarray, where: str) -> tuple[np.ndarray, int]:

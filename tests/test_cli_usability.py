@@ -47,7 +47,9 @@ def test_ctrl_c_during_run_is_one_line_exit_130_and_writes_nothing(tmp_path) -> 
     out = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "hwflow.cli", "run", "--set", "train.epochs=200", "--out", str(out)],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            # a shell starts background jobs with SIGINT ignored, and Python then keeps it ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     for line in proc.stdout:  # training prints one line per epoch: interrupt it in the middle
         if line.startswith("Epoch 3/") or time.monotonic() > deadline:
@@ -172,3 +174,4 @@ def test_a_run_folder_of_an_older_hwflow_is_refused_before_any_work(tmp_path, ca
     err = capsys.readouterr().err
     assert "holds model.h5, which hwflow did not write" in err and "move or delete them yourself" in err
     assert (old / "model.h5").read_text().startswith("a model")
+

@@ -101,3 +101,15 @@ def test_cli_missing_dataset_leaves_no_output(tmp_path, capsys) -> None:
     assert rc == 2
     assert "not found" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("input_quantizer", [None, "quantized_bits(8,0,alpha=1)"])
+def test_two_inputs_joined_by_concatenate_are_one_line(input_quantizer) -> None:
+    """Found on a peer model: this crashed with a TypeError in shape_of(model.input_shape)."""
+    a, b = tf.keras.Input((4,)), tf.keras.Input((4,))
+    x = QActivation("quantized_relu(4,0)")(tf.keras.layers.Concatenate()([a, b]))
+    model = tf.keras.Model([a, b], QDense(3, **KQ)(x), name="two")
+    with pytest.raises(HwflowError) as err:
+        hwflow.convert(model, input_quantizer=input_quantizer)
+    assert one_line(err) == ("model 'two' has 2 inputs and 1 output; hwflow converts single-input, single-output "
+                             "chains (no Concatenate, branches or skip connections)")

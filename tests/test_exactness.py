@@ -85,3 +85,30 @@ def test_large_accumulation_is_flagged_not_compared() -> None:
     snn = hwflow.convert(build(arch))
     assert not snn.tf_float32_exact
     assert snn.tf_inexact_layers()
+
+
+@pytest.mark.parametrize("kernel", ["quantized_bits(4,0,1)", "binary()", "ternary()", "quantized_bits(6,2)"])
+def test_auto_po2_kernels_as_qkeras_examples_write_them(kernel: str) -> None:
+    """QKeras turns a kernel quantizer left at alpha=None into alpha='auto_po2' inside QDense / QConv2D:
+    per-channel power-of-two scales, exact as integers on the finest channel's grid."""
+    import tensorflow as tf
+    from qkeras import QActivation, QConv2D, QDense, quantized_bits, quantized_relu
+
+    tf.keras.utils.set_random_seed(3)
+    bias = quantized_bits(8, 3, alpha=1)
+    model = tf.keras.Sequential([
+        tf.keras.Input((6, 6, 2)), QActivation(quantized_relu(3, 1)),
+        QConv2D(4, 3, kernel_quantizer=kernel, bias_quantizer=bias, kernel_initializer="he_normal"),
+        QActivation(quantized_relu(4, 1)), tf.keras.layers.Flatten(),
+        QDense(12, kernel_quantizer=kernel, bias_quantizer=bias, kernel_initializer="he_normal"),
+        QActivation(quantized_relu(4, 1)), QDense(3, kernel_quantizer=kernel, bias_quantizer=bias)])
+    quantizer = model.layers[1].kernel_quantizer_internal
+    assert quantizer.alpha == "auto_po2"
+    quantizer(model.layers[1].kernel)  # eagerly: its per-channel scale
+    scales = np.unique(np.asarray(quantizer.scale))
+    snn = hwflow.convert(model, encoding="bitplane")
+    x = snn.quantize_input(np.random.default_rng(0).uniform(0, 2, (300, 6, 6, 2)).astype(np.float32))
+    np.testing.assert_array_equal(snn.predict(x), model.predict(x, verbose=0))
+    assert np.all(np.log2(scales) == np.round(np.log2(scales)))  # the scales are powers of two
+    if kernel.startswith("quantized_bits"):
+        assert len(scales) > 1  # per channel: several grids, one integer network

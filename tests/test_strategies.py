@@ -89,7 +89,7 @@ def test_strategies_io_types_and_backends(tmp_path, arch, encoding, strategy, io
 @pytest.mark.firmware
 @pytest.mark.slow
 @needs_verilator
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(arch=archs(), encoding=st.sampled_from(["direct", "bitplane"]), strategy=st.sampled_from(["event", "folded"]),
        lanes=st.integers(1, 9))

@@ -47,7 +47,8 @@ def ann_settings(model, opts: FirmwareOptions) -> AnnSettings:
             ok = [r for r in valid if n_in * n_out // r <= opts.lanes] or valid[-1:]
         else:
             bits = layer.kernel_quantizer_internal.bits if getattr(layer, "kernel_quantizer_internal", None) else 32
-            ok = [r for r in valid if r >= opts.reuse_factor and n_in * n_out // r * bits <= MAX_WORD_BITS] or valid[-1:]
+            ok = [r for r in valid
+                  if r >= opts.reuse_factor and n_in * n_out // r * bits <= MAX_WORD_BITS] or valid[-1:]
         factors[layer.name] = ok[0]
     stream = opts.io_type == "io_parallel" and max(outputs) > MAX_PARTITION
     io_type = "io_stream" if stream else opts.io_type

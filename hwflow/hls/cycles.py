@@ -92,5 +92,6 @@ def cycle_model(snn: SNN, options: FirmwareOptions | None = None, **settings) ->
         shapes[d["name"]] = list(d["out_shape"])
         ii = 1 if style == "pipeline" else max(1, *processes.values())
         blocks.append(BlockCycles(d["name"], d["class_name"], processes, sum(processes.values()), ii))
-    return CycleReport(style, opts.strategy, opts.lanes, opts.reuse_factor, opts.io_type, blocks, sum(b.latency for b in blocks),
+    return CycleReport(style, opts.strategy, opts.lanes, opts.reuse_factor, opts.io_type, blocks,
+                       sum(b.latency for b in blocks),
                        max(b.ii for b in blocks))

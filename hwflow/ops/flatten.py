@@ -35,7 +35,8 @@ class Flatten(Node):
         d = dict(class_name=SPIKE_FLATTEN.class_name, name=self.name, inputs=[cur.name],
                  size=cur.steps * n if planes else n, out_shape=[cur.steps, n] if planes else [n],
                  out_precision=cur.spec)
-        return d, Cursor(self.name, cur.kind, (n,), cur.steps, cur.spec, cur.grid, rtl=cur.rtl)  # the RTL twin: no block
+        # the RTL twin has no flatten block: it reads the image before it
+        return d, Cursor(self.name, cur.kind, (n,), cur.steps, cur.spec, cur.grid, rtl=cur.rtl)
 
 
 @parses("Flatten")
