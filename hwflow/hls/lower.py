@@ -78,10 +78,13 @@ def to_hls(snn: SNN, output_dir: str | Path, options: FirmwareOptions | None = N
     """Lower an SNN to an hls4ml ModelGraph made of hwflow's integrate-and-fire HLS blocks.
 
     options / settings: a FirmwareOptions and any of its fields by keyword (backend 'Vitis' or
-    'Vivado', io_type, part, clock_period, reuse_factor, strategy). io_type 'io_stream' is
+    'Vivado', io_type, part, clock_period, reuse_factor, strategy, lanes). io_type 'io_stream' is
     frame-buffered: each block reads its whole input stream into an array, runs the io_parallel
-    kernel and streams its output. Reuse factor R: every synaptic block processes its synapses (per
-    output pixel for conv) in R cycles per input plane; R must divide that count. The returned model
+    kernel and streams its output. Strategy 'latency', reuse factor R: every synaptic block processes
+    its synapses (per output pixel for conv) in R cycles per input plane; R must divide that count.
+    Strategies 'folded' and 'event': the RTL twin's schedules at `lanes` output neurons per cycle
+    (hls_templates/hwflow_if_layer.h). The configuration is first checked against the HLS tools'
+    limits and the part (hwflow.hls.feasibility): an infeasible one is a one-line HwflowError. The returned model
     is not written or compiled: call model.write(), or hwflow.hls.compile(model) for C simulation,
     then hwflow.hls.predict(model, snn, x) (or model.predict on inputs exactly on the input grid).
     Its predict and trace reject inputs off the input grid (HwflowError: use snn.quantize_input).

@@ -9,6 +9,7 @@ from hwflow.hls.block import Cursor, HlsBlock, simple_call
 from hwflow.ir import LayerTrace, Node, Signal
 from hwflow.ops.keras_layers import shape_of
 from hwflow.ops.registry import hls_block, node, parses
+from hwflow.options import FirmwareOptions
 
 SPIKE_FLATTEN = hls_block(HlsBlock(
     class_name="HwflowSpikeFlatten", struct="spike_flatten_config", headers=("hwflow_spike_encode.h",),
@@ -29,7 +30,7 @@ class Flatten(Node):
             return Signal(None, signal.grid, False, signal.output.reshape(len(signal.output), -1)), LayerTrace()
         return Signal(signal.planes.reshape(signal.planes.shape[:2] + (-1,)), signal.grid, signal.analog), LayerTrace()
 
-    def lower(self, cur: Cursor, options) -> tuple[dict, Cursor]:
+    def lower(self, cur: Cursor, options: FirmwareOptions) -> tuple[dict, Cursor]:
         n = math.prod(cur.shape)
         planes = cur.kind == "planes"
         d = dict(class_name=SPIKE_FLATTEN.class_name, name=self.name, inputs=[cur.name],

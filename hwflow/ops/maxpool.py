@@ -13,6 +13,7 @@ from hwflow.hls.schedule import STEP_DEPTH, pipelined
 from hwflow.ir import LayerTrace, Node, Signal
 from hwflow.ops.keras_layers import shape_of, unsupported
 from hwflow.ops.registry import hls_block, node, parses
+from hwflow.options import FirmwareOptions
 from hwflow.rtl.block import RtlCursor, RtlStage, clog2
 
 PARAMS = ("in_height", "in_width", "n_chan", "out_height", "out_width", "pool_height", "pool_width",
@@ -74,7 +75,7 @@ class MaxPool(Node):
             out[:, t] = o
         return Signal(out, signal.grid, False), LayerTrace()
 
-    def lower(self, cur: Cursor, options) -> tuple[dict, Cursor]:
+    def lower(self, cur: Cursor, options: FirmwareOptions) -> tuple[dict, Cursor]:
         """HwflowBitSerialMaxPool (every window at once), or HwflowLanePool on the RTL twin's schedule."""
         if cur.kind != "planes":
             raise HwflowError(f"max pool '{self.name}' gets {cur.kind} data; bit-serial pooling needs spike planes")
@@ -87,7 +88,7 @@ class MaxPool(Node):
                  out_shape=[cur.steps] + list(self.out_shape), out_precision=SPIKE_SPEC)
         rtl = None
         if options.sequential:
-            stage, rtl = self.lower_rtl(cur.rtl, options.lanes, options.strategy)
+            _, rtl = self.lower_rtl(cur.rtl, options.lanes, options.strategy)
             d.update(class_name=LANE_POOL.class_name, word=rtl.word, wpp=rtl.wpp)
         return d, Cursor(self.name, "planes", tuple(self.out_shape), cur.steps, SPIKE_SPEC, cur.grid, rtl=rtl)
 
