@@ -418,7 +418,8 @@ def _cycles_table(r: dict) -> dict:
                          f"{_at(r, 'hls.strategy') or '?'} strategy", "counted as the loops run",
                          _json(r, f"csim_cycles.{k}", "cycles", CSIM_CYCLES, "report.json has no csim_cycles"),
                          missing("not measured", "cycles")])
-        note = f"{ESTIMATE} (hls_templates/CYCLES.md). {cycles.get('note') or ''}"
+        note = (f"Blocks and network: {ESTIMATE} (hls_templates/CYCLES.md). {cycles.get('note') or ''}. The C "
+                f"simulation rows are {CSIM_CYCLES}: what the blocks counted on the trace samples.")
     else:
         note = ("Not available: report.json has no cycle-model estimate (cycles); the run built no firmware "
                 "(hls.enabled=false) or predates the cycle model.")
