@@ -41,6 +41,7 @@
 
 #include "nnet_common.h"
 #include "hwflow_spike_common.h"
+#include "hwflow_if_neuron.h"
 
 namespace hwflow {
 
@@ -51,6 +52,7 @@ struct if_layer_config {
     static const unsigned in_steps = 1, out_steps = 1, threshold_log2 = 1, readout_width = 16;
     static const bool event = true;
     static const unsigned in_plane = 4, in_size = 4, out_plane = 4, out_size = 4, weight_rows = 16;
+    static const unsigned weight_size = 16, bias_size = 4;  // weight_rows and groups, times lanes
     static const unsigned pixels = 1, taps = 1;  // output pixels (for trip counts), kernel taps
     typedef ap_int<8> weight_t;
     typedef ap_int<16> bias_t;
@@ -62,7 +64,7 @@ struct if_layer_config {
 // The lane groups' membranes of one output pixel start at the bias: G cycles, one group each.
 template <typename CONFIG_T>
 void lane_bias(typename CONFIG_T::membrane_t v[CONFIG_T::groups][CONFIG_T::lanes],
-               const typename CONFIG_T::bias_t b[CONFIG_T::groups * CONFIG_T::lanes]) {
+               const typename CONFIG_T::bias_t b[CONFIG_T::bias_size]) {
     #pragma HLS INLINE
 LaneBias:
     for (unsigned g = 0; g < CONFIG_T::groups; g++) {
@@ -78,7 +80,7 @@ LaneBias:
 // Gated add of weight row `row` into group g, shifted by `shift` (the plane's Horner weight).
 template <typename CONFIG_T>
 void lane_add(typename CONFIG_T::membrane_t v[CONFIG_T::groups][CONFIG_T::lanes],
-              const typename CONFIG_T::weight_t w[CONFIG_T::weight_rows * CONFIG_T::lanes], unsigned row, unsigned g,
+              const typename CONFIG_T::weight_t w[CONFIG_T::weight_size], unsigned row, unsigned g,
               unsigned shift) {
     #pragma HLS INLINE
     for (unsigned l = 0; l < CONFIG_T::lanes; l++) {
@@ -101,16 +103,12 @@ template <> struct lane_output<false> {
             for (unsigned t = 0; t < CONFIG_T::out_steps; t++) {
                 #pragma HLS PIPELINE II=1
                 HWFLOW_CYCLES(1);
-                const typename CONFIG_T::threshold_t thr = typename CONFIG_T::threshold_t(1)
-                                                           << (CONFIG_T::threshold_log2 + CONFIG_T::out_steps - 1 - t);
+                const typename CONFIG_T::threshold_t thr = step_threshold<CONFIG_T>(t);
                 const bool last = (t == CONFIG_T::out_steps - 1);
                 for (unsigned l = 0; l < CONFIG_T::lanes; l++) {
                     #pragma HLS UNROLL
                     const unsigned n = spike_index::plane<CONFIG_T::lanes>(g, l);
-                    const bool spike = last ? (v[g][l] > thr) : (v[g][l] >= thr); // strict at the last step
-                    if (spike) {
-                        v[g][l] -= thr; // subtract reset
-                    }
+                    const bool spike = fire_step(v[g][l], thr, last); // the neuron of hwflow_if_neuron.h
                     if (n < CONFIG_T::n_out) {
                         y[spike_index::plane<CONFIG_T::out_plane>(t, spike_index::plane<CONFIG_T::n_out>(p, n))] = spike;
                     }
@@ -135,6 +133,17 @@ template <> struct lane_output<true> {
     }
 };
 
+// After a pixel's integration: the last add, the membranes staged for the trace, then fire or read out.
+template <class res_T, typename CONFIG_T>
+void lane_pixel_out(typename CONFIG_T::membrane_t v[CONFIG_T::groups][CONFIG_T::lanes], res_T y[CONFIG_T::out_size],
+                    unsigned oy, unsigned ox) {
+    #pragma HLS INLINE
+    HWFLOW_CYCLES(1); // the last add
+    HWFLOW_STAGE_LANES("membrane", v, CONFIG_T::n_out);
+    lane_output<(CONFIG_T::out_steps == 0)>::template emit<res_T, CONFIG_T>(v, y,
+                                                                           spike_index::plane<CONFIG_T::out_w>(oy, ox));
+}
+
 // The spike of input channel c at plane t through tap (ky, kx) of output pixel (oy, ox); 0 in the padding.
 template <class data_T, typename CONFIG_T>
 bool tap_spike(const data_T x[CONFIG_T::in_size], unsigned t, unsigned oy, unsigned ox, unsigned ky, unsigned kx,
@@ -150,8 +159,8 @@ bool tap_spike(const data_T x[CONFIG_T::in_size], unsigned t, unsigned oy, unsig
 // The spiking layer on the folded or event schedule (CONFIG_T::event): additions only.
 template <class data_T, class res_T, typename CONFIG_T>
 void if_layer_spiking(const data_T x[CONFIG_T::in_size], res_T y[CONFIG_T::out_size],
-                      const typename CONFIG_T::weight_t w[CONFIG_T::weight_rows * CONFIG_T::lanes],
-                      const typename CONFIG_T::bias_t b[CONFIG_T::groups * CONFIG_T::lanes]) {
+                      const typename CONFIG_T::weight_t w[CONFIG_T::weight_size],
+                      const typename CONFIG_T::bias_t b[CONFIG_T::bias_size]) {
     #pragma HLS ARRAY_RESHAPE variable=w cyclic factor=CONFIG_T::lanes
     #pragma HLS ARRAY_RESHAPE variable=b cyclic factor=CONFIG_T::lanes
     typename CONFIG_T::membrane_t v[CONFIG_T::groups][CONFIG_T::lanes];
@@ -221,10 +230,7 @@ PixelRows:
                     }
                 }
             }
-            HWFLOW_CYCLES(1); // the last add
-            HWFLOW_STAGE_LANES("membrane", v, CONFIG_T::n_out);
-            lane_output<(CONFIG_T::out_steps == 0)>::template emit<res_T, CONFIG_T>(
-                v, y, spike_index::plane<CONFIG_T::out_w>(oy, ox));
+            lane_pixel_out<res_T, CONFIG_T>(v, y, oy, ox);
         }
     }
     HWFLOW_CYCLES(1); // done
@@ -233,8 +239,8 @@ PixelRows:
 // The analog first layer (direct encoding): a folded multiply-accumulate over the input levels.
 template <class data_T, class res_T, typename CONFIG_T>
 void if_layer_analog(const data_T x[CONFIG_T::in_size], res_T y[CONFIG_T::out_size],
-                     const typename CONFIG_T::weight_t w[CONFIG_T::weight_rows * CONFIG_T::lanes],
-                     const typename CONFIG_T::bias_t b[CONFIG_T::groups * CONFIG_T::lanes]) {
+                     const typename CONFIG_T::weight_t w[CONFIG_T::weight_size],
+                     const typename CONFIG_T::bias_t b[CONFIG_T::bias_size]) {
     #pragma HLS ARRAY_RESHAPE variable=w cyclic factor=CONFIG_T::lanes
     #pragma HLS ARRAY_RESHAPE variable=b cyclic factor=CONFIG_T::lanes
     typename CONFIG_T::membrane_t v[CONFIG_T::groups][CONFIG_T::lanes];
@@ -271,10 +277,7 @@ PixelRows:
                     }
                 }
             }
-            HWFLOW_CYCLES(1); // the last add
-            HWFLOW_STAGE_LANES("membrane", v, CONFIG_T::n_out);
-            lane_output<(CONFIG_T::out_steps == 0)>::template emit<res_T, CONFIG_T>(
-                v, y, spike_index::plane<CONFIG_T::out_w>(oy, ox));
+            lane_pixel_out<res_T, CONFIG_T>(v, y, oy, ox);
         }
     }
     HWFLOW_CYCLES(1); // done

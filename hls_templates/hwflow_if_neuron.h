@@ -42,6 +42,23 @@ struct if_neuron_config {
     typedef ap_int<8> threshold_t;             // holds 2^(threshold_log2 + T - 1)
 };
 
+// The threshold of fire step t: 2^(threshold_log2 + T-1-t), a constant shift.
+template <typename CONFIG_T> inline typename CONFIG_T::threshold_t step_threshold(unsigned t) {
+    #pragma HLS INLINE
+    return typename CONFIG_T::threshold_t(1) << (CONFIG_T::threshold_log2 + CONFIG_T::out_steps - 1 - t);
+}
+
+// One fire step of one neuron: spike when u >= thr, strictly greater at the last step (a tie onto an
+// odd level goes to the even level below: QKeras's round half to even); subtract reset.
+template <class membrane_T, class threshold_T> inline bool fire_step(membrane_T &u, threshold_T thr, bool last) {
+    #pragma HLS INLINE
+    const bool spike = last ? (u > thr) : (u >= thr);
+    if (spike) {
+        u -= thr;
+    }
+    return spike;
+}
+
 template <class res_T, typename CONFIG_T>
 void if_neuron_fire(const typename CONFIG_T::membrane_t v[CONFIG_T::n_out], res_T spikes[CONFIG_T::out_size]) {
     #pragma HLS ARRAY_PARTITION variable=v complete
@@ -58,17 +75,12 @@ FireSteps:
     for (unsigned t = 0; t < CONFIG_T::out_steps; t++) {
         #pragma HLS PIPELINE II=1
         HWFLOW_CYCLES(1);
-        const typename CONFIG_T::threshold_t thr = typename CONFIG_T::threshold_t(1)
-                                                   << (CONFIG_T::threshold_log2 + CONFIG_T::out_steps - 1 - t);
+        const typename CONFIG_T::threshold_t thr = step_threshold<CONFIG_T>(t);
         const bool last = (t == CONFIG_T::out_steps - 1);
     FireNeurons:
         for (unsigned n = 0; n < CONFIG_T::n_out; n++) {
             #pragma HLS UNROLL
-            const bool spike = last ? (u[n] > thr) : (u[n] >= thr); // strict at the last step: ties to even
-            if (spike) {
-                u[n] -= thr; // subtract reset
-            }
-            spikes[spike_index::plane<CONFIG_T::n_out>(t, n)] = spike;
+            spikes[spike_index::plane<CONFIG_T::n_out>(t, n)] = fire_step(u[n], thr, last);
         }
     }
     HWFLOW_CYCLES(1); // drain

@@ -316,6 +316,7 @@ def lane_constants(a: dict) -> dict:
                 readout_width=a["readout_width"], event=a["event"], in_plane=in_plane,
                 in_size=a["in_steps"] * in_plane, out_plane=pixels * a["n_out"],
                 out_size=max(a["out_steps"], 1) * pixels * a["n_out"], weight_rows=taps * a["c_in"] * groups,
+                weight_size=taps * a["c_in"] * groups * a["lanes"], bias_size=groups * a["lanes"],
                 pixels=pixels, taps=taps)
 
 
@@ -373,6 +374,6 @@ def synaptic_cycles(a: dict, pixels: int, n_psum: int) -> dict[str, int]:
 
 
 IF_LAYER = hls_block(HlsBlock(
-    class_name="HwflowIFLayer", struct="if_layer_config", headers=("hwflow_if_layer.h",),
+    class_name="HwflowIFLayer", struct="if_layer_config", headers=("hwflow_if_layer.h", "hwflow_if_neuron.h"),
     params={**SYNAPTIC_PARAMS, **dict.fromkeys(LANE_GEOMETRY, int), "event": bool}, constants=lane_constants,
     call=lane_call, cycles=lane_cycles, synaptic=True, types=("weight", "bias", "membrane", "level", "threshold")))
