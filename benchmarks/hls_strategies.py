@@ -3,6 +3,7 @@ against hls4ml's ANN of the same model at a buildable configuration, and the fea
 against the Yosys counts of the RTL twin of the same schedule.
 
     python benchmarks/hls_strategies.py mnist_mlp mnist_cnn --lambdas 0,1e-4 --samples 200
+    python benchmarks/hls_strategies.py mnist_cnn --io-type io_stream   # line buffers: reports/hls_strategies_io_stream.json
 
 For every config and lambda (the run of benchmarks/hardware.py in runs/bench/, trained here if
 missing): for `event` and `folded` at `--lanes`, a trace build of the SNN firmware is C-simulated on
@@ -70,7 +71,10 @@ def main() -> None:
     p.add_argument("--encoding", default="bitplane")
     p.add_argument("--lanes", type=int, default=8)
     p.add_argument("--samples", type=int, default=200, help="C-simulate the first N test samples")
+    p.add_argument("--io-type", default="io_parallel", choices=("io_parallel", "io_stream"))
     args = p.parse_args()
+    suffix = "" if args.io_type == "io_parallel" else "_io_stream"
+    report = "hls_strategies" + suffix
     rows = []
     for name in args.configs:
         for lam in (float(v) for v in args.lambdas.split(",")):
@@ -81,11 +85,12 @@ def main() -> None:
             x = snn.quantize_input(load_dataset(cfg["dataset"]["name"], cfg["dataset"]["path"],
                                                 limit_test=args.samples).x_test)
             y_q = model.predict(x, verbose=0)
-            base = dict(config=name, **{"lambda": lam}, encoding=args.encoding, lanes=args.lanes, samples=len(x))
+            base = dict(config=name, **{"lambda": lam}, encoding=args.encoding, lanes=args.lanes, samples=len(x),
+                        io_type=args.io_type)
             for strategy in ("event", "folded"):
-                opts = FirmwareOptions(strategy=strategy, lanes=args.lanes, part=cfg["hls"]["part"])
+                opts = FirmwareOptions(strategy=strategy, lanes=args.lanes, part=cfg["hls"]["part"], io_type=args.io_type)
                 t0 = time.perf_counter()
-                hls_model = hwflow.hls.to_hls(snn, run_dir / f"hls_{strategy}", opts, trace=True)
+                hls_model = hwflow.hls.to_hls(snn, run_dir / f"hls_{strategy}{suffix}", opts, trace=True)
                 counted = counted_cycles(run_trace(hls_model, snn, x))
                 y = hwflow.hls.predict(hls_model, snn, x)
                 csim_s = time.perf_counter() - t0
@@ -100,13 +105,15 @@ def main() -> None:
                 row = dict(base, design=f"SNN {strategy} (hwflow HLS)", mismatches_vs_qkeras=count_mismatches(y, y_q),
                            cycles_mean=float(counted.mean()), cycles_max=int(counted.max()),
                            cycles_source="measured (C simulation counters)", cycles_off_rtl=off,
-                           estimate=vars(feasible(snn, opts).total), yosys=yosys, csim_seconds=csim_s)
+                           estimate=vars(feasible(snn, opts).total), yosys=yosys, csim_seconds=csim_s,
+                           buffer_bits=sum(feasible(snn, opts).buffers.values()))
                 rows.append(row)
                 print(f"{name} lambda {lam:g} {strategy}: {row['mismatches_vs_qkeras']} mismatches, C-sim cycles mean "
                       f"{row['cycles_mean']:.1f} max {row['cycles_max']} ({off} samples off the RTL), estimate "
                       f"{row['estimate']} vs Yosys {yosys}", flush=True)
-                save("hls_strategies", {"command": "python " + " ".join(sys.argv), "machine": machine(), "rows": rows})
-            ann = ann_to_hls(model, run_dir / "hls_ann", FirmwareOptions(strategy="event", lanes=args.lanes))
+                save(report, {"command": "python " + " ".join(sys.argv), "machine": machine(), "rows": rows})
+            ann = ann_to_hls(model, run_dir / f"hls_ann{suffix}", FirmwareOptions(strategy="event", lanes=args.lanes,
+                                                                         io_type=args.io_type))
             hwflow.hls.compile(ann)
             y_ann = csim_batches(ann, x).astype(np.float32).reshape(y_q.shape)
             twin = to_rtl(snn, run_dir / "rtl_ann", "ann", args.lanes, force=True).simulate(x)
@@ -120,7 +127,7 @@ def main() -> None:
             rows.append(row)
             print(f"{name} lambda {lam:g} hls4ml ANN {row['settings']}: {row['mismatches_vs_qkeras']} mismatches",
                   flush=True)
-            out = save("hls_strategies", {"command": "python " + " ".join(sys.argv), "machine": machine(),
+            out = save(report, {"command": "python " + " ".join(sys.argv), "machine": machine(),
                                           "rows": rows})
     print(f"written {out}")
 

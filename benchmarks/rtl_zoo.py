@@ -2,6 +2,7 @@
 architecture and for lanes 1, an odd number and at least 8; measured cycles equal the blocks' formulas.
 
     python benchmarks/rtl_zoo.py digits_mlp mnist_mlp mnist_cnn --lanes 1,5,8
+    python benchmarks/rtl_zoo.py mnist_cnn --name rtl_zoo_mnist_cnn   # its own reports/rtl_zoo_mnist_cnn.json
 
 For each config: train (the zoo's epochs, or reuse RUN_DIR/NAME with --reuse), then for every
 architecture and lanes: Verilator outputs against QKeras (mismatching samples) and measured cycles
@@ -34,6 +35,7 @@ def main() -> None:
     p.add_argument("--architectures", default=",".join(ARCHITECTURES))
     p.add_argument("--samples", type=int, default=None, help="the first N test samples (default all)")
     p.add_argument("--reuse", action="store_true", help="reuse runs/bench/zoo_NAME when it holds a trained model")
+    p.add_argument("--name", default="rtl_zoo", help="the result file: reports/NAME.json")
     args = p.parse_args()
     rows = []
     for name in args.configs:
@@ -61,7 +63,7 @@ def main() -> None:
                 print(f"{name} {architecture} lanes {lanes}: {row['mismatches_vs_qkeras']} mismatches, "
                       f"{row['cycles_off_formula']} off the formula, cycles {row['cycles_mean']:.0f} "
                       f"(max {row['cycles_max']}), {row['seconds']:.0f} s", flush=True)
-                out = save("rtl_zoo", {"command": "python " + " ".join(sys.argv), "machine": machine(), "rows": rows})
+                out = save(args.name, {"command": "python " + " ".join(sys.argv), "machine": machine(), "rows": rows})
     print(f"written {out}")
     print(table(rows))
 

@@ -23,10 +23,13 @@
  * schedule (hls_templates/rtl/hwflow_maxpool.v): output pixels one after another, `word` channels
  * per cycle (the producer's lanes); per pixel, word and plane Q cycles read the taps and 1 writes:
  *   Ho * Wo * ceil(C / word) * T * (Q + 1) + 1 cycles (+ 1: done).
+ * bitserial_max_pool_lanes_stream: the same on io_stream through a line buffer of (pool_height - 1)
+ * rows plus pool_width pixels (hwflow_spike_stream.h), the same cycles plus its stream words.
  */
 
 #include "nnet_common.h"
 #include "hwflow_spike_common.h"
+#include "hwflow_spike_stream.h"
 
 namespace hwflow {
 
@@ -111,73 +114,112 @@ PoolSteps:
 struct lane_pool_config : bitserial_pool_config {
     static const unsigned word = 1;  // channels per cycle
     static const unsigned wpp = 1;   // words per pixel: ceil(n_chan / word)
+    static const unsigned in_pixels = 16, line_slots = 8;  // input pixels; line buffer pixels (io_stream)
+    static const unsigned pixel_size = 1;  // one output pixel's planes: steps * n_chan
 };
 
-template <class data_T, class res_T, typename CONFIG_T>
-void bitserial_max_pool_lanes(const data_T spikes[CONFIG_T::in_size], res_T out[CONFIG_T::out_size]) {
+// One output pixel (oh, ow) of the lane pool, its input read by `reader`, into out [T][plane_size] at
+// output neuron offset o0 (a whole frame: plane_size = out_plane; one pixel: n_chan, o0 = 0).
+template <class reader, class data_T, class res_T, typename CONFIG_T, unsigned plane_size>
+void lane_pool_pixel(const data_T spikes[reader::size], res_T out[], unsigned oh,
+                     unsigned ow, unsigned o0) {
+    #pragma HLS INLINE
     bool alive[CONFIG_T::pool_size][CONFIG_T::word];
     #pragma HLS ARRAY_PARTITION variable=alive complete dim=0
     bool bit[CONFIG_T::pool_size][CONFIG_T::word];
     #pragma HLS ARRAY_PARTITION variable=bit complete dim=0
-OutRows:
-    for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
-    OutCols:
-        for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
-        Words:
-            for (unsigned j = 0; j < CONFIG_T::wpp; j++) {
+Words:
+    for (unsigned j = 0; j < CONFIG_T::wpp; j++) {
+        for (unsigned q = 0; q < CONFIG_T::pool_size; q++) {
+            #pragma HLS UNROLL
+            for (unsigned l = 0; l < CONFIG_T::word; l++) {
+                #pragma HLS UNROLL
+                alive[q][l] = true;
+            }
+        }
+    Planes:
+        for (unsigned t = 0; t < CONFIG_T::steps; t++) {
+            bool any[CONFIG_T::word];
+            #pragma HLS ARRAY_PARTITION variable=any complete
+            for (unsigned l = 0; l < CONFIG_T::word; l++) {
+                #pragma HLS UNROLL
+                any[l] = false;
+            }
+        Taps:
+            for (unsigned q = 0; q < CONFIG_T::pool_size; q++) {
+                #pragma HLS PIPELINE II=1
+                HWFLOW_CYCLES(1);
+                const int ih = spike_index::window<CONFIG_T::stride_height, CONFIG_T::pad_top>(
+                    oh, q / CONFIG_T::pool_width);
+                const int iw = spike_index::window<CONFIG_T::stride_width, CONFIG_T::pad_left>(
+                    ow, q % CONFIG_T::pool_width);
+                const bool valid =
+                    ih >= 0 && ih < int(CONFIG_T::in_height) && iw >= 0 && iw < int(CONFIG_T::in_width);
+                for (unsigned l = 0; l < CONFIG_T::word; l++) {
+                    #pragma HLS UNROLL
+                    const unsigned c = spike_index::plane<CONFIG_T::word>(j, l);
+                    bit[q][l] = valid && c < CONFIG_T::n_chan && reader::at(spikes, t, ih, iw, c) != 0;
+                    any[l] = any[l] || (alive[q][l] && bit[q][l]);
+                }
+            }
+            HWFLOW_CYCLES(1); // write the word, update the alive flags
+            for (unsigned l = 0; l < CONFIG_T::word; l++) {
+                #pragma HLS UNROLL
+                const unsigned c = spike_index::plane<CONFIG_T::word>(j, l);
                 for (unsigned q = 0; q < CONFIG_T::pool_size; q++) {
                     #pragma HLS UNROLL
-                    for (unsigned l = 0; l < CONFIG_T::word; l++) {
-                        #pragma HLS UNROLL
-                        alive[q][l] = true;
-                    }
+                    alive[q][l] = alive[q][l] && (bit[q][l] || !any[l]);
                 }
-            Planes:
-                for (unsigned t = 0; t < CONFIG_T::steps; t++) {
-                    bool any[CONFIG_T::word];
-                    #pragma HLS ARRAY_PARTITION variable=any complete
-                    for (unsigned l = 0; l < CONFIG_T::word; l++) {
-                        #pragma HLS UNROLL
-                        any[l] = false;
-                    }
-                Taps:
-                    for (unsigned q = 0; q < CONFIG_T::pool_size; q++) {
-                        #pragma HLS PIPELINE II=1
-                        HWFLOW_CYCLES(1);
-                        const int ih = spike_index::window<CONFIG_T::stride_height, CONFIG_T::pad_top>(
-                            oh, q / CONFIG_T::pool_width);
-                        const int iw = spike_index::window<CONFIG_T::stride_width, CONFIG_T::pad_left>(
-                            ow, q % CONFIG_T::pool_width);
-                        const bool valid =
-                            ih >= 0 && ih < int(CONFIG_T::in_height) && iw >= 0 && iw < int(CONFIG_T::in_width);
-                        for (unsigned l = 0; l < CONFIG_T::word; l++) {
-                            #pragma HLS UNROLL
-                            const unsigned c = spike_index::plane<CONFIG_T::word>(j, l);
-                            bit[q][l] = false;
-                            if (valid && c < CONFIG_T::n_chan) {
-                                const unsigned i = spike_index::pixel<CONFIG_T::in_width, CONFIG_T::n_chan>(ih, iw, c);
-                                bit[q][l] = spikes[spike_index::plane<CONFIG_T::in_plane>(t, i)] != 0;
-                            }
-                            any[l] = any[l] || (alive[q][l] && bit[q][l]);
-                        }
-                    }
-                    HWFLOW_CYCLES(1); // write the word, update the alive flags
-                    for (unsigned l = 0; l < CONFIG_T::word; l++) {
-                        #pragma HLS UNROLL
-                        const unsigned c = spike_index::plane<CONFIG_T::word>(j, l);
-                        for (unsigned q = 0; q < CONFIG_T::pool_size; q++) {
-                            #pragma HLS UNROLL
-                            alive[q][l] = alive[q][l] && (bit[q][l] || !any[l]);
-                        }
-                        if (c < CONFIG_T::n_chan) {
-                            const unsigned o = spike_index::pixel<CONFIG_T::out_width, CONFIG_T::n_chan>(oh, ow, c);
-                            out[spike_index::plane<CONFIG_T::out_plane>(t, o)] = any[l];
-                        }
-                    }
+                if (c < CONFIG_T::n_chan) {
+                    out[spike_index::plane<plane_size>(t, o0 + c)] = any[l];
                 }
             }
         }
     }
+}
+
+// The lane pool on arrays (io_parallel).
+template <class data_T, class res_T, typename CONFIG_T>
+void bitserial_max_pool_lanes(const data_T spikes[CONFIG_T::in_size], res_T out[CONFIG_T::out_size]) {
+    typedef frame_reader<CONFIG_T::steps, CONFIG_T::in_height, CONFIG_T::in_width, CONFIG_T::n_chan> reader;
+OutRows:
+    for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
+    OutCols:
+        for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
+            lane_pool_pixel<reader, data_T, res_T, CONFIG_T, CONFIG_T::out_plane>(
+                spikes, out, oh, ow, spike_index::pixel<CONFIG_T::out_width, CONFIG_T::n_chan>(oh, ow, 0));
+        }
+    }
+    HWFLOW_CYCLES(1); // done
+}
+
+// The lane pool on streams through a line buffer (io_stream; hwflow_spike_stream.h).
+template <class data_T, class res_T, typename CONFIG_T>
+void bitserial_max_pool_lanes_stream(hls::stream<data_T> &spikes, hls::stream<res_T> &out) {
+    typedef line_reader<CONFIG_T::steps, CONFIG_T::line_slots, CONFIG_T::in_width, CONFIG_T::n_chan> reader;
+    typename data_T::value_type line[reader::size];
+    #pragma HLS ARRAY_PARTITION variable=line cyclic factor=CONFIG_T::word
+    typename res_T::value_type px[CONFIG_T::pixel_size];
+    #pragma HLS ARRAY_PARTITION variable=px cyclic factor=CONFIG_T::word
+    unsigned next = 0; // the next input pixel to read
+OutRows:
+    for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
+    OutCols:
+        for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
+            reader::template fill<data_T, CONFIG_T::in_pixels>(
+                spikes, line, next,
+                spike_index::plane<CONFIG_T::in_width>(
+                    spike_index::window_last<CONFIG_T::stride_height, CONFIG_T::pad_top, CONFIG_T::pool_height,
+                                             CONFIG_T::in_height>(oh),
+                    spike_index::window_last<CONFIG_T::stride_width, CONFIG_T::pad_left, CONFIG_T::pool_width,
+                                             CONFIG_T::in_width>(ow)));
+            lane_pool_pixel<reader, typename data_T::value_type, typename res_T::value_type, CONFIG_T,
+                            CONFIG_T::n_chan>(line, px, oh, ow, 0);
+            pixel_write<res_T, CONFIG_T::steps>(px, out);
+        }
+    }
+    reader::template fill<data_T, CONFIG_T::in_pixels>(spikes, line, next, CONFIG_T::in_pixels - 1);
+    line_drains();
     HWFLOW_CYCLES(1); // done
 }
 

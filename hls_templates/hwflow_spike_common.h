@@ -5,7 +5,7 @@
  * hwflow: shared helpers of the binary-coded integrate-and-fire (IF) blocks (namespace hwflow,
  * so that no name can clash with hls4ml's nnet).
  *
- * Data layout (io_parallel). A spiking activation of T steps is T binary planes, most
+ * Data layout (io_parallel; io_stream streams it pixel-major, hwflow_spike_stream.h). A spiking activation of T steps is T binary planes, most
  * significant first: plane t carries weight 2^(T-1-t). It is passed between layers as a flat
  * ap_uint<1> array [T][N] (plane-major; N = the activation's channels-last size), so element
  * (t, i) sits at t * N + i. Analog inputs (direct encoding) and readout membranes are the only
@@ -25,14 +25,17 @@
  *   HWFLOW_CYCLES(n)            a block adds the cycles of its documented schedule as it executes
  *                               its loops (per pipelined iteration, per drain, per unrolled stage;
  *                               formulas in CYCLES.md, declared by the ops in hwflow/ops/).
+ *   HWFLOW_CYCLES_OF(p, n)      the same for a named process p of the running call: a line-buffered
+ *                               block counts its stream reads and writes as "read" and "write", as
+ *                               the frame adapters' own calls do (hwflow_spike_stream.h).
  *   HWFLOW_STAGE(tag, a, n)     a block stages n values of its array a: "membrane_steps" (the Horner
  *                               membrane after each input plane, before the bias) and "membrane"
  *                               (after the bias, before firing). HWFLOW_STAGE_LANES: the same from
  *                               a [groups][lanes] array (the folded and event blocks, per pixel).
  *   spike_probe::commit(layer, process)  written after every block call of a trace build
  *                               (hwflow.hls.to_hls(..., trace=True)): files the staged arrays as
- *                               "<layer>_<tag>" and the cycle count as "<layer>_cycles_<process>",
- *                               then restarts the count. Records are kept only while hls4ml's Python
+ *                               "<layer>_<tag>", the cycle count as "<layer>_cycles_<process>" and
+ *                               each named count p as "<layer>_cycles_<p>", then restarts the counts. Records are kept only while hls4ml's Python
  *                               trace runs (hls_model.trace: trace_enabled with trace storage; not
  *                               in predict, nor in a testbench, which has no trace storage).
  *   hwflow_probe_name / hwflow_probe_read / hwflow_probe_clear: extern "C" readers for Python
@@ -46,7 +49,8 @@ namespace hwflow {
 
 namespace spike_index {
 
-// Flat index of element i of plane t in a [planes][size] array.
+// Flat index of element i of plane t in a [planes][size] array (also: raster index of pixel
+// (row, col) in an image `size` columns wide).
 template <unsigned size> inline unsigned plane(unsigned t, unsigned i) {
     #pragma HLS INLINE
     return t * size + i;
@@ -63,6 +67,19 @@ template <unsigned reuse> inline unsigned synapse(unsigned ir, unsigned ib) {
 template <unsigned stride, unsigned pad> inline int window(unsigned o, unsigned k) {
     #pragma HLS INLINE
     return int(o * stride + k) - int(pad);
+}
+
+// The last input row (or column) that output row o reads through a window of k: clipped to the image.
+template <unsigned stride, unsigned pad, unsigned k, unsigned size> inline unsigned window_last(unsigned o) {
+    #pragma HLS INLINE
+    const int i = window<stride, pad>(o, k - 1);
+    return i < int(size) ? unsigned(i) : size - 1;
+}
+
+// The slot of raster pixel q in a line buffer of `slots` pixels (a power of two): its low bits.
+template <unsigned slots> inline unsigned line_slot(unsigned q) {
+    #pragma HLS INLINE
+    return q & (slots - 1);
 }
 
 // Flat index of pixel (row, col), channel c in a channels-last [rows][cols][chan] image.
@@ -99,6 +116,8 @@ typedef std::map<std::string, std::vector<long long> > records_t;
 inline records_t &records() { static records_t r; return r; } // filed: "<layer>_<tag>"
 inline records_t &staged() { static records_t r; return r; }  // of the running block: "<tag>"
 inline unsigned long long &cycles() { static unsigned long long c = 0; return c; }
+typedef std::map<std::string, unsigned long long> counts_t;
+inline counts_t &named_cycles() { static counts_t c; return c; } // of the running call, by process
 inline bool recording() { return nnet::trace_enabled && nnet::trace_outputs != NULL; } // hls_model.trace is running
 
 template <class T> void stage(const char *tag, const T a[], unsigned n) {
@@ -124,8 +143,11 @@ inline void commit(const char *layer, const char *process) {
             r.insert(r.end(), i->second.begin(), i->second.end());
         }
         records()[std::string(layer) + "_cycles_" + process].push_back((long long)cycles());
+        for (counts_t::const_iterator i = named_cycles().begin(); i != named_cycles().end(); ++i)
+            records()[std::string(layer) + "_cycles_" + i->first].push_back((long long)i->second);
     }
     staged().clear();
+    named_cycles().clear();
     cycles() = 0;
 }
 
@@ -152,10 +174,12 @@ __attribute__((weak)) void hwflow_probe_clear() { hwflow::spike_probe::records()
 }
 
 #define HWFLOW_CYCLES(n) (hwflow::spike_probe::cycles() += (n))
+#define HWFLOW_CYCLES_OF(p, n) (hwflow::spike_probe::named_cycles()[p] += (n))
 #define HWFLOW_STAGE(tag, a, n) hwflow::spike_probe::stage(tag, a, n)
 #define HWFLOW_STAGE_LANES(tag, a, n) hwflow::spike_probe::stage_lanes(tag, a, n)
 #else
 #define HWFLOW_CYCLES(n)
+#define HWFLOW_CYCLES_OF(p, n)
 #define HWFLOW_STAGE(tag, a, n)
 #define HWFLOW_STAGE_LANES(tag, a, n)
 #endif

@@ -141,6 +141,7 @@ def cmd_csim(args) -> None:
         raise HwflowError("give a run folder (hwflow csim RUN_DIR) or a project (hwflow csim --testbench DIR)")
     from hwflow.firmware import FIRMWARE_DIR, firmware_stage
     from hwflow.flow import run_snn, update_report
+    from hwflow.ops.output_function import qkeras_reference
     from hwflow.outputs import check_writable, output_dir
     run_dir = Path(args.run_dir)
     check_writable(run_dir / FIRMWARE_DIR, args.force)
@@ -149,7 +150,8 @@ def cmd_csim(args) -> None:
     snn = run_snn(run_dir, model, cfg)
     x, _, _ = test_set(args, cfg, snn)
     with output_dir(run_dir / FIRMWARE_DIR, args.force) as tmp:
-        fields = firmware_stage(snn, model, x, model.predict(x, verbose=0), cfg, tmp, progress=True)
+        fields = firmware_stage(snn, model, x, qkeras_reference(model, x, snn.output_function), cfg, tmp,
+                                progress=True)
     report = update_report(run_dir, fields)
     mm = report["mismatches"]
     print(f"C simulation of {len(x)} samples: firmware vs QKeras {mm['csim_vs_qkeras']}, vs hls4ml ANN "
@@ -161,6 +163,7 @@ def cmd_csim(args) -> None:
 def cmd_rtlsim(args) -> None:
     from hwflow.config import deep_merge, validate_config
     from hwflow.flow import rtl_summary, run_snn, update_report
+    from hwflow.ops.output_function import qkeras_reference
     from hwflow.outputs import check_writable, output_dir
     from hwflow.rtl.stage import RTL_DIR, rtl_stage
     run_dir = Path(args.run_dir)
@@ -170,7 +173,7 @@ def cmd_rtlsim(args) -> None:
     cfg = validate_config(deep_merge(cfg, {"rtl": {**given, "synthesize": False}}), "the command line")
     snn = run_snn(run_dir, model, cfg)
     x, _, _ = test_set(args, cfg, snn)
-    y = model.predict(x, verbose=0)
+    y = qkeras_reference(model, x, snn.output_function)
     if args.da4ml:  # checked before the slow work: the network must be one da4ml takes
         from hwflow.rtl.da4ml_baseline import DA4ML_DIR, da4ml_stage, network
         network(snn)

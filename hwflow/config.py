@@ -82,6 +82,13 @@ def _optional_string(v: Any, where: str) -> str | None:
     return None if v is None else _string(v, where)
 
 
+def _alpha(v: Any, where: str) -> int | str:
+    """A kernel quantizer's alpha: 1 (a fixed grid) or 'auto_po2' (QKeras's per-channel powers of two)."""
+    if v == 1 or v == "auto_po2":
+        return v
+    raise HwflowError(f"{where} is {v!r} but must be 1 or auto_po2")
+
+
 def _firmware(field: str) -> Check:
     """A firmware setting, checked by FirmwareOptions itself (the one place that knows the allowed values)."""
     def check(v: Any, where: str) -> Any:
@@ -93,11 +100,11 @@ def _firmware(field: str) -> Check:
 
 
 SECTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
-    "dataset": {"name": (_choice("digits", "mnist"), "digits"), "path": (_optional_string, None),
+    "dataset": {"name": (_choice("digits", "mnist", "jets"), "digits"), "path": (_optional_string, None),
                 "limit_train": (_optional_integer(1), None), "limit_test": (_optional_integer(1), None)},
     "input": {"bits": (_integer(1, 16), 8), "integer": (_integer(0, 16), 0),
-              "encoding": (_choice("direct", "bitplane"), "direct")},
-    "weights": {"bits": (_integer(2, 32), 8), "integer": (_integer(0, 31), 0)},
+              "encoding": (_choice("direct", "bitplane"), "direct"), "signed": (_boolean, False)},
+    "weights": {"bits": (_integer(2, 32), 8), "integer": (_integer(0, 31), 0), "alpha": (_alpha, 1)},
     "bias": {"bits": (_integer(2, 32), 16), "integer": (_integer(0, 31), 5)},
     "train": {"epochs": (_integer(1), 20), "batch_size": (_integer(1), 64),
               "learning_rate": (_number(0.0, lo_open=True), 0.002), "seed": (_integer(0), 0),
@@ -121,7 +128,8 @@ SCALARS: dict[str, tuple[Check, Any]] = {
     "activation_integer": (_integer(0, defaults.MAX_TIME_STEPS), 0),
 }
 LAYERS: dict[str, dict[str, tuple[Check, Any]]] = {
-    "dense": {"units": (_integer(1), REQUIRED), "batchnorm": (_boolean, False), "readout": (_boolean, False)},
+    "dense": {"units": (_integer(1), REQUIRED), "batchnorm": (_boolean, False), "readout": (_boolean, False),
+              "activation": (_choice("linear", "softmax"), "linear")},
     "conv2d": {"filters": (_integer(1), REQUIRED), "kernel": (_integer(1), REQUIRED),
                "strides": (_integer(1), 1), "padding": (_choice("same", "valid"), "valid"),
                "batchnorm": (_boolean, False)},
@@ -234,10 +242,17 @@ def _layers(value: Any, source: str) -> list[dict]:
 def _check_cross(cfg: dict, source: str) -> None:
     for name in ("input", "weights", "bias"):
         sec = cfg[name]
-        limit = sec["bits"] - (0 if name == "input" else 1)
+        limit = sec["bits"] - (0 if name == "input" and not sec["signed"] else 1)
         if sec["integer"] > limit:
             raise HwflowError(f"{name}.integer of {source} is {sec['integer']} but must be <= {limit} "
                               f"for {sec['bits']} bits; lower it")
+    if cfg["input"]["signed"] and cfg["input"]["encoding"] == "bitplane":
+        raise HwflowError(f"input.signed of {source} needs encoding direct (bit planes carry unsigned levels); "
+                          "set input.encoding: direct")
+    for i, layer in enumerate(cfg["layers"]):
+        if layer.get("activation", "linear") != "linear" and not (layer["readout"] and i == len(cfg["layers"]) - 1):
+            raise HwflowError(f"layer {i + 1} of {source} has activation {layer['activation']} but only the last "
+                              "layer, a readout, may end the model with one; set readout: true on the last layer")
     if cfg["activation_integer"] > cfg["time_steps"]:
         raise HwflowError(f"activation_integer of {source} must be <= time_steps "
                           f"({cfg['time_steps']}); lower it")

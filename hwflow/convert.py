@@ -8,6 +8,7 @@ from hwflow.ir import InputEncoder, Node
 from hwflow.ops import HANDLERS, OPENS_INPUT
 from hwflow.ops.keras_layers import is_linear_activation, shape_of, unsupported
 from hwflow.ops.neuron import Neuron
+from hwflow.ops.output_function import function_name, set_output_function
 from hwflow.ops.synaptic import SynapticLayer
 from hwflow.quant import Grid, input_grid, relu_grid
 from hwflow.snn import SNN
@@ -42,6 +43,7 @@ class Parser:
         self.deferred: list[Node] = []  # max pool / flatten met between a linear layer and its activation
         self.grid: Grid | None = None  # grid of the current (spiking or input) activation
         self.steps = 0
+        self.output_function: str | None = None  # a final softmax / sigmoid (hwflow.ops.output_function)
         if input_quantizer is not None:
             self.set_input(self.as_quantizer(input_quantizer), shape_of(model.input_shape), "input_quantizer")
 
@@ -91,7 +93,9 @@ class Parser:
                               "quantized_relu between them; insert QActivation('quantized_relu(bits, integer)')")
         self.pending = node
         act = getattr(keras_layer, "activation", None)
-        if not is_linear_activation(act):
+        if function_name(act) is not None:
+            set_output_function(self, keras_layer, function_name(act))
+        elif not is_linear_activation(act):
             self.add_neuron(act, f"layer '{keras_layer.name}'")
 
     def visit(self, layer) -> None:
@@ -100,6 +104,9 @@ class Parser:
         handler = HANDLERS.get(kind)
         if handler is None:
             raise unsupported(layer)
+        if self.output_function is not None:
+            raise HwflowError(f"layer '{layer.name}' follows the model's final {self.output_function}; hwflow converts "
+                              f"a {self.output_function} only as the last layer")
         if self.encoder is None and kind not in OPENS_INPUT:
             raise HwflowError(f"model '{self.model.name}' has no input quantizer before '{layer.name}'; add "
                               "QActivation('quantized_relu(bits, integer)') as its first layer or pass "
@@ -127,6 +134,8 @@ def convert(model, time_steps: int | None = None, encoding: str = "direct", inpu
     encoding: 'direct' (first layer sees analog input levels) or 'bitplane' (input sent as spikes).
     input_quantizer: for a model without an input QActivation, the grid its inputs lie on (a QKeras
     quantizer or its string, e.g. 'quantized_bits(8,0,alpha=1)').
+    A final softmax or sigmoid is applied to the exact logits by the same TensorFlow operation
+    (snn.output_function); the firmware outputs the logits (snn.logits).
     A float BatchNormalization is folded first (see hwflow.fold_batchnorm): the SNN then equals the
     folded model, and a warning says so. The IR passes (hwflow.passes) run as the SNN is built.
     """
@@ -143,4 +152,5 @@ def convert(model, time_steps: int | None = None, encoding: str = "direct", inpu
     parser = Parser(model, encoding, time_steps, input_quantizer)
     for layer in chain:
         parser.visit(layer)
-    return SNN(model.name, parser.encoder, parser.finish(), shape_of(model.output_shape), warnings=notes)
+    return SNN(model.name, parser.encoder, parser.finish(), shape_of(model.output_shape), warnings=notes,
+               output_function=parser.output_function)

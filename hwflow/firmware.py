@@ -47,7 +47,7 @@ def snn_firmware(snn: SNN, out: Path, opts: FirmwareOptions, x: np.ndarray, test
     hls_model = to_hls(snn, out, opts)
     seconds = compiled(hls_model, "the SNN firmware", progress)
     tb = x[:testbench_samples]
-    write_testbench(hls_model, tb, snn.predict(tb))
+    write_testbench(hls_model, tb, snn.logits(tb))
     return hls_model, seconds
 
 
@@ -64,6 +64,7 @@ def firmware_stage(snn: SNN, model, x: np.ndarray, y_qkeras: np.ndarray, cfg: di
     from hwflow.hls.trace import counted_cycles
     from hwflow.hls.ann import ann_to_hls
     from hwflow.hls.lower import csim_batches, feasible
+    from hwflow.ops.output_function import logits_model
 
     opts = FirmwareOptions.from_config(cfg)
     snn_model, compile_seconds = snn_firmware(snn, out / "snn", opts, x, cfg["hls"]["testbench_samples"], progress)
@@ -74,7 +75,7 @@ def firmware_stage(snn: SNN, model, x: np.ndarray, y_qkeras: np.ndarray, cfg: di
     mismatches = {"csim_vs_qkeras": count_mismatches(y_fw, y_qkeras) if snn.tf_float32_exact else None}
     fields = {"firmware_dir": f"{FIRMWARE_DIR}/snn", "hls": opts.as_dict()}
     if cfg["hls"]["ann_baseline"]:
-        ann_model = ann_to_hls(model, out / "ann", opts)
+        ann_model = ann_to_hls(logits_model(model), out / "ann", opts)  # hls4ml's softmax is a table: the logits
         seconds["ann_compile"] = compiled(ann_model, "hls4ml's ANN firmware", progress)
         t0 = time.perf_counter()
         y_ann = csim_batches(ann_model, x, "C-simulating hls4ml's ANN firmware" if progress else None).astype(np.float32)

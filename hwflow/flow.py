@@ -17,6 +17,7 @@ from hwflow.convert import convert
 from hwflow.energy import EnergyModel, energy
 from hwflow.errors import HwflowError
 from hwflow.metrics import accuracy, count_mismatches
+from hwflow.ops.output_function import compared_outputs, qkeras_reference
 from hwflow.outputs import check_writable, output_dir, write_file
 from hwflow.serialize import load_snn, snn_json
 from hwflow.snn import SNN, RunStats
@@ -84,6 +85,7 @@ def evaluate(snn: SNN, model, x: np.ndarray, y: np.ndarray, cfg: dict,
         "ann_accuracy": accuracy(ann_out, y),
         "snn_accuracy": accuracy(stats.output, y),
         "mismatches": {"snn_vs_qkeras": count_mismatches(stats.output, ann_out) if comparable else None},
+        "compared_outputs": compared_outputs(snn.output_function),
         "tf_float32_exact": comparable,
         "tf_inexact_layers": snn.tf_inexact_layers(),
         "spikes_per_neuron": stats.spikes_per_neuron(),
@@ -156,6 +158,7 @@ def run(cfg: dict, out: Path, progress: bool = True, force: bool = False) -> dic
         x = snn.quantize_input(ds.x_test)
         ann_out, fields = evaluate(snn, result.model, x, ds.y_test, cfg, progress)
         report.update(fields)
+        y_hw = qkeras_reference(result.model, x, snn.output_function, ann_out)  # what the firmware computes
         report["seconds"]["train"] = t_train
         if cfg["train"]["float_baseline"]:
             t0 = time.perf_counter()
@@ -163,12 +166,12 @@ def run(cfg: dict, out: Path, progress: bool = True, force: bool = False) -> dic
             report["seconds"]["train_float"] = time.perf_counter() - t0
         if cfg["hls"]["enabled"]:
             from hwflow.firmware import FIRMWARE_DIR, firmware_stage
-            fw = firmware_stage(snn, result.model, x, ann_out, cfg, tmp / FIRMWARE_DIR, progress)
+            fw = firmware_stage(snn, result.model, x, y_hw, cfg, tmp / FIRMWARE_DIR, progress)
             report["mismatches"].update(fw.pop("mismatches"))
             report.update(fw)
         if cfg["rtl"]["enabled"]:
             from hwflow.rtl.stage import RTL_DIR, rtl_stage
-            rtl = rtl_stage(snn, x, ann_out, cfg, tmp / RTL_DIR, progress, csim=report.get("csim_cycles"))
+            rtl = rtl_stage(snn, x, y_hw, cfg, tmp / RTL_DIR, progress, csim=report.get("csim_cycles"))
             report["mismatches"].update(rtl.pop("mismatches"))
             report.update(rtl)
         save_snn(snn, tmp / SNN_FILE)

@@ -7,24 +7,29 @@ from qkeras import QActivation, QConv2D, QConv2DBatchnorm, QDense, quantized_bit
 from hwflow.qlayers import QDenseBatchnorm
 from hwflow.regularizer import SpikeRegularizer
 
-IMAGE_SHAPES = {"digits": (8, 8, 1), "mnist": (28, 28, 1)}
+INPUT_SHAPES = {"digits": (8, 8, 1), "mnist": (28, 28, 1), "jets": (16,)}
 
 
 def build_model(cfg: dict, quantized: bool = True) -> tf.keras.Model:
     """A keras.Sequential QKeras model: input quantizer, then the config's layers in order.
 
-    Dense and conv layers use quantized_bits(bits, integer, alpha=1) kernels and biases (QKeras's
-    default Clip constraint keeps the float weights inside the quantizer's range); every layer
-    but the readout is followed by QActivation(quantized_relu(time_steps, activation_integer)).
-    quantized=False builds the float twin: Dense / Conv2D (+ BatchNormalization) and ReLU.
+    The input quantizer is quantized_relu(bits, integer), or quantized_bits(bits, integer, alpha=1)
+    for a signed input. Dense and conv layers use quantized_bits(bits, integer, alpha) kernels
+    (alpha 1 or 'auto_po2') and alpha=1 biases (QKeras's default Clip constraint keeps the float
+    weights inside the quantizer's range); every layer but the readout is followed by
+    QActivation(quantized_relu(time_steps, activation_integer)); a readout with activation softmax
+    is followed by Activation('softmax'). quantized=False builds the float twin: Dense / Conv2D
+    (+ BatchNormalization), ReLU and the same softmax.
     """
     t, a_int = cfg["time_steps"], cfg["activation_integer"]
     lam = cfg["train"]["lambda"]
     model = tf.keras.Sequential(name=cfg["name"] if quantized else f"{cfg['name']}_float")
-    model.add(tf.keras.Input(shape=IMAGE_SHAPES[cfg["dataset"]["name"]], name="input"))
+    model.add(tf.keras.Input(shape=INPUT_SHAPES[cfg["dataset"]["name"]], name="input"))
     if quantized:
-        model.add(QActivation(quantized_relu(cfg["input"]["bits"], cfg["input"]["integer"]),
-                              name="input_quant"))
+        inp = cfg["input"]
+        q = (quantized_bits(inp["bits"], inp["integer"], alpha=1) if inp["signed"]
+             else quantized_relu(inp["bits"], inp["integer"]))
+        model.add(QActivation(q, name="input_quant"))
     counts: dict[str, int] = {}
 
     def name(prefix: str) -> str:
@@ -48,7 +53,7 @@ def build_model(cfg: dict, quantized: bool = True) -> tf.keras.Model:
 
     def quantizers() -> dict:
         w, b = cfg["weights"], cfg["bias"]
-        return {"kernel_quantizer": quantized_bits(w["bits"], w["integer"], alpha=1),
+        return {"kernel_quantizer": quantized_bits(w["bits"], w["integer"], alpha=w["alpha"]),
                 "bias_quantizer": quantized_bits(b["bits"], b["integer"], alpha=1)}
 
     for layer in cfg["layers"]:
@@ -60,6 +65,8 @@ def build_model(cfg: dict, quantized: bool = True) -> tf.keras.Model:
                        layer["units"], name=name("dense"))
             if not layer["readout"]:
                 model.add(activation())
+            elif layer["activation"] != "linear":
+                model.add(tf.keras.layers.Activation(layer["activation"], name=layer["activation"]))
         elif kind == "conv2d":
             add_linear(QConv2DBatchnorm if layer["batchnorm"] else QConv2D, tf.keras.layers.Conv2D,
                        layer["batchnorm"], layer["filters"], layer["kernel"], strides=layer["strides"],

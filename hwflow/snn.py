@@ -8,6 +8,7 @@ import numpy as np
 from hwflow import simulate
 from hwflow.errors import HwflowError
 from hwflow.ir import InputEncoder, Node
+from hwflow.ops import output_function
 from hwflow.ops.synaptic import SynapticLayer
 from hwflow.passes import run_passes
 
@@ -40,6 +41,7 @@ class SNN:
     layers: list[Node]
     output_shape: tuple[int, ...]
     warnings: list[str] = field(default_factory=list)
+    output_function: str | None = None  # a final 'softmax' / 'sigmoid' on the logits (hwflow.ops.output_function)
 
     def __post_init__(self) -> None:
         self.layers = run_passes(self.encoder, list(self.layers))
@@ -91,8 +93,9 @@ class SNN:
         """Per layer: output spike planes [B, T, ...], Horner membranes per step, membranes, counts."""
         return simulate.run(self.encoder, self.layers, self.input_levels(x), trace=True)
 
-    def run(self, x: np.ndarray, batch_size: int = 1000, progress: bool = False) -> RunStats:
-        """Simulate a whole set in batches; outputs and spike / operation totals per layer."""
+    def run(self, x: np.ndarray, batch_size: int = 1000, progress: bool = False, logits: bool = False) -> RunStats:
+        """Simulate a whole set in batches; outputs (the logits, before a final softmax / sigmoid, if
+        `logits`) and spike / operation totals per layer."""
         levels = self.input_levels(x)
         outputs, spikes, ops, input_spikes = [], {}, {}, 0
         starts = range(0, len(levels), batch_size)
@@ -109,11 +112,18 @@ class SNN:
                     spikes[s.name] = spikes.get(s.name, 0) + res.layers[s.name].spike_count
         neurons = {s.name: s.n_out for s in self.synaptic_layers if not s.is_readout}
         out = np.concatenate(outputs) if outputs else np.empty((0,) + self.output_shape, np.float32)
+        if not logits:
+            out = output_function.apply(self.output_function, out)
         return RunStats(out, len(levels), spikes, neurons, ops, input_spikes)
 
     def predict(self, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
         """Exactly what the source QKeras model's predict(x) returns, computed with spikes."""
         return self.run(x, batch_size).output
+
+    def logits(self, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+        """What the firmware and the RTL output: predict(x) before a final softmax / sigmoid (the same
+        array when the model has none)."""
+        return self.run(x, batch_size, logits=True).output
 
     def summary(self) -> str:
         """A table of the layers: shapes, T, threshold, weight and membrane widths."""

@@ -37,8 +37,14 @@ def dataset_for(cfg: dict) -> Dataset:
     return load_dataset(ds["name"], ds["path"], ds["limit_train"], ds["limit_test"])
 
 
+def ends_with_softmax(model: tf.keras.Model) -> bool:
+    """True when the model's last layer is a softmax (its outputs are probabilities, not logits)."""
+    return model.layers[-1].get_config().get("activation") == "softmax"
+
+
 def train(cfg: dict, out_dir: Path | None = None, verbose: int = 1, quantized: bool = True) -> TrainResult:
-    """Train with Adam on sparse cross-entropy from logits, deterministically from train.seed.
+    """Train with Adam on sparse cross-entropy (from the logits, or from the probabilities of a model that
+    ends with a softmax), deterministically from train.seed.
 
     The learning rate decays from train.learning_rate to 0 along a cosine over all steps: the
     weights settle at the end, so the batch-norm moving statistics (which inference folds into
@@ -56,7 +62,7 @@ def train(cfg: dict, out_dir: Path | None = None, verbose: int = 1, quantized: b
     steps = max(1, tc["epochs"] * math.ceil(n_fit / tc["batch_size"]))
     schedule = tf.keras.optimizers.schedules.CosineDecay(tc["learning_rate"], steps)
     model.compile(optimizer=tf.keras.optimizers.Adam(schedule),
-                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=not ends_with_softmax(model)),
                   metrics=["accuracy"])
     history = model.fit(data.x_train, data.y_train, epochs=tc["epochs"], batch_size=tc["batch_size"],
                         validation_split=tc["validation_split"], shuffle=True, verbose=verbose)

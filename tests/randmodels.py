@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 from hypothesis import strategies as st
 from qkeras import QActivation, QConv2D, QDense, quantized_bits, quantized_relu
-from tensorflow.keras.layers import AveragePooling2D, Flatten, MaxPooling2D
+from tensorflow.keras.layers import Activation, AveragePooling2D, Flatten, MaxPooling2D
 
 import hwflow
 from hwflow.geometry import patches
@@ -34,6 +34,7 @@ class Arch:
     bias_integer: int
     out_units: int
     readout: bool  # False: the network ends in a QActivation
+    output: str | None = None  # readout only: a final Activation('softmax' | 'sigmoid')
 
 
 def build(arch: Arch) -> tf.keras.Model:
@@ -56,6 +57,8 @@ def build(arch: Arch) -> tf.keras.Model:
     layers.append(QDense(arch.out_units, kernel_quantizer=kq, bias_quantizer=bq))
     if not arch.readout:
         layers.append(QActivation(quantized_relu(arch.denses[-1][1] if arch.denses else 3, 1)))
+    elif arch.output:
+        layers.append(Activation(arch.output))
     model = tf.keras.Sequential(layers)
     w_frac = arch.weight_bits - 1 - arch.weight_integer
     b_frac = arch.bias_bits - 1 - arch.bias_integer
@@ -94,10 +97,12 @@ def archs(draw) -> Arch:
     denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3))) for _ in range(draw(st.integers(0, 2)))]
     wb = draw(st.integers(2, 8))
     bb = draw(st.integers(2, 10))
+    readout = draw(st.booleans())
     return Arch(seed=draw(st.integers(0, 2**31)), hw=draw(st.integers(4, 7)), channels=draw(st.integers(1, 2)),
                 input_bits=draw(st.integers(1, 8)), input_integer=draw(st.integers(0, 2)), convs=convs,
                 denses=denses, weight_bits=wb, weight_integer=draw(st.integers(0, 3)), bias_bits=bb,
-                bias_integer=draw(st.integers(0, 4)), out_units=draw(st.integers(1, 6)), readout=draw(st.booleans()))
+                bias_integer=draw(st.integers(0, 4)), out_units=draw(st.integers(1, 6)), readout=readout,
+                output=draw(st.sampled_from([None, "softmax", "sigmoid"])) if readout else None)
 
 
 def buildable(arch: Arch) -> bool:
@@ -115,6 +120,15 @@ def buildable(arch: Arch) -> bool:
 
 
 # ------------------------------------------------------------ fixed architectures the tests share
+
+def firmware_outputs(model, snn: hwflow.SNN, x: np.ndarray, y: np.ndarray) -> None:
+    """Firmware / RTL outputs y are the logits: equal to the SNN's and to QKeras's (before a final
+    softmax / sigmoid), and through the same TensorFlow function equal to model.predict."""
+    from hwflow.ops.output_function import apply, logits_model
+    np.testing.assert_array_equal(y, snn.logits(x))
+    np.testing.assert_array_equal(y, logits_model(model).predict(x, verbose=0))
+    np.testing.assert_array_equal(apply(snn.output_function, y), model.predict(x, verbose=0))
+
 
 def conv_arch(t: int = 3) -> Arch:
     """conv('same') + max pool + dense + readout; one fractional weight bit and outputs one level =

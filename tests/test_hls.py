@@ -84,7 +84,7 @@ def strip_comments(code: str) -> str:
 
 def function_text(headers: str, name: str) -> str:
     """Signature and body of the C++ function `name` (template line excluded)."""
-    match = re.search(r"\b(?:void|bool|inline [\w:]+(?: [\w:]+)?) " + re.escape(name) + r"\(", headers)
+    match = re.search(r"\b(?:void|bool|data_T|inline [\w:]+(?: [\w:]+)?) " + re.escape(name) + r"\(", headers)
     assert match, f"{name} not found in the registered headers"
     depth, i = 0, headers.index("{", match.end())
     for j in range(i, len(headers)):
@@ -127,7 +127,7 @@ def test_no_weight_times_spike_or_membrane_multiplier_after_first_layer(tmp_path
     common = (firmware / "nnet_utils" / "hwflow_spike_common.h").read_text()
     helpers = re.search(r"namespace spike_index \{(.*?)\}\s*// namespace spike_index", common, re.S).group(1)
     signatures = re.findall(r"inline \w+ \w+\(([^)]*)\)", helpers)
-    assert len(signatures) == 4
+    assert len(signatures) == 6
     for params in signatures:
         assert all(p.strip().startswith("unsigned ") for p in params.split(",")), params
     # the layer configs are plain constants and types: no product hooks
@@ -142,23 +142,24 @@ def test_no_weight_times_spike_or_membrane_multiplier_after_first_layer(tmp_path
             assert "*" not in line, line
 
 
-@pytest.mark.parametrize("strategy", ["event", "folded"])
-def test_the_lane_blocks_add_only_after_the_first_layer(tmp_path, strategy) -> None:
-    """The folded and event blocks: the spiking kernel and every helper it runs have no '*'; the
-    analog first layer's MAC is the one product."""
+@pytest.mark.parametrize("strategy, io_type", [("event", "io_parallel"), ("folded", "io_stream")])
+def test_the_lane_blocks_add_only_after_the_first_layer(tmp_path, strategy, io_type) -> None:
+    """The folded and event blocks, on arrays and through line buffers: the spiking kernels and every
+    helper they run have no '*'; the analog first layer's MAC is the one product."""
     snn = hwflow.convert(build(conv_arch(t=2)), encoding="direct")
-    hwflow.hls.to_hls(snn, tmp_path / "p", strategy=strategy, lanes=3).write()
+    hwflow.hls.to_hls(snn, tmp_path / "p", strategy=strategy, lanes=3, io_type=io_type).write()
     firmware = tmp_path / "p" / "firmware"
     cpp = (firmware / "myproject.cpp").read_text().split("insert layers")[1]
     headers = strip_comments("".join(p.read_text() for p in sorted((firmware / "nnet_utils").glob("*.h"))))
     called = set(CALL.findall(cpp))
-    assert {"if_layer_analog", "if_layer_spiking", "bitserial_max_pool_lanes"} <= called, called
-    spiking = called - {"if_layer_analog"}
-    helpers = {"lane_bias", "lane_add", "tap_spike", "lane_pixel_out", "emit", "fire_step", "step_threshold"}
-    for name in spiking | helpers:
+    stream = "_stream" if io_type == "io_stream" else ""
+    assert {"if_layer" + stream, "bitserial_max_pool_lanes" + stream} <= called, called
+    helpers = {"lane_bias", "lane_add", "tap_at", "lane_integrate_spiking", "lane_pixel_out", "emit", "fire_step",
+               "step_threshold", "lane_pool_pixel", "fill", "pixel_write", "stream_to_array", "array_to_stream"}
+    for name in called | helpers:
         text = function_text(headers, name)
         assert "*" not in text, f"{name} multiplies:\n{text}"
-    assert "* k" in function_text(headers, "if_layer_analog")
+    assert "* k" in function_text(headers, "lane_integrate_analog")
 
 
 # ---------------------------------------------------------------------------------- errors

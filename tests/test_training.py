@@ -58,11 +58,32 @@ def test_config_rejects_unknown_layer_key(tmp_path: Path) -> None:
     ({"input": {"encoding": "rate"}}, "input.encoding"),
     ({"train": {"epochs": True}}, "train.epochs"),
     ({"layers": [{"type": "dense", "units": 10}, {"type": "flatten"}]}, "last layer"),
+    ({"weights": {"alpha": "auto"}}, "weights.alpha .* must be 1 or auto_po2"),
 ])
 def test_config_rejects_bad_values(overrides: dict, words: str) -> None:
     with pytest.raises(HwflowError, match=words) as err:
         load_config("digits_mlp", overrides=overrides)
     assert "--set" in str(err.value) and "YAML" not in str(err.value)  # the override is at fault, not the file
+
+
+def test_the_jet_model_signed_inputs_auto_po2_and_a_final_softmax() -> None:
+    """jet_mlp: synthetic jet features on the signed input grid, auto_po2 kernels, a final softmax that
+    only a last readout may carry, signed input only with direct encoding."""
+    cfg = load_config("jet_mlp")
+    model = build_model(cfg)
+    assert type(model.layers[0].quantizer).__name__ == "quantized_bits"
+    assert model.layers[1].kernel_quantizer_internal.alpha == "auto_po2"
+    assert model.layers[-1].get_config()["activation"] == "softmax"
+    ds = load_dataset("jets", limit_test=2000)
+    assert ds.x_train.shape == (40_000, 16) and set(np.unique(ds.y_test)) == set(range(5))
+    np.testing.assert_array_equal(np.round(ds.x_test * 32) / 32, ds.x_test)  # on the grid k/32 ...
+    assert ds.x_test.min() >= -4 and ds.x_test.max() < 4  # ... of quantized_bits(8, 2)
+    np.testing.assert_array_equal(load_dataset("jets").x_test[:2000], ds.x_test)  # the same draw every time
+    with pytest.raises(HwflowError, match="only the last layer, a readout, may end the model with one"):
+        load_config("jet_mlp", overrides={"layers": [{"type": "dense", "units": 8, "activation": "softmax"},
+                                                     {"type": "dense", "units": 5, "readout": True}]})
+    with pytest.raises(HwflowError, match="input.signed .* needs encoding direct"):
+        load_config("jet_mlp", overrides={"input": {"encoding": "bitplane"}})
 
 
 def test_a_bad_value_in_the_file_names_the_file(tmp_path: Path) -> None:

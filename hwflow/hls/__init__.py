@@ -2,8 +2,8 @@
 
     hls_model = hwflow.hls.to_hls(snn, "hls_projects/net", backend="Vitis")
     seconds = hwflow.hls.compile(hls_model)       # g++ C simulation library
-    y = hwflow.hls.predict(hls_model, snn, x)     # == snn.predict(x), bit for bit
-    hwflow.hls.write_testbench(hls_model, x, snn.predict(x))   # self-checking <project>_test.cpp
+    y = hwflow.hls.predict(hls_model, snn, x)     # == snn.logits(x) (== snn.predict(x) without a final softmax)
+    hwflow.hls.write_testbench(hls_model, x, snn.logits(x))    # self-checking <project>_test.cpp
     hwflow.hls.csim_testbench(prj_dir)            # g++ build + run: TestbenchResult(mismatches=0, ...)
     hwflow.hls.build(prj_dir, synth=True)         # hls4ml's build_prj.tcl in Vivado/Vitis HLS + reports
     hwflow.hls.cycle_model(snn).summary()         # latency / II per block (hls_templates/CYCLES.md)

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from hwflow.errors import HwflowError
 from hwflow.numerics import signed_bits, unsigned_bits
 from hwflow.quant import Grid
-from hwflow.rtl.block import RtlCursor
+from hwflow.rtl.block import RtlCursor, clog2
 
 SPIKE_SPEC = ("int", 1, False)  # one bit of one spike plane: ap_uint<1>
 NAMESPACE = "hwflow"  # C++ namespace of hwflow's blocks and config structs (hls4ml's is nnet)
@@ -73,6 +73,8 @@ class HlsBlock:
     cycles: Callable[[dict], dict[str, int]]  # io_parallel processes in call order -> cycles
     synaptic: bool = False  # carries weights, bias and the membrane / neuron types
     types: tuple[str, ...] = field(default=())  # named types typedef'd in the config struct
+    # io_stream through a line buffer (a dict with `line_buffer` set): the call on the streams themselves
+    stream_call: Callable[[Any, CallArgs], Chunks] | None = None
 
 
 def simple_call(function: str, process: str) -> Callable[[Any, CallArgs], Chunks]:
@@ -80,6 +82,18 @@ def simple_call(function: str, process: str) -> Callable[[Any, CallArgs], Chunks
     def call(node, a: CallArgs) -> Chunks:
         return [([f"{NAMESPACE}::{function}<{a.in_t}, {a.out_t}, {a.config}>({a.x}, {a.y});"], process)]
     return call
+
+
+def line_buffer_slots(k_h: int, k_w: int, in_w: int) -> int:
+    """Pixels a line buffer holds (hwflow_spike_stream.h): (k_h - 1) rows of in_w plus k_w, rounded up
+    to a power of two (a pixel's slot is then the low bits of its raster index)."""
+    return 1 << clog2((k_h - 1) * in_w + k_w)
+
+
+def streams_pixels(cur: Cursor, options) -> bool:
+    """Whether a window block (convolution, pool) of the folded / event strategies reads its input
+    through a line buffer: io_stream, and the input is an image (not a vector after a Flatten)."""
+    return options.io_type == "io_stream" and len(cur.shape) == 3
 
 
 def divisors(n: int) -> list[int]:

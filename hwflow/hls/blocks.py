@@ -8,8 +8,10 @@ with ``backend.register_template`` on the Vivado and Vitis backends; the C++ hea
 hls_templates/ are registered with ``backend.register_source`` on both. Every type is given an
 explicit precision: hls4ml's model default precision is never used.
 
-io_stream wraps every block's call in stream -> array -> kernel -> stream adapters
-(hwflow_spike_stream.h).
+io_stream streams every activation pixel-major (per pixel its planes; hwflow_spike_stream.h). A
+block whose dict sets `line_buffer` (the folded and event strategies' convolutions and pools) is
+called on the streams themselves and keeps a line buffer; every other block's call is wrapped in
+stream -> array -> kernel -> stream frame adapters.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType, NamedTy
 
 from hwflow.compat import version_mismatches
 from hwflow.defaults import BACKENDS
-from hwflow.hls.block import NAMESPACE, CallArgs, HlsBlock
+from hwflow.hls.block import NAMESPACE, SPIKE_SPEC, CallArgs, HlsBlock
 from hwflow.ops import HLS_BLOCKS
 from hwflow.package_data import TEMPLATE_DIR
 
@@ -118,27 +120,38 @@ def partition(node, variable: str) -> str:
     return f"#pragma HLS ARRAY_PARTITION variable={variable} {how}"
 
 
+def planes(layer) -> int:
+    """Planes of a layer's output variable: T for spike planes [T, ...], 1 for values (and the input)."""
+    if layer.get_attr("out_precision") != SPIKE_SPEC:
+        return 1
+    return int(layer.get_attr("out_shape")[0])
+
+
 def call_lines(node, block: HlsBlock) -> list[str]:
-    """The block's call on arrays (io_parallel), or for io_stream wrapped in stream <-> array adapters."""
+    """The block's call on arrays (io_parallel); for io_stream on the streams (a line-buffered block)
+    or wrapped in stream <-> array frame adapters."""
     inp, out = node.get_input_variable(), node.get_output_variable()
     config = f"config{node.index}"
 
-    def kernel(in_t: str, x: str, out_t: str, y: str) -> list[str]:
-        chunks = block.call(node, CallArgs(config, in_t, x, out_t, y))
+    def kernel(call, in_t: str, x: str, out_t: str, y: str) -> list[str]:
+        chunks = call(node, CallArgs(config, in_t, x, out_t, y))
         return [line for lines, process in chunks for line in (*lines, *probe(node, process))]
 
     if not is_stream(node):
-        return kernel(inp.type.name, inp.name, out.type.name, out.name)
+        return kernel(block.call, inp.type.name, inp.name, out.type.name, out.name)
+    if node.get_attr("line_buffer"):
+        return kernel(block.stream_call, inp.type.name, inp.name, out.type.name, out.name)
     in_t, out_t = f"{inp.type.name}::value_type", f"{out.type.name}::value_type"
     a_in, a_out = f"layer{node.index}_in", f"layer{node.index}_res"
+    in_planes = planes(node.get_input_node())
     return [f"{in_t} {a_in}[{inp.size()}];",
             partition(node, a_in),
-            f"{NAMESPACE}::stream_to_array<{inp.type.name}, {inp.size()}>({inp.name}, {a_in});",
+            f"{NAMESPACE}::stream_to_array<{inp.type.name}, {inp.size()}, {in_planes}>({inp.name}, {a_in});",
             *probe(node, "read"),
             f"{out_t} {a_out}[{out.size()}];",
             partition(node, a_out),
-            *kernel(in_t, a_in, out_t, a_out),
-            f"{NAMESPACE}::array_to_stream<{out.type.name}, {out.size()}>({a_out}, {out.name});",
+            *kernel(block.call, in_t, a_in, out_t, a_out),
+            f"{NAMESPACE}::array_to_stream<{out.type.name}, {out.size()}, {planes(node)}>({a_out}, {out.name});",
             *probe(node, "write")]
 
 

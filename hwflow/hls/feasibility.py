@@ -6,6 +6,10 @@ what to change):
 - complete partitioning of at most MAX_PARTITION elements per array (hls4ml's `maximum_size`);
 - ARRAY_RESHAPE words of at most MAX_WORD_BITS bits (the latency strategy reshapes a synaptic
   block's weights into words of n_synapses / R weights).
+Buffers: the bits of activations each block keeps (`buffer_bits`): its output array (io_parallel);
+with io_stream its input and output frame arrays (frame adapters), or its line buffer of
+(k_h - 1) rows plus k_w pixels (rounded up to a power of two) and one output pixel (the folded and
+event strategies' convolutions and pools; hls_templates/hwflow_spike_stream.h).
 Resources: a per-block estimate (`estimate`, an ESTIMATE, not a tool report) against the part's
 LUT / FF / DSP / BRAM18 (PARTS; a part not listed is not checked, and the report says so). The
 constants are calibrated on Yosys synth_xilinx counts of the RTL twin (benchmarks/calibrate.py,
@@ -17,7 +21,7 @@ import math
 from dataclasses import dataclass
 
 from hwflow.errors import HwflowError
-from hwflow.hls.block import grid_spec
+from hwflow.hls.block import grid_spec, line_buffer_slots
 from hwflow.options import FirmwareOptions
 
 MAX_PARTITION = 4096  # elements: hls4ml's maximum_size for complete partitioning
@@ -71,12 +75,14 @@ class Feasibility:
     device: Resources | None
     blocks: dict[str, Resources]
     total: Resources
+    buffers: dict[str, int]  # bits of activations each block keeps (buffer_bits)
     source: str = "estimate (hwflow.hls.feasibility, calibrated on Yosys counts of the RTL twin)"
 
     def as_dict(self) -> dict:
         return dict(part=self.part, source=self.source, total=vars(self.total),
                     device=vars(self.device) if self.device else "not in hwflow's part table: not checked",
-                    blocks={k: vars(v) for k, v in self.blocks.items()})
+                    blocks={k: vars(v) for k, v in self.blocks.items()}, buffer_bits=self.buffers,
+                    buffer_bits_total=sum(self.buffers.values()))
 
 
 def device_of(part: str) -> Resources | None:
@@ -118,20 +124,38 @@ def check_limits(d: dict, options: FirmwareOptions, fixes: str) -> None:
                        f"use reuse_factor >= {need} (a divisor of {d['n_synapses']}), or {fixes[4:]}")
 
 
-def estimate(d: dict, options: FirmwareOptions, pipeline: bool) -> Resources:
-    """The block's resources (an estimate; see the module docstring and its constants)."""
+def value_bits(d: dict) -> int:
+    """Bits of the activation a block dict outputs."""
+    return math.prod(d["out_shape"]) * d["out_precision"][1]
+
+
+def buffer_bits(d: dict, in_bits: int, options: FirmwareOptions) -> int:
+    """Bits of activations the block keeps (see the module docstring); in_bits: its input's bits."""
+    if options.io_type != "io_stream":
+        return value_bits(d)
+    if not d.get("line_buffer"):
+        return in_bits + value_bits(d)
+    if "weight_data" in d:  # HwflowIFLayer: S planes (or one of levels) of c_in per pixel; T planes or values out
+        line = line_buffer_slots(d["k_h"], d["k_w"], d["in_w"]) * d["in_steps"] * d["c_in"]
+        line *= d["level_bits"] if d["analog"] else 1
+        return line + d["n_out"] * (d["out_steps"] or d["readout_width"])
+    line = line_buffer_slots(d["pool_height"], d["pool_width"], d["in_width"]) * d["steps"] * d["n_chan"]
+    return line + d["steps"] * d["n_chan"]
+
+
+def estimate(d: dict, options: FirmwareOptions, pipeline: bool, buffer: int) -> Resources:
+    """The block's resources (an estimate; see the module docstring and its constants); buffer: its
+    buffer_bits."""
     if "weight_data" not in d:  # encode, flatten, decode, pools: gates, counters and memories
-        bits = math.prod(d["out_shape"]) * d["out_precision"][1]
-        return Resources(FF=FF_PER_BLOCK, BRAM=memory_brams(bits) if d.get("partition_factor") else 0)
+        return Resources(FF=FF_PER_BLOCK, BRAM=memory_brams(buffer) if d.get("partition_factor") else 0)
     v, firing = d["membrane_bits"], bool(d["out_steps"])
     if d.get("partition_factor"):  # lane schedule: `lanes` adders (or multipliers) of the membrane width
         lanes = d["lanes"]
         bits = lanes * v * (1 + firing)
         rows = len(d["weight_data"]) // lanes
-        out_bits = math.prod(d["out_shape"]) * (1 if firing else d["readout_width"])
         return Resources(LUT=round(bits * LUT_PER_BIT), FF=round(bits * FF_PER_BIT + FF_PER_BLOCK),
                          DSP=lanes if d["analog"] else 0,
-                         BRAM=rom_brams(rows, lanes * d["weight_bits"]) + memory_brams(out_bits))
+                         BRAM=rom_brams(rows, lanes * d["weight_bits"]) + memory_brams(buffer))
     # latency: n_synapses / R gated adders (multipliers for analog input) per output pixel, the
     # membranes' Horner adders, and T (pipeline style) or 1 compare-subtract per membrane
     block = d["n_synapses"] // d["reuse_factor"]
@@ -154,10 +178,12 @@ def check(snn, options: FirmwareOptions, dicts: list[dict], style: str) -> Feasi
     pipeline = style == "pipeline"
     fixes = ("use strategy 'folded' or 'event' (lane-wide memories, nothing partitioned completely)"
              if not options.sequential else "use fewer lanes")
-    blocks = {}
+    blocks, buffers, bits = {}, {}, {dicts[0]["name"]: in_bits}
     for d in dicts[1:]:
         check_limits(d, options, fixes)
-        blocks[d["name"]] = estimate(d, options, pipeline)
+        buffers[d["name"]] = buffer_bits(d, bits[d["inputs"][0]], options)
+        bits[d["name"]] = value_bits(d)
+        blocks[d["name"]] = estimate(d, options, pipeline, buffers[d["name"]])
     total = sum(blocks.values(), Resources())
     device = device_of(options.part)
     if device:
@@ -169,4 +195,4 @@ def check(snn, options: FirmwareOptions, dicts: list[dict], style: str) -> Feasi
                 raise HwflowError(f"the firmware needs about {need} {k} (estimate; layer '{worst}' "
                                   f"{getattr(blocks[worst], k)}) but part {options.part} has {have}; {hint}, "
                                   "a larger reuse_factor, or a bigger part")
-    return Feasibility(options.part, device, blocks, total)
+    return Feasibility(options.part, device, blocks, total, buffers)

@@ -78,9 +78,11 @@ def to_hls(snn: SNN, output_dir: str | Path, options: FirmwareOptions | None = N
     """Lower an SNN to an hls4ml ModelGraph made of hwflow's integrate-and-fire HLS blocks.
 
     options / settings: a FirmwareOptions and any of its fields by keyword (backend 'Vitis' or
-    'Vivado', io_type, part, clock_period, reuse_factor, strategy, lanes). io_type 'io_stream' is
-    frame-buffered: each block reads its whole input stream into an array, runs the io_parallel
-    kernel and streams its output. Strategy 'latency', reuse factor R: every synaptic block processes
+    'Vivado', io_type, part, clock_period, reuse_factor, strategy, lanes). io_type 'io_stream' streams
+    activations pixel by pixel (per pixel its planes): the folded and event convolutions and pools
+    read them through a line buffer of (k_h - 1) rows plus k_w pixels; every other block reads its
+    whole input into an array, runs its io_parallel kernel and streams its output (frame adapters,
+    hls_templates/hwflow_spike_stream.h). Strategy 'latency', reuse factor R: every synaptic block processes
     its synapses (per output pixel for conv) in R cycles per input plane; R must divide that count.
     Strategies 'folded' and 'event': the RTL twin's schedules at `lanes` output neurons per cycle
     (hls_templates/hwflow_if_layer.h). The configuration is first checked against the HLS tools'
@@ -151,7 +153,8 @@ def compile(hls_model) -> float:  # noqa: A001 - the verb users expect, as hls4m
 
 
 def predict(hls_model, snn: SNN, x: np.ndarray, progress: str | None = None) -> np.ndarray:
-    """The compiled firmware's outputs for x (checked to lie on the input grid), shaped as snn.predict.
+    """The compiled firmware's outputs for x (checked to lie on the input grid), shaped as snn.logits
+    (the logits, before a final softmax / sigmoid).
 
     progress: a label to show a progress bar under (C simulation runs one sample at a time)."""
     snn.input_levels(x)  # HwflowError if x is off the grid: the firmware would silently truncate it

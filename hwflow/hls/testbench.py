@@ -1,7 +1,7 @@
 """A self-checking C++ testbench for a written hls4ml project (hwflow SNN firmware or ANN baseline).
 
     hls_model.write()                                   # or hwflow.hls.compile(hls_model)
-    hwflow.hls.write_testbench(hls_model, x, snn.predict(x))
+    hwflow.hls.write_testbench(hls_model, x, snn.logits(x))
     result = hwflow.hls.csim_testbench(hls_model.config.get_output_dir())   # g++, no Vivado/Vitis
     assert result.mismatches == 0
 

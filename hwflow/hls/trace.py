@@ -19,6 +19,7 @@ import numpy as np
 
 from hwflow.compat import hls4ml_library
 from hwflow.errors import HwflowError
+from hwflow.hls.blocks import planes as block_planes
 from hwflow.hls.lower import to_hls
 from hwflow.hls.toolchain import require_gxx
 from hwflow.options import FirmwareOptions
@@ -75,10 +76,13 @@ def run_trace(hls_model, snn: SNN, x: np.ndarray) -> dict[str, np.ndarray]:
     _, outputs = hls_model.trace(x)
     shapes = {layer.name: tuple(layer.out_shape) for layer in snn.layers}
     planes = {layer.name for layer in snn.layers if layer.emits_planes}
+    stream = hls_model.config.get_config_value("IOType") == "io_stream"
     firmware = {}
     for name, values in outputs.items():
         p = hls_model.graph[name].get_output_variable().type.precision
         levels = np.rint(np.asarray(values) * 2.0 ** (p.width - p.integer)).astype(np.int64)
+        if stream and block_planes(hls_model.graph[name]) > 1:
+            levels = plane_major(levels)
         if name in planes and levels.ndim == len(shapes[name]) + 1:  # analog (direct input): one plane
             levels = levels[:, None]
         firmware[name] = levels
@@ -90,6 +94,14 @@ def run_trace(hls_model, snn: SNN, x: np.ndarray) -> dict[str, np.ndarray]:
         else:
             firmware[name] = values.reshape((len(x),) + shapes[name[:-len("_membrane")]])
     return firmware
+
+
+def plane_major(values: np.ndarray) -> np.ndarray:
+    """A spiking io_stream variable [B, T, *pixels, C] as hls4ml's trace returns it (the stream's
+    pixel-major order: per pixel its T planes; hwflow_spike_stream.h) in plane-major order."""
+    b, t, c = values.shape[0], values.shape[1], values.shape[-1]
+    pixels = values.shape[2:-1]
+    return np.moveaxis(values.reshape((b,) + pixels + (t, c)), -2, 1)
 
 
 def read_probes(lib: ctypes.CDLL) -> dict[str, np.ndarray]:

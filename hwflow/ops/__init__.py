@@ -9,10 +9,12 @@
     maxpool     MaxPooling2D, bit-serial                HwflowBitSerialMaxPool
     flatten     Flatten                                 HwflowSpikeFlatten
     passthrough Dropout, Activation('linear'); BatchNormalization (folded before parsing)
+    output_function  a final softmax / sigmoid (Softmax, Activation, QActivation): TF on the exact logits
 
 How to add one: CONTRIBUTING.md.
 """
-from hwflow.ops import avgpool, conv2d, dense, encoder, flatten, maxpool, neuron, passthrough  # noqa: F401
+from hwflow.ops import (avgpool, conv2d, dense, encoder, flatten, maxpool, neuron, output_function,  # noqa: F401
+                        passthrough)
 from hwflow.ops.registry import HANDLERS, HLS_BLOCKS, NODES, OPENS_INPUT, supported_layers
 
 __all__ = ["HANDLERS", "HLS_BLOCKS", "NODES", "OPENS_INPUT", "supported_layers"]

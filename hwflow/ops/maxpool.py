@@ -8,7 +8,7 @@ import numpy as np
 
 from hwflow.errors import HwflowError
 from hwflow.geometry import pad_before, patches
-from hwflow.hls.block import SPIKE_SPEC, Cursor, HlsBlock, simple_call
+from hwflow.hls.block import SPIKE_SPEC, Cursor, HlsBlock, line_buffer_slots, simple_call, streams_pixels
 from hwflow.hls.schedule import STEP_DEPTH, pipelined
 from hwflow.ir import LayerTrace, Node, Signal
 from hwflow.ops.keras_layers import shape_of, unsupported
@@ -34,9 +34,11 @@ BITSERIAL_MAX_POOL = hls_block(HlsBlock(
 
 LANE_POOL = hls_block(HlsBlock(
     class_name="HwflowLanePool", struct="lane_pool_config", headers=("hwflow_bitserial_pool.h",),
-    params=dict.fromkeys(PARAMS + ("word", "wpp"), int),
-    constants=lambda a: dict(constants(a), word=a["word"], wpp=a["wpp"]),
-    call=simple_call("bitserial_max_pool_lanes", "pool"),
+    params={**dict.fromkeys(PARAMS + ("word", "wpp"), int), "line_buffer": bool},
+    constants=lambda a: dict(constants(a), word=a["word"], wpp=a["wpp"], in_pixels=a["in_height"] * a["in_width"],
+                             line_slots=line_buffer_slots(a["pool_height"], a["pool_width"], a["in_width"]),
+                             pixel_size=a["steps"] * a["n_chan"]),
+    call=simple_call("bitserial_max_pool_lanes", "pool"), stream_call=simple_call("bitserial_max_pool_lanes_stream", "pool"),
     cycles=lambda a: {"pool": lane_pool_cycles(a["out_height"] * a["out_width"], a["wpp"], a["steps"],
                                                a["pool_height"] * a["pool_width"])}))
 
@@ -89,7 +91,8 @@ class MaxPool(Node):
         rtl = None
         if options.sequential:
             _, rtl = self.lower_rtl(cur.rtl, options.lanes, options.strategy)
-            d.update(class_name=LANE_POOL.class_name, word=rtl.word, wpp=rtl.wpp)
+            d.update(class_name=LANE_POOL.class_name, word=rtl.word, wpp=rtl.wpp,
+                     line_buffer=streams_pixels(cur, options))
         return d, Cursor(self.name, "planes", tuple(self.out_shape), cur.steps, SPIKE_SPEC, cur.grid, rtl=rtl)
 
     def lower_rtl(self, cur: RtlCursor, lanes: int, architecture: str) -> tuple[RtlStage, RtlCursor]:

@@ -11,6 +11,7 @@ import numpy as np
 
 from hwflow.errors import HwflowError
 from hwflow.ops.keras_layers import shape_of
+from hwflow.ops.output_function import function_name, set_output_function
 from hwflow.ops.registry import parses
 from hwflow.quant import Grid
 
@@ -55,10 +56,15 @@ def fire(v: np.ndarray, neuron: Neuron) -> np.ndarray:
     return spikes
 
 
-@parses("QActivation", note="quantized_relu: sets the spike code, T = log2(levels) steps", opens_input=True)
+@parses("QActivation", note="quantized_relu: sets the spike code, T = log2(levels) steps; 'softmax' or "
+                              "'sigmoid' as the model's last layer", opens_input=True)
 def parse_qactivation(parser, layer) -> None:
-    """The first QActivation is the input quantizer; every later one is the neuron of the linear layer before it."""
-    if parser.encoder is None:
+    """The first QActivation is the input quantizer; every later one is the neuron of the linear layer before
+    it, or the model's final softmax / sigmoid (hwflow.ops.output_function)."""
+    name = function_name(layer.quantizer) if parser.encoder is not None else None
+    if name is not None:
+        set_output_function(parser, layer, name)
+    elif parser.encoder is None:
         parser.set_input(layer.quantizer, shape_of(layer.input_shape), f"input quantizer '{layer.name}'")
     elif parser.pending is None:
         raise HwflowError(f"QActivation '{layer.name}' follows no linear layer (re-quantizing spikes "

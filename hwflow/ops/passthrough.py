@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from hwflow.errors import HwflowError
 from hwflow.ops.keras_layers import is_linear_activation, unsupported
+from hwflow.ops.output_function import function_name, set_output_function
 from hwflow.ops.registry import parses
 
 
@@ -11,10 +12,14 @@ def parse_dropout(parser, layer) -> None:
     """Nothing: Dropout is the identity at inference."""
 
 
-@parses("Activation", note="'linear' only")
+@parses("Activation", note="'linear'; 'softmax' or 'sigmoid' as the model's last layer")
 def parse_activation(parser, layer) -> None:
-    """Nothing for Activation('linear'); any other float activation cannot be exact."""
-    if not is_linear_activation(layer.activation):
+    """Nothing for Activation('linear'); a final softmax / sigmoid on the logits (hwflow.ops.output_function);
+    any other float activation cannot be exact."""
+    name = function_name(layer.activation)
+    if name is not None:
+        set_output_function(parser, layer, name)
+    elif not is_linear_activation(layer.activation):
         raise unsupported(layer, f" with activation {getattr(layer.activation, '__name__', layer.activation)!r}")
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
 from hwflow.errors import HwflowError
 from hwflow.geometry import pad_before
-from hwflow.hls.block import SPIKE_SPEC, NAMESPACE, CallArgs, Chunks, Cursor, HlsBlock, check_reuse
+from hwflow.hls.block import (SPIKE_SPEC, NAMESPACE, CallArgs, Chunks, Cursor, HlsBlock, check_reuse, line_buffer_slots,
+                              streams_pixels)
 from hwflow.hls.schedule import STEP_DEPTH, pipelined, reuse_depth
 from hwflow.ir import LayerTrace, Node, Signal
 from hwflow.numerics import FLOAT32_EXACT_BITS, FLOAT64_EXACT_BITS, signed_bits, symmetric_bits
@@ -153,7 +154,8 @@ class SynapticLayer(Node):
             weight, bias = (np.asarray(a, dtype=np.int64).reshape(-1) for a in (plan.weight_rows, plan.bias_rows))
             membrane_bits = plan.params["V_BITS"]
             geometry = dict({k.lower(): v for k, v in plan.params.items() if k.lower() in LANE_GEOMETRY},
-                            class_name=IF_LAYER.class_name, event=bool(plan.params["EVENT"]))
+                            class_name=IF_LAYER.class_name, event=bool(plan.params["EVENT"]),
+                            line_buffer=streams_pixels(cur, options))
             reuse_factor, rtl = 1, plan.out
         else:
             weight = np.asarray(self.weight, dtype=np.int64)
@@ -317,15 +319,18 @@ def lane_constants(a: dict) -> dict:
                 in_size=a["in_steps"] * in_plane, out_plane=pixels * a["n_out"],
                 out_size=max(a["out_steps"], 1) * pixels * a["n_out"], weight_rows=taps * a["c_in"] * groups,
                 weight_size=taps * a["c_in"] * groups * a["lanes"], bias_size=groups * a["lanes"],
-                pixels=pixels, taps=taps)
+                pixels=pixels, taps=taps, analog=a["analog"], in_pixels=a["in_h"] * a["in_w"],
+                line_slots=line_buffer_slots(a["k_h"], a["k_w"], a["in_w"]), pixel_planes=max(a["out_steps"], 1),
+                pixel_size=max(a["out_steps"], 1) * a["n_out"])
 
 
-def lane_call(node, a: CallArgs) -> Chunks:
-    """One process: hwflow::if_layer_spiking (folded or event) or if_layer_analog, firing or reading out."""
-    variant = "analog" if node.get_attr("analog") else "spiking"
-    w, b = node.get_weights("weight").name, node.get_weights("bias").name
-    return [([f"{NAMESPACE}::if_layer_{variant}<{a.in_t}, {a.out_t}, {a.config}>({a.x}, {a.y}, {w}, {b});"],
-             "layer")]
+def lane_call(function: str) -> Callable[[Any, CallArgs], Chunks]:
+    """One process: hwflow::`function` (if_layer on arrays, if_layer_stream through a line buffer),
+    spiking or analog input, firing or reading out."""
+    def call(node, a: CallArgs) -> Chunks:
+        w, b = node.get_weights("weight").name, node.get_weights("bias").name
+        return [([f"{NAMESPACE}::{function}<{a.in_t}, {a.out_t}, {a.config}>({a.x}, {a.y}, {w}, {b});"], "layer")]
+    return call
 
 
 def synaptic_call(kernel: str):
@@ -375,5 +380,6 @@ def synaptic_cycles(a: dict, pixels: int, n_psum: int) -> dict[str, int]:
 
 IF_LAYER = hls_block(HlsBlock(
     class_name="HwflowIFLayer", struct="if_layer_config", headers=("hwflow_if_layer.h", "hwflow_if_neuron.h"),
-    params={**SYNAPTIC_PARAMS, **dict.fromkeys(LANE_GEOMETRY, int), "event": bool}, constants=lane_constants,
-    call=lane_call, cycles=lane_cycles, synaptic=True, types=("weight", "bias", "membrane", "level", "threshold")))
+    params={**SYNAPTIC_PARAMS, **dict.fromkeys(LANE_GEOMETRY, int), "event": bool, "line_buffer": bool},
+    constants=lane_constants, call=lane_call("if_layer"), cycles=lane_cycles, synaptic=True,
+    types=("weight", "bias", "membrane", "level", "threshold"), stream_call=lane_call("if_layer_stream")))

@@ -330,6 +330,9 @@ def _feasibility_table(r: dict) -> dict:
     rows = [[name, _json(r, f"feasibility.total.{name}", "count", FEASIBILITY, "report.json has no feasibility"),
              value(device[name], "count", CONFIG) if name in device else missing(why_device)]
             for name in ("LUT", "FF", "DSP", "BRAM")]
+    rows.append(["activation buffers (bits)", _json(r, "feasibility.buffer_bits_total", "count", FEASIBILITY,
+                                                   "report.json has no feasibility"),
+                 missing("not a part resource: in the BRAM estimate above")])
     return {"id": "feasibility", "title": f"SNN firmware: feasibility estimate on {f.get('part', 'the part')}",
             "columns": ["resource", "estimate", "part has"], "rows": rows, "sources": True,
             "note": "Checked before any file is written (hwflow.hls.feasibility): HLS array limits and these totals. "
@@ -363,8 +366,12 @@ def _accuracy_table(r: dict) -> dict:
     rows.append([f"SNN firmware C-sim trace vs simulator, every layer and step ({r.get('trace_samples', '?')} "
                  "samples)", _trace(mm)])
     samples = r.get("samples")
-    return {"id": "accuracy", "title": f"Accuracy and exactness on {samples or 'the'} test samples",
-            "columns": ["", "value"], "rows": rows, "sources": True}
+    table = {"id": "accuracy", "title": f"Accuracy and exactness on {samples or 'the'} test samples",
+             "columns": ["", "value"], "rows": rows, "sources": True}
+    compared = r.get("compared_outputs")
+    if isinstance(compared, dict) and len(set(compared.values())) > 1:  # a final softmax / sigmoid
+        table["note"] = "; ".join(f"{k} compared on {v}" for k, v in compared.items()) + "."
+    return table
 
 
 def _trace(mm: dict) -> dict:

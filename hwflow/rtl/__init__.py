@@ -1,7 +1,7 @@
 """hwflow.rtl: the RTL twin of the SNN firmware, Verilog from hls_templates/rtl/, Verilator, Yosys.
 
     design = hwflow.to_rtl(snn, "rtl_out", architecture="event", lanes=8)
-    result = design.simulate(x)          # .output == snn.predict(x), .cycles measured per sample
+    result = design.simulate(x)          # .output == snn.logits(x), .cycles measured per sample
     design.cycle_model(x)                # the blocks' documented formulas on the SNN's own spikes
     design.first_difference(x[:5])       # None, or the first layer/step/neuron where RTL and SNN differ
     design.synthesize(family="xcup")     # {'LUT': ..., 'FF': ..., 'DSP': ..., 'blocks': {...}, 'tool': ...}

@@ -111,7 +111,7 @@ class Da4mlDesign:
         return int(self.meta["latency_cycles"])
 
     def simulate(self, x: np.ndarray) -> RtlResult:
-        """Every sample through the pipeline: outputs as snn.predict gives them; cycles = the latency."""
+        """Every sample through the pipeline: outputs as snn.logits gives them; cycles = the latency."""
         levels = self.snn.input_levels(x).reshape(len(x), -1)
         m = self.meta
         defines = {"TB_IN_BITS": m["input_bits"], "TB_OUT_BITS": m["output_bits"],
@@ -136,7 +136,7 @@ class Da4mlDesign:
 
 
 def decode(snn, raw: np.ndarray) -> np.ndarray:
-    """Output integers -> what snn.predict returns (readout membranes in units, or the last levels on their grid)."""
+    """Output integers -> what snn.logits returns (readout membranes in units, or the last levels on their grid)."""
     last = [layer for layer in snn.layers if not layer.reshapes_only][-1]
     out = (raw.astype(np.float64) * 2.0**-last.frac).astype(np.float32) if last.is_readout \
         else last.neuron.grid.values(raw)

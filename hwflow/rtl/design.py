@@ -23,7 +23,7 @@ TESTBENCH = TEMPLATE_DIR / "rtl" / "hwflow_rtl_tb.cpp"
 
 @dataclass
 class RtlResult:
-    """What the RTL did for a batch: outputs as snn.predict gives them, and measured cycles per sample."""
+    """What the RTL did for a batch: outputs as snn.logits gives them, and measured cycles per sample."""
 
     output: np.ndarray
     cycles: np.ndarray  # int64 [B], ap_start to ap_done, counted by the testbench on the RTL's own handshake
@@ -45,7 +45,7 @@ class RtlDesign:
     # ----------------------------------------------------------------------------- simulation
 
     def simulate(self, x: np.ndarray, trace: bool = False, progress: bool = False) -> RtlResult:
-        """Stream every sample through the RTL: outputs (shape and dtype of snn.predict) and cycles.
+        """Stream every sample through the RTL: outputs (shape and dtype of snn.logits) and cycles.
 
         trace: also record every layer's spike planes and membranes from the RTL (see `first_difference`);
         progress: a progress bar over the samples.
@@ -86,7 +86,7 @@ class RtlDesign:
         return result
 
     def decode(self, raw: np.ndarray) -> np.ndarray:
-        """Output beats -> what snn.predict returns: readout membranes in units, or the last levels on their grid."""
+        """Output beats -> what snn.logits returns: readout membranes in units, or the last levels on their grid."""
         last = [layer for layer in self.snn.layers if not layer.reshapes_only][-1]
         if last.is_readout:
             out = (raw.astype(np.float64) * 2.0**-last.frac).astype(np.float32)
