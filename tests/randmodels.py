@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 from hypothesis import strategies as st
-from qkeras import QActivation, QConv2D, QDense, quantized_bits, quantized_relu
+from qkeras import (QActivation, QConv2D, QDense, QDepthwiseConv2D, QSeparableConv2D, quantized_bits,
+                    quantized_relu)
 from tensorflow.keras.layers import Activation, AveragePooling2D, Flatten, MaxPooling2D
 
 import hwflow
@@ -26,7 +27,8 @@ class Arch:
     channels: int
     input_bits: int
     input_integer: int
-    convs: list  # (filters, kernel, stride, padding, T, integer, pool) ; pool in (None, 'max', 'avg')
+    convs: list  # (filters, kernel, stride, padding, T, integer, pool[, kind]); pool in (None, 'max', 'avg'),
+    #              kind in ('conv', 'depthwise' (depth multiplier 1 + filters % 2), 'separable'), default 'conv'
     denses: list  # (units, T, integer)
     weight_bits: int
     weight_integer: int
@@ -44,8 +46,8 @@ def build(arch: Arch) -> tf.keras.Model:
     bq = quantized_bits(arch.bias_bits, arch.bias_integer, alpha=1)
     layers = [tf.keras.Input((arch.hw, arch.hw, arch.channels)),
               QActivation(quantized_relu(arch.input_bits, arch.input_integer))]
-    for filters, kernel, stride, padding, t, integer, pool in arch.convs:
-        layers += [QConv2D(filters, kernel, strides=stride, padding=padding, kernel_quantizer=kq, bias_quantizer=bq),
+    for filters, kernel, stride, padding, t, integer, pool, *kind in arch.convs:
+        layers += [conv_layer(kind[0] if kind else "conv", filters, kernel, stride, padding, kq, bq),
                    QActivation(quantized_relu(t, integer))]
         if pool == "max":
             layers.append(MaxPooling2D(2, padding="same"))
@@ -62,14 +64,30 @@ def build(arch: Arch) -> tf.keras.Model:
     model = tf.keras.Sequential(layers)
     w_frac = arch.weight_bits - 1 - arch.weight_integer
     b_frac = arch.bias_bits - 1 - arch.bias_integer
+    half_w, half_b = 2 ** (arch.weight_bits - 1), 2 ** (arch.bias_bits - 1)
     for layer in model.layers:
-        if isinstance(layer, (QDense, QConv2D)):
-            k, b = layer.get_weights()
-            half_w, half_b = 2 ** (arch.weight_bits - 1), 2 ** (arch.bias_bits - 1)
-            k = rng.integers(-half_w, half_w, k.shape) * 2.0**-w_frac
+        if isinstance(layer, (QDense, QConv2D, QDepthwiseConv2D)):  # kernel(s), then the bias
+            *kernels, b = layer.get_weights()
+            kernels = [rng.integers(-half_w, half_w, k.shape) * 2.0**-w_frac for k in kernels]
             b = rng.integers(-half_b, half_b, b.shape) * 2.0**-b_frac
-            layer.set_weights([k.astype(np.float32), b.astype(np.float32)])
+            layer.set_weights([k.astype(np.float32) for k in kernels] + [b.astype(np.float32)])
+        elif isinstance(layer, QSeparableConv2D):  # a 3-bit pointwise kernel keeps the products small
+            d, p, b = layer.get_weights()
+            layer.set_weights([(rng.integers(-half_w, half_w, d.shape) * 2.0**-w_frac).astype(np.float32),
+                               (rng.integers(-4, 4, p.shape) / 2).astype(np.float32),
+                               (rng.integers(-half_b, half_b, b.shape) * 2.0**-b_frac).astype(np.float32)])
     return model
+
+
+def conv_layer(kind: str, filters: int, kernel: int, stride: int, padding: str, kq, bq) -> tf.keras.layers.Layer:
+    """A QConv2D, a QDepthwiseConv2D (depth multiplier 1 + filters % 2) or a QSeparableConv2D."""
+    if kind == "depthwise":
+        return QDepthwiseConv2D(kernel, strides=stride, padding=padding, depth_multiplier=1 + filters % 2,
+                                depthwise_quantizer=kq, bias_quantizer=bq)
+    if kind == "separable":
+        return QSeparableConv2D(filters, kernel, strides=stride, padding=padding, depthwise_quantizer=kq,
+                                pointwise_quantizer=quantized_bits(3, 1, alpha=1), bias_quantizer=bq)
+    return QConv2D(filters, kernel, strides=stride, padding=padding, kernel_quantizer=kq, bias_quantizer=bq)
 
 
 def inputs(arch: Arch, n: int, seed: int) -> np.ndarray:
@@ -93,7 +111,8 @@ def archs(draw) -> Arch:
     n_conv = draw(st.integers(0, 2))
     convs = [(draw(st.integers(1, 4)), draw(st.sampled_from([1, 2, 3])), draw(st.sampled_from([1, 2])),
               draw(st.sampled_from(["valid", "same"])), draw(T), draw(st.integers(0, 3)),
-              draw(st.sampled_from([None, "max", "avg"]))) for _ in range(n_conv)]
+              draw(st.sampled_from([None, "max", "avg"])), draw(st.sampled_from(["conv", "depthwise", "separable"])))
+             for _ in range(n_conv)]
     denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3))) for _ in range(draw(st.integers(0, 2)))]
     wb = draw(st.integers(2, 8))
     bb = draw(st.integers(2, 10))
@@ -108,7 +127,7 @@ def archs(draw) -> Arch:
 def buildable(arch: Arch) -> bool:
     """Skip architectures whose spatial size collapses to zero."""
     size = arch.hw
-    for _, kernel, stride, padding, *_, pool in arch.convs:
+    for _, kernel, stride, padding, _, _, pool, *_ in arch.convs:
         size = -(-size // stride) if padding == "same" else (size - kernel) // stride + 1
         if size < 1:
             return False

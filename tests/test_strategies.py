@@ -94,13 +94,14 @@ def window_model() -> tf.keras.Model:
 @needs_verilator
 def test_io_stream_windows_go_through_line_buffers_not_frames(tmp_path) -> None:
     """io_stream convolutions and pools keep (k_h - 1) rows plus k_w pixels, not the frame, and stay
-    exact (C simulation == SNN == QKeras, trace, RTL cycles) on windows with padding, strides and skips."""
+    exact (C simulation == SNN == QKeras, trace, RTL cycles) on windows with padding, strides and skips;
+    folded, with the analog first layer's levels in the line buffer (bit planes and event: the strided case)."""
     model = window_model()
-    snn = hwflow.convert(model, encoding="bitplane")
+    snn = hwflow.convert(model, encoding="direct")
     levels = np.random.default_rng(1).integers(0, 8, (30, 11, 9, 2))
     levels[:, :, ::4] = 7  # ties and saturation
     x = snn.quantize_input((levels / 4).astype(np.float32))
-    check(tmp_path, model, snn, x, strategy="event", lanes=2, io_type="io_stream")
+    check(tmp_path, model, snn, x, strategy="folded", lanes=2, io_type="io_stream", backend="Vitis")
     cpp = (tmp_path / "hls" / "firmware" / "myproject.cpp").read_text()
     assert cpp.count("if_layer_stream<") == 2 and cpp.count("bitserial_max_pool_lanes_stream<") == 1
     parameters = (tmp_path / "hls" / "firmware" / "parameters.h").read_text()
@@ -108,19 +109,18 @@ def test_io_stream_windows_go_through_line_buffers_not_frames(tmp_path) -> None:
     pixels = [int(v) for v in re.findall(r"in_pixels = (\d+);", parameters)]
     # (k_h - 1) * in_w + k_w, to a power of two: 3 * 9 + 2 -> 32 of 99, 2 * 9 + 3 -> 32 of 54, 1 * 5 + 2 -> 8 of 15
     assert (slots[:3], pixels[:3]) == ([32, 32, 8], [99, 54, 15])
-    buffers = feasible(snn, FirmwareOptions(strategy="event", lanes=2, io_type="io_stream")).buffers
-    assert buffers["conv_a"] == 32 * 3 * 2 + 2 * 3  # slots x S planes x C_in, plus one output pixel (T x N)
+    buffers = feasible(snn, FirmwareOptions(strategy="folded", lanes=2, io_type="io_stream")).buffers
+    assert buffers["conv_a"] == 32 * 2 * 3 + 2 * 3  # slots x C_in x 3-bit levels, plus one output pixel (T x N)
 
 
 @pytest.mark.firmware
 @pytest.mark.slow
 @needs_verilator
 @pytest.mark.parametrize("arch, encoding, strategy, io_type, lanes, backend", [
-    (conv_arch(), "direct", "folded", "io_stream", 2, "Vitis"),
     (STRIDED, "bitplane", "event", "io_stream", 5, "Vivado"),
     (STRIDED, "direct", "folded", "io_parallel", 1, "Vivado"),
     (dense_arch(), "bitplane", "event", "io_parallel", 8, "Vitis")],
-    ids=["maxpool-direct-folded-stream-2", "strided-avgpool-bitplane-event-stream-5-vivado",
+    ids=["strided-avgpool-bitplane-event-stream-5-vivado",
          "strided-avgpool-direct-folded-1-vivado", "dense-bitplane-event-8"])
 def test_strategies_io_types_and_backends(tmp_path, arch, encoding, strategy, io_type, lanes, backend) -> None:
     model = build(arch)

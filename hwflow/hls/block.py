@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from hwflow.errors import HwflowError
 from hwflow.numerics import signed_bits, unsigned_bits
+from hwflow.options import FirmwareOptions
 from hwflow.quant import Grid
 from hwflow.rtl.block import RtlCursor, clog2
 
@@ -90,7 +91,7 @@ def line_buffer_slots(k_h: int, k_w: int, in_w: int) -> int:
     return 1 << clog2((k_h - 1) * in_w + k_w)
 
 
-def streams_pixels(cur: Cursor, options) -> bool:
+def streams_pixels(cur: Cursor, options: FirmwareOptions) -> bool:
     """Whether a window block (convolution, pool) of the folded / event strategies reads its input
     through a line buffer: io_stream, and the input is an image (not a vector after a Flatten)."""
     return options.io_type == "io_stream" and len(cur.shape) == 3

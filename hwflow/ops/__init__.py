@@ -5,6 +5,7 @@
     neuron      QActivation(quantized_relu): the IF neuron (fires inside the synaptic blocks)
     dense       QDense, QDenseBatchnorm                 HwflowIFDense
     conv2d      QConv2D, QConv2DBatchnorm               HwflowIFConv2D
+    depthwise   QDepthwiseConv2D(-Batchnorm), QSeparableConv2D -> one Conv2D   HwflowIFConv2D
     avgpool     AveragePooling2D -> an identity Conv2D  HwflowIFConv2D
     maxpool     MaxPooling2D, bit-serial                HwflowBitSerialMaxPool
     flatten     Flatten                                 HwflowSpikeFlatten
@@ -13,8 +14,8 @@
 
 How to add one: CONTRIBUTING.md.
 """
-from hwflow.ops import (avgpool, conv2d, dense, encoder, flatten, maxpool, neuron, output_function,  # noqa: F401
-                        passthrough)
+from hwflow.ops import (avgpool, conv2d, dense, depthwise, encoder, flatten, maxpool, neuron,  # noqa: F401
+                        output_function, passthrough)
 from hwflow.ops.registry import HANDLERS, HLS_BLOCKS, NODES, OPENS_INPUT, supported_layers
 
 __all__ = ["HANDLERS", "HLS_BLOCKS", "NODES", "OPENS_INPUT", "supported_layers"]

@@ -51,16 +51,15 @@ def logits_model(model):
     function: a last Activation / Softmax dropped, a last QDense/QConv2D with activation=softmax made linear."""
     import tensorflow as tf
 
-    from hwflow.convert import layer_chain
-
-    last = model.layers[-1]
+    chain = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]  # hwflow converts chains
+    last = chain[-1]
     if type(last).__name__ in ("Activation", "QActivation", "Softmax"):
         fn = "softmax" if type(last).__name__ == "Softmax" else function_name(
             getattr(last, "quantizer", None) or getattr(last, "activation", None))
-        keep, linear_last = layer_chain(model)[:-1], False
+        keep, linear_last = chain[:-1], False
     else:
         fn = function_name(getattr(last, "activation", None))
-        keep, linear_last = layer_chain(model), True
+        keep, linear_last = chain, True
     if fn is None:
         return model
     copies = []

@@ -271,12 +271,13 @@ def width(max_abs) -> int:
 
 
 def keras_fields(layer, in_shape: tuple[int, ...], out_shape: tuple[int, ...], in_steps: int, in_frac: int,
-                 analog: bool) -> dict:
-    """The SynapticLayer fields of a QDense / QConv2D (-Batchnorm) layer, exact integers (no neuron yet)."""
+                 analog: bool, weights: tuple[np.ndarray, np.ndarray | None] | None = None) -> dict:
+    """The SynapticLayer fields of a QDense / QConv2D (-Batchnorm) layer, exact integers (no neuron yet);
+    weights: its (kernel, bias) as used in inference, when not the layer's own (hwflow.fold.quantized_weights)."""
     from hwflow.fold import quantized_weights
 
     where = f"layer '{layer.name}' ({type(layer).__name__})"
-    kernel, bias = quantized_weights(layer)
+    kernel, bias = quantized_weights(layer) if weights is None else weights
     weight, weight_frac = to_integers(kernel, where + " kernel")
     if bias is None:
         bias_int, bias_frac = np.zeros(kernel.shape[-1], np.int64), 0
