@@ -101,7 +101,8 @@ def test_io_stream_windows_go_through_line_buffers_not_frames(tmp_path) -> None:
     levels = np.random.default_rng(1).integers(0, 8, (30, 11, 9, 2))
     levels[:, :, ::4] = 7  # ties and saturation
     x = snn.quantize_input((levels / 4).astype(np.float32))
-    check(tmp_path, model, snn, x, strategy="folded", lanes=2, io_type="io_stream", backend="Vitis")
+    counted = check(tmp_path, model, snn, x, strategy="folded", lanes=2, io_type="io_stream", backend="Vitis")
+    assert len(set(counted.tolist())) == 1  # folded: fixed by the shape
     cpp = (tmp_path / "hls" / "firmware" / "myproject.cpp").read_text()
     assert cpp.count("if_layer_stream<") == 2 and cpp.count("bitserial_max_pool_lanes_stream<") == 1
     parameters = (tmp_path / "hls" / "firmware" / "parameters.h").read_text()
@@ -118,17 +119,14 @@ def test_io_stream_windows_go_through_line_buffers_not_frames(tmp_path) -> None:
 @needs_verilator
 @pytest.mark.parametrize("arch, encoding, strategy, io_type, lanes, backend", [
     (STRIDED, "bitplane", "event", "io_stream", 5, "Vivado"),
-    (STRIDED, "direct", "folded", "io_parallel", 1, "Vivado"),
     (dense_arch(), "bitplane", "event", "io_parallel", 8, "Vitis")],
-    ids=["strided-avgpool-bitplane-event-stream-5-vivado",
-         "strided-avgpool-direct-folded-1-vivado", "dense-bitplane-event-8"])
+    ids=["strided-avgpool-bitplane-event-stream-5-vivado", "dense-bitplane-event-8"])
 def test_strategies_io_types_and_backends(tmp_path, arch, encoding, strategy, io_type, lanes, backend) -> None:
     model = build(arch)
     x = inputs(arch, 30, seed=lanes)
     counted = check(tmp_path, model, hwflow.convert(model, encoding=encoding), x, strategy=strategy, io_type=io_type,
                     lanes=lanes, backend=backend)
-    if strategy == "folded":
-        assert len(set(counted.tolist())) == 1  # fixed by the shape
+    assert len(set(counted.tolist())) > 1  # event: the cycles follow each sample's spikes
 
 
 @pytest.mark.firmware
