@@ -11,7 +11,7 @@ from hwflow.ops import synaptic
 from randmodels import Arch, archs, buildable, build, inputs, rounding_cases
 
 @pytest.mark.slow
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(arch=archs(), encoding=st.sampled_from(["direct", "bitplane"]))
 def test_random_models_equal_qkeras(arch: Arch, encoding: str) -> None:
     if not buildable(arch):

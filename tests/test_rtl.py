@@ -73,7 +73,7 @@ SATURATED = Arch(seed=0, hw=2, channels=1, input_bits=1, input_integer=0, convs=
 
 @pytest.mark.slow
 @example(arch=SATURATED, encoding="direct", architecture="event", lanes=1)
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(arch=archs(), encoding=st.sampled_from(["direct", "bitplane"]),
        architecture=st.sampled_from(["event", "folded", "ann"]), lanes=st.integers(1, 9))
 def test_random_models(tmp_path_factory, arch: Arch, encoding: str, architecture: str, lanes: int) -> None:
