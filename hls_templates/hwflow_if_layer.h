@@ -56,7 +56,7 @@ struct if_layer_config {
     static const unsigned c_in = 4, n_out = 4, in_h = 1, in_w = 1, out_h = 1, out_w = 1;
     static const unsigned k_h = 1, k_w = 1, s_h = 1, s_w = 1, pad_t = 0, pad_l = 0;
     static const unsigned lanes = 1, groups = 4, in_word = 1, in_wpp = 4;
-    static const unsigned in_steps = 1, out_steps = 1, threshold_log2 = 1, readout_width = 16;
+    static const unsigned in_steps = 1, out_steps = 1, threshold_log2 = 1, threshold_scale = 1, readout_width = 16;
     static const bool event = true, analog = false;
     static const unsigned in_plane = 4, in_size = 4, out_plane = 4, out_size = 4, weight_rows = 16;
     static const unsigned weight_size = 16, bias_size = 4;  // weight_rows and groups, times lanes

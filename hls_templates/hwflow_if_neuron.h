@@ -6,7 +6,8 @@
  *
  *   if_neuron_fire    v[N] (integrated membrane, bias and half-threshold shift included) ->
  *                     T binary spike planes [T][N], MSB first. For t = 0..T-1 the threshold is
- *                     thr_t = 2^(threshold_log2 + T-1-t) (a constant: a shift, no multiplier);
+ *                     thr_t = threshold_scale * 2^(threshold_log2 + T-1-t) (a constant: a shift,
+ *                     no multiplier; threshold_scale is 1 but for an average pool of odd area);
  *                     spike = v >= thr_t, except at the last step where spike = v > thr_t (a tie
  *                     onto an odd level rounds to the even level below: QKeras' round half to
  *                     even); subtract reset v -= spike ? thr_t : 0. Membranes above the top level
@@ -37,15 +38,17 @@ struct if_neuron_config {
     static const unsigned n_out = 10;
     static const unsigned out_steps = 4;       // T
     static const unsigned out_size = 40;       // T * n_out: length of the spike array
-    static const unsigned threshold_log2 = 1;  // threshold = 2^threshold_log2 membrane units
+    static const unsigned threshold_log2 = 1;  // threshold = threshold_scale * 2^threshold_log2 membrane units
+    static const unsigned threshold_scale = 1;
     typedef ap_int<16> membrane_t;
-    typedef ap_int<8> threshold_t;             // holds 2^(threshold_log2 + T - 1)
+    typedef ap_int<8> threshold_t;             // holds threshold_scale * 2^(threshold_log2 + T - 1)
 };
 
-// The threshold of fire step t: 2^(threshold_log2 + T-1-t), a constant shift.
+// The threshold of fire step t: threshold_scale * 2^(threshold_log2 + T-1-t), a constant shifted.
 template <typename CONFIG_T> inline typename CONFIG_T::threshold_t step_threshold(unsigned t) {
     #pragma HLS INLINE
-    return typename CONFIG_T::threshold_t(1) << (CONFIG_T::threshold_log2 + CONFIG_T::out_steps - 1 - t);
+    return typename CONFIG_T::threshold_t(CONFIG_T::threshold_scale)
+           << (CONFIG_T::threshold_log2 + CONFIG_T::out_steps - 1 - t);
 }
 
 // One fire step of one neuron: spike when u >= thr, strictly greater at the last step (a tie onto an

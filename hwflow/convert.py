@@ -4,6 +4,7 @@ from __future__ import annotations
 import warnings
 
 from hwflow.errors import HwflowError
+from hwflow.geometry import axis_paddings, out_size
 from hwflow.ir import InputEncoder, Node
 from hwflow.ops import HANDLERS, OPENS_INPUT
 from hwflow.ops.keras_layers import is_linear_activation, shape_of, unsupported
@@ -44,6 +45,9 @@ class Parser:
         self.grid: Grid | None = None  # grid of the current (spiking or input) activation
         self.steps = 0
         self.output_function: str | None = None  # a final softmax / sigmoid (hwflow.ops.output_function)
+        self.divisor = 1  # the pending layer's pre-activation divisor (an average pool's odd area factor)
+        self.neuron_check = None  # called with the pending layer's activation quantizer (an average pool's)
+        self.zero_padding = None  # (ZeroPadding2D layer, its ((top, bottom), (left, right))) before a convolution
         if input_quantizer is not None:
             self.set_input(self.as_quantizer(input_quantizer), shape_of(model.input_shape), "input_quantizer")
 
@@ -75,9 +79,11 @@ class Parser:
         if self.time_steps is not None and rg.bits != self.time_steps:
             raise HwflowError(f"{where}: {q!s} has {rg.bits} bits but time_steps={self.time_steps} was asked; "
                               "T must equal the activation quantizer's bits")
-        self.pending.neuron = Neuron(rg.bits, rg.integer)
+        if self.neuron_check is not None:
+            self.neuron_check(q)
+        self.pending.neuron = Neuron(rg.bits, rg.integer, divisor=self.divisor)
         self.layers.append(self.pending)
-        self.pending = None
+        self.pending, self.divisor, self.neuron_check = None, 1, None
         self.grid, self.steps = rg.grid, rg.bits
         self.layers.extend(self.deferred)
         self.deferred = []
@@ -86,17 +92,40 @@ class Parser:
         """Add a node; while a linear layer waits for its activation, after that layer's neuron."""
         (self.deferred if self.pending is not None else self.layers).append(node)
 
-    def start_linear(self, node: SynapticLayer, keras_layer) -> None:
-        """A linear layer that waits for its activation (its own activation=, or the next QActivation)."""
+    def start_linear(self, node: SynapticLayer, keras_layer, divisor: int = 1, neuron_check=None) -> None:
+        """A linear layer that waits for its activation (its own activation=, or the next QActivation).
+
+        divisor: its neuron fires on the pre-activation divided by it (Neuron.divisor);
+        neuron_check: called with the activation's quantizer before the neuron is made."""
         if self.pending is not None:
             raise HwflowError(f"layers '{self.pending.name}' and '{keras_layer.name}' are linear with no "
                               "quantized_relu between them; insert QActivation('quantized_relu(bits, integer)')")
-        self.pending = node
+        self.pending, self.divisor, self.neuron_check = node, divisor, neuron_check
         act = getattr(keras_layer, "activation", None)
         if function_name(act) is not None:
             set_output_function(self, keras_layer, function_name(act))
         elif not is_linear_activation(act):
             self.add_neuron(act, f"layer '{keras_layer.name}'")
+
+    def padded_input(self, layer, kernel: tuple[int, int], strides: tuple[int, int], padding,
+                     hw: tuple[int, int] | None = None):
+        """The input shape and padding of a window layer, with a ZeroPadding2D just before it folded in:
+        (the unpadded shape, explicit ((top, bottom), (left, right)) pads); else its own.
+        padding: the layer's ('valid', 'same' or explicit); hw: its (padded) input's height and width, if
+        not the first two dimensions of its input shape (a sequence: (1, L))."""
+        if self.zero_padding is None:
+            return shape_of(layer.input_shape), padding
+        zero_layer, pads = self.zero_padding
+        self.zero_padding = None
+        merged = []
+        for size, k, st, (before, after), own in zip(hw or shape_of(layer.input_shape)[:2], kernel, strides, pads,
+                                                     axis_paddings(padding)):
+            if own == "same":
+                total = max((out_size(size, k, st, own) - 1) * st + k - size, 0)
+                own = (total // 2, total - total // 2)
+            own = (0, 0) if own == "valid" else own
+            merged.append((before + own[0], after + own[1]))
+        return shape_of(zero_layer.input_shape), tuple(merged)
 
     def visit(self, layer) -> None:
         """Dispatch one Keras layer to its registered handler."""
@@ -111,10 +140,21 @@ class Parser:
             raise HwflowError(f"model '{self.model.name}' has no input quantizer before '{layer.name}'; add "
                               "QActivation('quantized_relu(bits, integer)') as its first layer or pass "
                               "input_quantizer='quantized_bits(8,0,alpha=1)' to hwflow.convert")
+        padding = self.zero_padding
         handler(self, layer)
+        if padding is not None and self.zero_padding is padding:
+            raise HwflowError(f"{type(padding[0]).__name__} '{padding[0].name}' is followed by {kind} '{layer.name}'; "
+                              "hwflow folds a zero padding only into the convolution or average pool right after it")
 
     def finish(self) -> list[Node]:
         """The node list; a last linear layer without activation becomes the membrane readout."""
+        if self.zero_padding is not None:
+            zero = self.zero_padding[0]
+            raise HwflowError(f"{type(zero).__name__} '{zero.name}' ends the model; hwflow folds a zero padding only "
+                              "into the convolution or average pool right after it")
+        if self.pending is not None and self.divisor != 1:
+            raise HwflowError(f"layer '{self.pending.name}' divides by {self.divisor} and ends the model; put a "
+                              "QActivation after it (its neuron does the division)")
         if self.pending is not None:
             self.layers.append(self.pending)
             self.layers.extend(self.deferred)

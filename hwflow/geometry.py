@@ -1,30 +1,49 @@
-"""Keras-compatible 2-D window geometry (padding, output size, patch extraction)."""
+"""Keras-compatible 2-D window geometry (padding, output size, patch extraction).
+
+A padding is Keras's 'valid' or 'same', or explicit zero rows and columns ((top, bottom), (left,
+right)): a ZeroPadding2D folded into the convolution after it. An axis's padding is the string
+or its (before, after) pair.
+"""
 from __future__ import annotations
+
+from typing import Union
 
 import numpy as np
 
+Padding = Union[str, tuple[tuple[int, int], tuple[int, int]]]
 
-def out_size(size: int, kernel: int, stride: int, padding: str) -> int:
-    """Output length along one axis, as Keras computes it."""
+
+def axis_paddings(padding: Padding) -> tuple:
+    """The padding of the height and of the width axis."""
+    if isinstance(padding, str):
+        return padding, padding
+    return tuple(tuple(int(p) for p in axis) for axis in padding)
+
+
+def out_size(size: int, kernel: int, stride: int, padding) -> int:
+    """Output length along one axis, as Keras computes it (padding: the axis's)."""
     if padding == "same":
         return -(-size // stride)
-    return (size - kernel) // stride + 1
+    before, after = (0, 0) if padding == "valid" else padding
+    return (size + before + after - kernel) // stride + 1
 
 
-def pad_before(size: int, kernel: int, stride: int, padding: str) -> int:
-    """Zero rows/columns TensorFlow adds before the data ('same' pads the extra one after)."""
+def pad_before(size: int, kernel: int, stride: int, padding) -> int:
+    """Zero rows/columns added before the data ('same' pads the extra one after; padding: the axis's)."""
+    if not isinstance(padding, str):
+        return int(padding[0])
     if padding != "same":
         return 0
     total = max((out_size(size, kernel, stride, padding) - 1) * stride + kernel - size, 0)
     return total // 2
 
 
-def padded(x: np.ndarray, kernel: tuple[int, int], strides: tuple[int, int], padding: str):
+def padded(x: np.ndarray, kernel: tuple[int, int], strides: tuple[int, int], padding: Padding):
     """x [B, H, W, C] zero padded as TensorFlow does, with the output size (Ho, Wo)."""
     b, h, w, c = x.shape
-    (kh, kw), (sh, sw) = kernel, strides
-    ho, wo = out_size(h, kh, sh, padding), out_size(w, kw, sw, padding)
-    ph, pw = pad_before(h, kh, sh, padding), pad_before(w, kw, sw, padding)
+    (kh, kw), (sh, sw), (pad_h, pad_w) = kernel, strides, axis_paddings(padding)
+    ho, wo = out_size(h, kh, sh, pad_h), out_size(w, kw, sw, pad_w)
+    ph, pw = pad_before(h, kh, sh, pad_h), pad_before(w, kw, sw, pad_w)
     xp = np.zeros((b, max((ho - 1) * sh + kh, h + ph), max((wo - 1) * sw + kw, w + pw), c), dtype=x.dtype)
     xp[:, ph:ph + h, pw:pw + w, :] = x
     return xp, ho, wo
@@ -36,7 +55,7 @@ def tap(xp: np.ndarray, i: int, j: int, ho: int, wo: int, strides: tuple[int, in
     return xp[:, i:i + (ho - 1) * sh + 1:sh, j:j + (wo - 1) * sw + 1:sw, :]
 
 
-def conv2d(x: np.ndarray, w: np.ndarray, strides: tuple[int, int], padding: str) -> np.ndarray:
+def conv2d(x: np.ndarray, w: np.ndarray, strides: tuple[int, int], padding: Padding) -> np.ndarray:
     """2-D convolution (Keras cross-correlation, channels last) as a sum over kernel taps."""
     kh, kw, _, cout = w.shape
     xp, ho, wo = padded(x, (kh, kw), strides, padding)
@@ -47,7 +66,7 @@ def conv2d(x: np.ndarray, w: np.ndarray, strides: tuple[int, int], padding: str)
     return acc.reshape(x.shape[0], ho, wo, cout)
 
 
-def patches(x: np.ndarray, kernel: tuple[int, int], strides: tuple[int, int], padding: str) -> np.ndarray:
+def patches(x: np.ndarray, kernel: tuple[int, int], strides: tuple[int, int], padding: Padding) -> np.ndarray:
     """Windows of x [B, H, W, C] as [B, Ho, Wo, kh, kw, C], zero padded as TensorFlow does."""
     xp, ho, wo = padded(x, kernel, strides, padding)
     out = np.empty((x.shape[0], ho, wo) + tuple(kernel) + (x.shape[3],), dtype=x.dtype)
@@ -57,7 +76,7 @@ def patches(x: np.ndarray, kernel: tuple[int, int], strides: tuple[int, int], pa
     return out
 
 
-def fan_out(in_hw: tuple[int, int], kernel: tuple[int, int], strides: tuple[int, int], padding: str) -> np.ndarray:
+def fan_out(in_hw: tuple[int, int], kernel: tuple[int, int], strides: tuple[int, int], padding: Padding) -> np.ndarray:
     """For each input pixel, how many (output pixel, tap) pairs read it: [H, W]."""
     h, w = in_hw
     index = np.arange(h * w, dtype=np.int64).reshape(1, h, w, 1) + 1  # 0 marks padding

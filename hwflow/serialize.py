@@ -46,6 +46,8 @@ def decode(obj, known: dict[str, type], key: str = ""):
         return cls(**{k: decode(v, known, k) for k, v in obj.items() if k != "__type__"})
     if isinstance(obj, list):
         items = [decode(x, known) for x in obj]
+        if key == "padding":  # explicit ((top, bottom), (left, right))
+            return tuple(tuple(x) for x in items)
         return tuple(items) if key in TUPLE_FIELDS else items
     return obj
 

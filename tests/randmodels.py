@@ -9,7 +9,8 @@ import tensorflow as tf
 from hypothesis import strategies as st
 from qkeras import (QActivation, QConv2D, QDense, QDepthwiseConv2D, QSeparableConv2D, quantized_bits,
                     quantized_relu)
-from tensorflow.keras.layers import Activation, AveragePooling2D, Flatten, MaxPooling2D
+from tensorflow.keras.layers import (Activation, AveragePooling2D, Flatten, GlobalAveragePooling2D, MaxPooling2D,
+                                     ZeroPadding2D)
 
 import hwflow
 from hwflow.geometry import patches
@@ -27,7 +28,9 @@ class Arch:
     channels: int
     input_bits: int
     input_integer: int
-    convs: list  # (filters, kernel, stride, padding, T, integer, pool[, kind]); pool in (None, 'max', 'avg'),
+    convs: list  # (filters, kernel, stride, padding, T, integer, pool[, kind]); padding 'valid', 'same' or 'zero'
+    #              (a ZeroPadding2D ((1, 0), (0, 1)) before a 'valid' convolution); pool in (None, 'max', 'avg'
+    #              (2x2), 'avg3' (3x3 at stride 2: area 9, an odd threshold), 'gap' (global, keepdims)),
     #              kind in ('conv', 'depthwise' (depth multiplier 1 + filters % 2), 'separable'), default 'conv'
     denses: list  # (units, T, integer)
     weight_bits: int
@@ -47,12 +50,15 @@ def build(arch: Arch) -> tf.keras.Model:
     layers = [tf.keras.Input((arch.hw, arch.hw, arch.channels)),
               QActivation(quantized_relu(arch.input_bits, arch.input_integer))]
     for filters, kernel, stride, padding, t, integer, pool, *kind in arch.convs:
-        layers += [conv_layer(kind[0] if kind else "conv", filters, kernel, stride, padding, kq, bq),
+        if padding == "zero":
+            layers.append(ZeroPadding2D(((1, 0), (0, 1))))
+        layers += [conv_layer(kind[0] if kind else "conv", filters, kernel, stride,
+                              "valid" if padding == "zero" else padding, kq, bq),
                    QActivation(quantized_relu(t, integer))]
         if pool == "max":
             layers.append(MaxPooling2D(2, padding="same"))
-        elif pool == "avg":
-            layers += [AveragePooling2D(2), QActivation(quantized_relu(t, integer))]
+        elif pool in AVERAGE_POOLS:
+            layers += [AVERAGE_POOLS[pool](), QActivation(quantized_relu(t, integer))]
     layers.append(Flatten())
     for units, t, integer in arch.denses:
         layers += [QDense(units, kernel_quantizer=kq, bias_quantizer=bq), QActivation(quantized_relu(t, integer))]
@@ -77,6 +83,10 @@ def build(arch: Arch) -> tf.keras.Model:
                                (rng.integers(-4, 4, p.shape) / 2).astype(np.float32),
                                (rng.integers(-half_b, half_b, b.shape) * 2.0**-b_frac).astype(np.float32)])
     return model
+
+
+AVERAGE_POOLS = {"avg": lambda: AveragePooling2D(2), "avg3": lambda: AveragePooling2D(3, strides=2),
+                 "gap": lambda: GlobalAveragePooling2D(keepdims=True)}
 
 
 def conv_layer(kind: str, filters: int, kernel: int, stride: int, padding: str, kq, bq) -> tf.keras.layers.Layer:
@@ -110,8 +120,9 @@ def archs(draw) -> Arch:
     """Random architectures over every supported layer kind (check `buildable` before building)."""
     n_conv = draw(st.integers(0, 2))
     convs = [(draw(st.integers(1, 4)), draw(st.sampled_from([1, 2, 3])), draw(st.sampled_from([1, 2])),
-              draw(st.sampled_from(["valid", "same"])), draw(T), draw(st.integers(0, 3)),
-              draw(st.sampled_from([None, "max", "avg"])), draw(st.sampled_from(["conv", "depthwise", "separable"])))
+              draw(st.sampled_from(["valid", "same", "zero"])), draw(T), draw(st.integers(0, 3)),
+              draw(st.sampled_from([None, "max", "avg", "avg3", "gap"])),
+              draw(st.sampled_from(["conv", "depthwise", "separable"])))
              for _ in range(n_conv)]
     denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3))) for _ in range(draw(st.integers(0, 2)))]
     wb = draw(st.integers(2, 8))
@@ -134,11 +145,12 @@ def buildable(arch: Arch) -> bool:
         if kind == "separable" and channels == 1:
             return False
         channels = channels * (1 + filters % 2) if kind == "depthwise" else filters
+        size += padding == "zero"
         size = -(-size // stride) if padding == "same" else (size - kernel) // stride + 1
         if size < 1:
             return False
         if pool:
-            size = -(-size // 2) if pool == "max" else size // 2
+            size = {"max": -(-size // 2), "avg": size // 2, "avg3": (size - 3) // 2 + 1, "gap": 1}[pool]
         if size < 1:
             return False
     return True

@@ -14,7 +14,8 @@ import pytest
 
 import hwflow
 
-pytestmark = [pytest.mark.firmware, pytest.mark.slow]
+# one pytest-xdist worker: its module fixture builds the wheel once
+pytestmark = [pytest.mark.firmware, pytest.mark.slow, pytest.mark.xdist_group("test_wheel")]
 REPO = Path(hwflow.__file__).resolve().parents[1]
 
 SCRIPT = """

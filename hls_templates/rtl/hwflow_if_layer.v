@@ -58,6 +58,7 @@ module hwflow_if_layer #(
     parameter W_BITS = 8,
     parameter V_BITS = 16,
     parameter THR_LOG2 = 1,
+    parameter THR_SCALE = 1,    // threshold = THR_SCALE << THR_LOG2 (odd THR_SCALE: an average pool's area)
     parameter WEIGHT_FILE = "weights.mem",
     parameter BIAS_FILE = "bias.mem",
     parameter LAYER_ID = 0,
@@ -92,6 +93,7 @@ module hwflow_if_layer #(
     localparam BW = $clog2(IN_WORD + 1);
     localparam PGW = $clog2(P * G + 1);
     localparam V_DEPTH = OUT_STEPS == 0 ? P * G : G;  // the readout keeps every pixel's membranes
+    localparam [V_BITS-1:0] THR_UNIT = THR_SCALE;
 
     reg [2:0] state;
     assign done = state == S_DONE;
@@ -217,7 +219,7 @@ module hwflow_if_layer #(
             end
             // firing: the membrane (first step) or the residual, against thr << (T-1-tau)
             wire signed [V_BITS-1:0] level = tau == 0 ? v : residual;
-            wire signed [V_BITS:0] thr = $signed({1'b0, {{(V_BITS-1){1'b0}}, 1'b1} << (THR_LOG2 + T - 1 - tau)});
+            wire signed [V_BITS:0] thr = $signed({1'b0, THR_UNIT << (THR_LOG2 + T - 1 - tau)});
             wire fires = tau == T - 1 ? $signed({level[V_BITS-1], level}) > thr
                                       : $signed({level[V_BITS-1], level}) >= thr;
             always @(posedge clk) begin
@@ -229,9 +231,22 @@ module hwflow_if_layer #(
                     residual <= fires ? level - thr[V_BITS-1:0] : level;
             end
             assign spikes[l] = fires;
-            // ANN: the level of v, half to even, clipped (v already holds the half-threshold shift)
-            wire signed [V_BITS-1:0] q = v >>> THR_LOG2;
-            wire tie = (THR_LOG2 == 0 || v[THR_LOG2 == 0 ? 0 : THR_LOG2-1:0] == 0) && q[0] && THR_LOG2 != 0;
+            // ANN: the level of v, half to even, clipped (v already holds the half-threshold shift):
+            // q = v / threshold (a shift; a constant divider for THR_SCALE > 1, exact where v >= 0, and a
+            // negative v clips to 0 either way), a tie when the remainder is 0 and q odd.
+            wire signed [V_BITS-1:0] q;
+            wire exact;
+            if (THR_SCALE == 1) begin : shift
+                assign q = v >>> THR_LOG2;
+                assign exact = THR_LOG2 == 0 || v[THR_LOG2 == 0 ? 0 : THR_LOG2-1:0] == 0;
+            end else begin : divide
+                localparam signed [V_BITS:0] THR_ANN = THR_SCALE << THR_LOG2;
+                wire signed [V_BITS:0] wide_v = v;
+                wire signed [V_BITS:0] quotient = wide_v / THR_ANN;
+                assign q = quotient[V_BITS-1:0];
+                assign exact = wide_v % THR_ANN == 0;
+            end
+            wire tie = exact && q[0] && THR_LOG2 != 0;
             wire signed [V_BITS-1:0] k = q - tie;
             assign level_word[l*(T+1) +: T+1] = k < 0 ? 0 : (k > (1 << T) - 1 ? (1 << T) - 1 : k[T:0]);
 `ifndef SYNTHESIS

@@ -93,8 +93,8 @@ def line_buffer_slots(k_h: int, k_w: int, in_w: int) -> int:
 
 def streams_pixels(cur: Cursor, options: FirmwareOptions) -> bool:
     """Whether a window block (convolution, pool) of the folded / event strategies reads its input
-    through a line buffer: io_stream, and the input is an image (not a vector after a Flatten)."""
-    return options.io_type == "io_stream" and len(cur.shape) == 3
+    through a line buffer: io_stream, and the input is an image or a sequence (not a vector after a Flatten)."""
+    return options.io_type == "io_stream" and len(cur.shape) in (2, 3)
 
 
 def divisors(n: int) -> list[int]:

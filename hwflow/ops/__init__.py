@@ -5,8 +5,10 @@
     neuron      QActivation(quantized_relu): the IF neuron (fires inside the synaptic blocks)
     dense       QDense, QDenseBatchnorm                 HwflowIFDense
     conv2d      QConv2D, QConv2DBatchnorm               HwflowIFConv2D
+    conv1d      QConv1D -> a Conv2D over a one-row image  HwflowIFConv2D
     depthwise   QDepthwiseConv2D(-Batchnorm), QSeparableConv2D -> one Conv2D   HwflowIFConv2D
-    avgpool     AveragePooling2D -> an identity Conv2D  HwflowIFConv2D
+    avgpool     (Q)AveragePooling2D, (Q)GlobalAveragePooling2D -> an identity Conv2D, the neuron divides
+    zeropadding ZeroPadding2D/1D -> the explicit padding of the convolution or pool after it
     maxpool     MaxPooling2D, bit-serial                HwflowBitSerialMaxPool
     flatten     Flatten                                 HwflowSpikeFlatten
     passthrough Dropout, Activation('linear'); BatchNormalization (folded before parsing)
@@ -14,8 +16,8 @@
 
 How to add one: CONTRIBUTING.md.
 """
-from hwflow.ops import (avgpool, conv2d, dense, depthwise, encoder, flatten, maxpool, neuron,  # noqa: F401
-                        output_function, passthrough)
+from hwflow.ops import (avgpool, conv1d, conv2d, dense, depthwise, encoder, flatten, maxpool, neuron,  # noqa: F401
+                        output_function, passthrough, zeropadding)
 from hwflow.ops.registry import HANDLERS, HLS_BLOCKS, NODES, OPENS_INPUT, supported_layers
 
 __all__ = ["HANDLERS", "HLS_BLOCKS", "NODES", "OPENS_INPUT", "supported_layers"]

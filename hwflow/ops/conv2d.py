@@ -7,13 +7,13 @@ from typing import ClassVar
 import numpy as np
 
 from hwflow.errors import HwflowError
-from hwflow.geometry import conv2d, fan_out, pad_before
+from hwflow.geometry import Padding, axis_paddings, conv2d, fan_out, pad_before
 from hwflow.hls.block import Cursor, HlsBlock
 from hwflow.ops.keras_layers import shape_of, unsupported
 from hwflow.ops.registry import hls_block, node, parses
 from hwflow.ops.synaptic import SYNAPTIC_PARAMS, SYNAPTIC_TYPES, RtlWindow, SynapticLayer, keras_fields, \
     synaptic_call, synaptic_constants, synaptic_cycles
-from hwflow.rtl.block import RtlCursor
+from hwflow.rtl.block import RtlCursor, image
 
 GEOMETRY = ("in_height", "in_width", "n_chan", "out_height", "out_width", "n_filt", "filt_height", "filt_width",
             "stride_height", "stride_width", "pad_top", "pad_left")
@@ -43,7 +43,7 @@ class Conv2D(SynapticLayer):
     """2-D convolution of IF neurons (Keras cross-correlation, channels last): weight [kh, kw, c_in, c_out]."""
 
     strides: tuple[int, int] = (1, 1)
-    padding: str = "valid"
+    padding: Padding = "valid"  # or explicit ((top, bottom), (left, right)): a ZeroPadding2D folded in
 
     kind: ClassVar[str] = "conv2d"
     spatial: ClassVar[bool] = True
@@ -54,7 +54,7 @@ class Conv2D(SynapticLayer):
 
     def fan_out(self) -> np.ndarray:
         """For each input pixel, how many (output pixel, tap) pairs read it: [H, W]."""
-        return fan_out(self.in_shape[:2], self.weight.shape[:2], self.strides, self.padding)
+        return fan_out(image(self.in_shape)[:2], self.weight.shape[:2], self.strides, self.padding)
 
     def synaptic_ops(self, planes: np.ndarray) -> int:
         cin, cout = self.weight.shape[2:]
@@ -70,24 +70,25 @@ class Conv2D(SynapticLayer):
 
     def block_geometry(self, cur: Cursor) -> dict:
         kh, kw, _, c_out = self.weight.shape
-        (h, w, c), (ho, wo, _) = cur.shape, self.out_shape
-        sh, sw = self.strides
+        (h, w, c), (ho, wo, _) = image(cur.shape), image(self.out_shape)  # a sequence is a one-row image
+        (sh, sw), (pad_h, pad_w) = self.strides, axis_paddings(self.padding)
         return dict(class_name=IF_CONV2D.class_name, in_height=h, in_width=w, n_chan=c, out_height=ho,
                     out_width=wo, n_filt=int(c_out), filt_height=int(kh), filt_width=int(kw), stride_height=int(sh),
-                    stride_width=int(sw), pad_top=pad_before(h, kh, sh, self.padding),
-                    pad_left=pad_before(w, kw, sw, self.padding))
+                    stride_width=int(sw), pad_top=pad_before(h, kh, sh, pad_h),
+                    pad_left=pad_before(w, kw, sw, pad_w))
 
     def rtl_window(self, cur: RtlCursor) -> RtlWindow:
-        if cur.shape != tuple(self.in_shape):
+        if cur.shape != image(self.in_shape):
             raise HwflowError(f"layer '{self.name}' takes shape {self.in_shape} but gets {cur.shape} from '{cur.name}'")
-        return RtlWindow(self.weight, tuple(self.strides), self.padding, tuple(self.out_shape[:2]))
+        return RtlWindow(self.weight, tuple(self.strides), self.padding, image(self.out_shape)[:2])
 
 
 @parses("QConv2D", "QConv2DBatchnorm")
 def parse_conv2d(parser, layer) -> None:
     """A convolution waiting for its activation (the next QActivation, or its own activation)."""
-    fields = keras_fields(layer, shape_of(layer.input_shape), shape_of(layer.output_shape), parser.steps,
-                          parser.grid.frac, parser.analog())
     if layer.data_format != "channels_last" or tuple(layer.dilation_rate) != (1, 1) or getattr(layer, "groups", 1) != 1:
         raise unsupported(layer, " with data_format/dilation/groups other than channels_last/1/1")
-    parser.start_linear(Conv2D(strides=tuple(layer.strides), padding=layer.padding, **fields), layer)
+    in_shape, padding = parser.padded_input(layer, tuple(layer.kernel_size), tuple(layer.strides), layer.padding)
+    fields = keras_fields(layer, in_shape, shape_of(layer.output_shape), parser.steps, parser.grid.frac,
+                          parser.analog())
+    parser.start_linear(Conv2D(strides=tuple(layer.strides), padding=padding, **fields), layer)

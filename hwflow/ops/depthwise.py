@@ -57,9 +57,10 @@ def bias_of(layer) -> np.ndarray | None:
 def emit_conv(parser, layer, kernel: np.ndarray, bias: np.ndarray | None) -> None:
     if layer.data_format != "channels_last" or tuple(layer.dilation_rate) != (1, 1):
         raise unsupported(layer, " with data_format/dilation other than channels_last/1")
-    fields = keras_fields(layer, shape_of(layer.input_shape), shape_of(layer.output_shape), parser.steps,
-                          parser.grid.frac, parser.analog(), weights=(kernel, bias))
-    parser.start_linear(Conv2D(strides=tuple(layer.strides), padding=layer.padding, **fields), layer)
+    in_shape, padding = parser.padded_input(layer, tuple(layer.kernel_size), tuple(layer.strides), layer.padding)
+    fields = keras_fields(layer, in_shape, shape_of(layer.output_shape), parser.steps, parser.grid.frac,
+                          parser.analog(), weights=(kernel, bias))
+    parser.start_linear(Conv2D(strides=tuple(layer.strides), padding=padding, **fields), layer)
 
 
 @parses("QDepthwiseConv2D", "QDepthwiseConv2DBatchnorm", note="as a Conv2D with zero weights across channels")

@@ -1,15 +1,23 @@
-"""Flatten: reshape to one dimension, channels-last order as Keras (firmware: HwflowSpikeFlatten, an element copy)."""
+"""Flatten and Reshape: the same channels-last order under a new shape (firmware: HwflowSpikeFlatten, an element copy).
+
+Every array and memory holds its values in Keras's channels-last order (planes first), so a reshape
+moves nothing. A Reshape is converted to a vector (a Flatten) or keeping the channel count (a
+sequence <-> image, the pixels regrouped): the RTL twin's memories hold words of channels per pixel,
+which such a reshape only relabels; one that regroups channels is refused.
+"""
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import ClassVar
 
 from hwflow.hls.block import Cursor, HlsBlock, simple_call
 from hwflow.ir import LayerTrace, Node, Signal
-from hwflow.ops.keras_layers import shape_of
+from hwflow.ops.keras_layers import shape_of, unsupported
 from hwflow.ops.registry import hls_block, node, parses
 from hwflow.options import FirmwareOptions
+from hwflow.rtl.block import RtlCursor, image
 
 SPIKE_FLATTEN = hls_block(HlsBlock(
     class_name="HwflowSpikeFlatten", struct="spike_flatten_config", headers=("hwflow_spike_encode.h",),
@@ -20,26 +28,42 @@ SPIKE_FLATTEN = hls_block(HlsBlock(
 @node
 @dataclass
 class Flatten(Node):
-    """Reshape to one dimension (channels-last order, as Keras)."""
+    """Reshape to out_shape (one dimension for a Flatten), channels-last order as Keras."""
 
     kind: ClassVar[str] = "flatten"
     reshapes_only: ClassVar[bool] = True  # may follow the readout layer
 
     def execute(self, signal: Signal, trace: bool) -> tuple[Signal, LayerTrace]:
+        shape = tuple(self.out_shape)
         if signal.planes is None:  # after the readout
-            return Signal(None, signal.grid, False, signal.output.reshape(len(signal.output), -1)), LayerTrace()
-        return Signal(signal.planes.reshape(signal.planes.shape[:2] + (-1,)), signal.grid, signal.analog), LayerTrace()
+            return Signal(None, signal.grid, False, signal.output.reshape((len(signal.output),) + shape)), LayerTrace()
+        return Signal(signal.planes.reshape(signal.planes.shape[:2] + shape), signal.grid, signal.analog), LayerTrace()
 
     def lower(self, cur: Cursor, options: FirmwareOptions) -> tuple[dict, Cursor]:
-        n = math.prod(cur.shape)
+        n, shape = math.prod(cur.shape), list(self.out_shape)
         planes = cur.kind == "planes"
         d = dict(class_name=SPIKE_FLATTEN.class_name, name=self.name, inputs=[cur.name],
-                 size=cur.steps * n if planes else n, out_shape=[cur.steps, n] if planes else [n],
+                 size=cur.steps * n if planes else n, out_shape=[cur.steps] + shape if planes else shape,
                  out_precision=cur.spec)
-        # the RTL twin has no flatten block: it reads the image before it
-        return d, Cursor(self.name, cur.kind, (n,), cur.steps, cur.spec, cur.grid, rtl=cur.rtl)
+        rtl = self.relabel_rtl(cur.rtl) if cur.rtl is not None else None
+        return d, Cursor(self.name, cur.kind, tuple(shape), cur.steps, cur.spec, cur.grid, rtl=rtl)
+
+    def relabel_rtl(self, cur: RtlCursor) -> RtlCursor:
+        """The RTL twin has no reshape block: a layer after a Flatten reads the image before it as one
+        vector; after a Reshape that keeps the channels, the same memory is the new image."""
+        return cur if len(self.out_shape) == 1 else dataclasses.replace(cur, shape=image(self.out_shape))
 
 
 @parses("Flatten")
 def parse_flatten(parser, layer) -> None:
     parser.emit(Flatten(name=layer.name, in_shape=shape_of(layer.input_shape), out_shape=shape_of(layer.output_shape)))
+
+
+@parses("Reshape", note="to a vector, or keeping the channel count")
+def parse_reshape(parser, layer) -> None:
+    """A Flatten node to the Reshape's shape; HwflowError if it regroups channels."""
+    in_shape, out_shape = shape_of(layer.input_shape), shape_of(layer.output_shape)
+    if len(out_shape) != 1 and (len(in_shape) < 2 or len(out_shape) > 3 or in_shape[-1] != out_shape[-1]):
+        raise unsupported(layer, f" from {in_shape} to {out_shape}: it regroups channels (hwflow converts a Reshape "
+                                 "to a vector, or one that keeps the last dimension)")
+    parser.emit(Flatten(name=layer.name, in_shape=in_shape, out_shape=out_shape))

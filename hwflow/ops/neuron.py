@@ -18,21 +18,28 @@ from hwflow.quant import Grid
 
 @dataclass
 class Neuron:
-    """Integrate-then-fire neuron: T output steps, threshold 2**threshold_log2 membrane units.
+    """Integrate-then-fire neuron: T output steps, threshold divisor * 2**threshold_log2 membrane units.
 
     Its bias already includes bias_shift = threshold / 2, so floor(v / threshold) is the ANN's
     round-half-up; at the last step (least significant plane) the comparison is strict, which
     turns a tie onto an odd level into the even level below it: round half to even, as QKeras.
+    Nothing here needs a power of two: with v = u + threshold/2, the greedy MSB-first digits of
+    v against threshold * 2**(T-1-t) sum to floor(v / threshold) (clipped to 2**T - 1), and the
+    residual before the last step equals threshold exactly only when u / threshold is a tie k - 1/2
+    whose floor k is odd: the strict compare then gives k - 1, the even neighbour.
+    divisor (odd, 1 but for an average pool whose window area is not a power of two) divides the
+    pre-activation: the neuron fires on u / divisor.
     threshold_log2 is None until hwflow.passes.AlignGrids has put the layer on its membrane grid.
     """
 
     time_steps: int
     integer: int
     threshold_log2: int | None = None
+    divisor: int = 1
 
     @property
     def threshold(self) -> int:
-        return 1 << self.threshold_log2
+        return self.divisor << self.threshold_log2
 
     @property
     def bias_shift(self) -> int:

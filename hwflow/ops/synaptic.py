@@ -12,7 +12,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from hwflow.errors import HwflowError
-from hwflow.geometry import pad_before
+from hwflow.geometry import Padding, axis_paddings, pad_before
 from hwflow.hls.block import (SPIKE_SPEC, NAMESPACE, CallArgs, Chunks, Cursor, HlsBlock, check_reuse, line_buffer_slots,
                               streams_pixels)
 from hwflow.hls.schedule import STEP_DEPTH, pipelined, reuse_depth
@@ -176,14 +176,21 @@ class SynapticLayer(Node):
         if self.is_readout:
             w = max(membrane_bits, self.frac + 1)
             spec = ("fixed", w, w - self.frac, True)
-            d.update(out_steps=0, threshold_log2=0, threshold_bits=2, readout_width=int(w),
+            d.update(out_steps=0, threshold_log2=0, threshold_scale=1, threshold_bits=2, readout_width=int(w),
                      out_shape=list(self.out_shape), out_precision=spec)
             return d, Cursor(self.name, "values", tuple(self.out_shape), 1, spec, rtl=rtl)
         t = self.neuron.time_steps
         d.update(out_steps=int(t), threshold_log2=int(self.neuron.threshold_log2),
-                 threshold_bits=int(self.neuron.threshold_log2 + t + 1), readout_width=0,
+                 threshold_scale=int(self.neuron.divisor), threshold_bits=self.threshold_bits, readout_width=0,
                  out_shape=[int(t)] + list(self.out_shape), out_precision=SPIKE_SPEC)
         return d, Cursor(self.name, "planes", tuple(self.out_shape), t, SPIKE_SPEC, self.neuron.grid, rtl=rtl)
+
+    @property
+    def threshold_bits(self) -> int:
+        """Two's-complement width of the first step's threshold, threshold * 2**(T-1) (2 for the readout)."""
+        if self.is_readout:
+            return 2
+        return (self.neuron.threshold << (self.neuron.time_steps - 1)).bit_length() + 1
 
     # ------------------------------------------------------------------------------- RTL twin
 
@@ -198,15 +205,16 @@ class SynapticLayer(Node):
         analog = cur.kind == "analog"
         ann = architecture == "ann" and not self.is_readout
         t = 0 if self.is_readout else self.neuron.time_steps
-        thr_log2 = 0 if self.is_readout else self.neuron.threshold_log2
+        thr_log2, thr_scale = (0, 1) if self.is_readout else (self.neuron.threshold_log2, self.neuron.divisor)
         groups, pixels = -(-n_out // lanes), ho * wo
-        v_bits = max(self.membrane_bits, thr_log2 + t + 1, 2)
-        pad_t, pad_l = (pad_before(size, k, st, win.padding) for size, k, st in zip((h, w), (kh, kw), win.strides))
+        v_bits = max(self.membrane_bits, self.threshold_bits, 2)
+        pad_t, pad_l = (pad_before(size, k, st, pad) for size, k, st, pad in
+                        zip((h, w), (kh, kw), win.strides, axis_paddings(win.padding)))
         params = dict(C_IN=c, N_OUT=n_out, IN_H=h, IN_W=w, OUT_H=ho, OUT_W=wo, K_H=kh, K_W=kw, S_H=win.strides[0],
                       S_W=win.strides[1], PAD_T=pad_t, PAD_L=pad_l, LANES=lanes, IN_WORD=cur.word,
                       IN_STEPS=cur.steps, OUT_STEPS=t, ANALOG=int(analog), IN_BITS=cur.bits if analog else 1,
                       EVENT=int(architecture == "event" and not analog), ANN=int(ann), W_BITS=max(self.weight_bits, 2),
-                      V_BITS=v_bits, THR_LOG2=thr_log2)
+                      V_BITS=v_bits, THR_LOG2=thr_log2, THR_SCALE=thr_scale)
         taps = kh * kw * c * groups  # weight rows per input plane and output pixel
         if analog:
             integrate = lambda planes: pixels * taps  # noqa: E731
@@ -261,7 +269,7 @@ class RtlWindow:
 
     weight: np.ndarray
     strides: tuple[int, int]
-    padding: str
+    padding: Padding
     out_hw: tuple[int, int]
 
 
@@ -291,7 +299,8 @@ def keras_fields(layer, in_shape: tuple[int, ...], out_shape: tuple[int, ...], i
 # ------------------------------------------------------------------------------ firmware facets
 
 SYNAPTIC_PARAMS: dict[str, type] = {
-    "analog": bool, "readout": bool, "in_steps": int, "out_steps": int, "threshold_log2": int, "n_synapses": int,
+    "analog": bool, "readout": bool, "in_steps": int, "out_steps": int, "threshold_log2": int,
+    "threshold_scale": int, "n_synapses": int,
     "membrane_bits": int, "psum_bits": int, "weight_bits": int, "bias_bits": int, "threshold_bits": int,
     "level_bits": int, "level_signed": bool, "readout_width": int}
 SYNAPTIC_TYPES = ("weight", "bias", "membrane", "psum", "level", "threshold")
@@ -303,7 +312,7 @@ def synaptic_constants(a: dict, n_psum: int) -> dict:
     return dict(in_steps=a["in_steps"], n_synapses=n_syn, reuse_factor=r, block_factor=n_syn // r,
                 reuse_depth=reuse_depth(n_syn, r, n_psum), out_steps=a["out_steps"],
                 out_size=math.prod(a["out_shape"]), threshold_log2=a["threshold_log2"],
-                readout_width=a["readout_width"])
+                threshold_scale=a["threshold_scale"], readout_width=a["readout_width"])
 
 
 LANE_GEOMETRY = ("c_in", "n_out", "in_h", "in_w", "out_h", "out_w", "k_h", "k_w", "s_h", "s_w", "pad_t", "pad_l",
@@ -316,7 +325,8 @@ def lane_constants(a: dict) -> dict:
     in_plane, pixels = a["in_h"] * a["in_w"] * a["c_in"], a["out_h"] * a["out_w"]
     return dict({k: a[k] for k in LANE_GEOMETRY}, groups=groups, in_wpp=-(-a["c_in"] // a["in_word"]),
                 in_steps=a["in_steps"], out_steps=a["out_steps"], threshold_log2=a["threshold_log2"],
-                readout_width=a["readout_width"], event=a["event"], in_plane=in_plane,
+                threshold_scale=a["threshold_scale"], readout_width=a["readout_width"], event=a["event"],
+                in_plane=in_plane,
                 in_size=a["in_steps"] * in_plane, out_plane=pixels * a["n_out"],
                 out_size=max(a["out_steps"], 1) * pixels * a["n_out"], weight_rows=taps * a["c_in"] * groups,
                 weight_size=taps * a["c_in"] * groups * a["lanes"], bias_size=groups * a["lanes"],

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from hwflow.errors import HwflowError
-from hwflow.geometry import patches
+from hwflow.geometry import Padding, patches
 
 ARCHITECTURES = ("event", "folded", "ann")  # SNN, SNN, and the ANN of the same integer network
 TOP = "hwflow_top"  # the generated top module
@@ -60,9 +60,11 @@ class RtlCursor:
 
 
 def image(shape: tuple[int, ...]) -> tuple[int, int, int]:
-    """A node's shape as (height, width, channels): a vector is one pixel."""
+    """A node's shape as (height, width, channels): a vector is one pixel, a sequence (L, C) one row."""
     if len(shape) == 1:
         return (1, 1, int(shape[0]))
+    if len(shape) == 2:
+        return (1, int(shape[0]), int(shape[1]))
     if len(shape) == 3:
         return tuple(int(v) for v in shape)
     raise HwflowError(f"the RTL generator handles vectors and images (H, W, C), not shape {shape}")
@@ -127,7 +129,7 @@ def word_spikes(planes: np.ndarray, cur: RtlCursor) -> np.ndarray:
 
 
 def event_integrate_cycles(planes: np.ndarray, cur: RtlCursor, groups: int, kernel: tuple[int, int],
-                           strides: tuple[int, int], padding: str) -> int:
+                           strides: tuple[int, int], padding: Padding) -> int:
     """Event integration over every output pixel's window: per plane, tap and input word, 1 cycle
     without spikes (also for a padded tap), spikes * groups with."""
     cost = np.maximum(1, word_spikes(planes, cur) * groups) - 1  # padding reads as 0 extra

@@ -40,7 +40,10 @@ def lower_stages(snn, lanes: int, architecture: str) -> list[RtlStage]:
     blocks = [layer for layer in snn.layers if not layer.reshapes_only]
     stage, cur = lower_input_rtl(snn.encoder, lanes, architecture, spatial=bool(blocks) and blocks[0].spatial)
     stages = [stage]
-    for layer in blocks:
+    for layer in snn.layers:
+        if layer.reshapes_only:
+            cur = layer.relabel_rtl(cur)
+            continue
         stage, cur = layer.lower_rtl(cur, lanes, architecture)
         stages.append(stage)
     stages.append(lower_output_rtl(cur))
