@@ -16,7 +16,7 @@ run:
 	@. scripts/env.sh && $(VENV)/bin/hwflow run $(CONFIG) --out $(OUT)
 
 test:
-	@. scripts/env.sh && $(VENV)/bin/python -m pytest -q -n auto --dist loadgroup tests $(PYTEST_ARGS)
+	@. scripts/env.sh && $(VENV)/bin/python -m pytest -q -n auto --dist loadfile tests $(PYTEST_ARGS)
 
 bench:
 	@. scripts/env.sh && $(VENV)/bin/python benchmarks/run_all.py

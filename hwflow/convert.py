@@ -11,7 +11,7 @@ from hwflow.ops.keras_layers import is_linear_activation, shape_of, unsupported
 from hwflow.ops.neuron import Neuron
 from hwflow.ops.output_function import function_name, set_output_function
 from hwflow.ops.synaptic import SynapticLayer
-from hwflow.quant import Grid, input_grid, relu_grid
+from hwflow.quant import Grid, activation_code, input_grid
 from hwflow.snn import SNN
 
 
@@ -48,6 +48,7 @@ class Parser:
         self.divisor = 1  # the pending layer's pre-activation divisor (an average pool's odd area factor)
         self.neuron_check = None  # called with the pending layer's activation quantizer (an average pool's)
         self.zero_padding = None  # (ZeroPadding2D layer, its ((top, bottom), (left, right))) before a convolution
+        self.offset = 0  # the current activation's offset binary (Neuron.offset; 0 unless signed)
         if input_quantizer is not None:
             self.set_input(self.as_quantizer(input_quantizer), shape_of(model.input_shape), "input_quantizer")
 
@@ -74,17 +75,17 @@ class Parser:
                 and not any(isinstance(x, SynapticLayer) for x in self.layers))
 
     def add_neuron(self, q, where: str) -> None:
-        """Give the pending linear layer its neuron (from a quantized_relu) and emit it."""
-        rg = relu_grid(q, where)
-        if self.time_steps is not None and rg.bits != self.time_steps:
-            raise HwflowError(f"{where}: {q!s} has {rg.bits} bits but time_steps={self.time_steps} was asked; "
+        """Give the pending linear layer its neuron (from a quantized_relu or quantized_bits) and emit it."""
+        code = activation_code(q, where)
+        if self.time_steps is not None and code.bits != self.time_steps:
+            raise HwflowError(f"{where}: {q!s} has {code.bits} bits but time_steps={self.time_steps} was asked; "
                               "T must equal the activation quantizer's bits")
         if self.neuron_check is not None:
             self.neuron_check(q)
-        self.pending.neuron = Neuron(rg.bits, rg.integer, divisor=self.divisor)
+        self.pending.neuron = Neuron(code.bits, code.bits - code.frac, divisor=self.divisor, offset=code.offset)
         self.layers.append(self.pending)
         self.pending, self.divisor, self.neuron_check = None, 1, None
-        self.grid, self.steps = rg.grid, rg.bits
+        self.grid, self.steps, self.offset = code.grid, code.bits, code.offset
         self.layers.extend(self.deferred)
         self.deferred = []
 
@@ -100,6 +101,11 @@ class Parser:
         if self.pending is not None:
             raise HwflowError(f"layers '{self.pending.name}' and '{keras_layer.name}' are linear with no "
                               "quantized_relu between them; insert QActivation('quantized_relu(bits, integer)')")
+        if self.offset and getattr(node, "pads", lambda: False)():
+            raise HwflowError(f"layer '{keras_layer.name}' pads its input, whose signed levels travel in offset binary "
+                              "(a padded zero would read as the lowest level); use padding='valid' after a signed "
+                              "activation")
+        node.in_offset = self.offset
         self.pending, self.divisor, self.neuron_check = node, divisor, neuron_check
         act = getattr(keras_layer, "activation", None)
         if function_name(act) is not None:
@@ -152,6 +158,10 @@ class Parser:
             zero = self.zero_padding[0]
             raise HwflowError(f"{type(zero).__name__} '{zero.name}' ends the model; hwflow folds a zero padding only "
                               "into the convolution or average pool right after it")
+        if self.pending is None and self.offset:
+            last = next(x for x in reversed(self.layers) if isinstance(x, SynapticLayer))
+            raise HwflowError(f"the model ends in the signed activation of '{last.name}'; hwflow outputs unsigned "
+                              "levels or the readout's values: end it with a quantized_relu or a linear QDense")
         if self.pending is not None and self.divisor != 1:
             raise HwflowError(f"layer '{self.pending.name}' divides by {self.divisor} and ends the model; put a "
                               "QActivation after it (its neuron does the division)")

@@ -64,13 +64,13 @@ class BoundWidths:
         for layer in layers:
             in_max[layer.name] = max_abs
             if isinstance(layer, SynapticLayer) and layer.neuron is not None:
-                max_abs = layer.neuron.grid.max_abs
+                max_abs = layer.neuron.grid.hi + layer.neuron.offset  # the level the planes carry
         return replace_synaptic(layers, lambda layer: self.bound(layer, in_max[layer.name]))
 
     @staticmethod
     def bound(layer: SynapticLayer, in_max_abs: int) -> SynapticLayer:
         per_output = np.abs(layer.weight).reshape(-1, layer.weight.shape[-1]).sum(axis=0).astype(object)
-        total = per_output * in_max_abs + np.abs(layer.bias).astype(object)
+        total = per_output * in_max_abs + np.abs(layer.offset_bias).astype(object)
         shift = layer.neuron.bias_shift if layer.neuron else 0
         bound = int(max(total, default=0)) + shift
         tf_frac = layer.natural_frac

@@ -85,6 +85,42 @@ def relu_grid(q: object, where: str) -> ReluGrid:
     return ReluGrid(bits, integer)
 
 
+@dataclass(frozen=True)
+class ActivationCode:
+    """A hidden activation's levels as T = bits binary planes: levels lo..hi = -offset .. 2**T - 1 - offset on a
+    grid of frac fractional bits, each sent as k + offset (offset binary; offset 0 for quantized_relu)."""
+
+    bits: int
+    frac: int
+    offset: int = 0
+
+    @property
+    def grid(self) -> Grid:
+        return Grid(-self.offset, 2**self.bits - 1 - self.offset, self.frac)
+
+
+def activation_code(q: object, where: str) -> ActivationCode:
+    """The code of a hidden activation: quantized_relu, or quantized_bits (signed: offset binary, half the levels
+    below zero), or a HwflowError saying why it is unsupported."""
+    if quantizer_name(q) != "quantized_bits":
+        rg = relu_grid(q, where)
+        return ActivationCode(rg.bits, rg.bits - rg.integer)
+    problems = []
+    if getattr(q, "use_stochastic_rounding", False):
+        problems.append("use_stochastic_rounding must be False")
+    if float(getattr(q, "qnoise_factor", 1.0)) != 1.0:
+        problems.append("qnoise_factor must be 1.0")
+    if getattr(q, "symmetric", 0) and q.keep_negative:
+        problems.append("symmetric must be 0 (2**bits levels, half of them below zero)")
+    if problems:
+        raise HwflowError(f"{where}: {q!s} is not an exact binary-coded activation: " + "; ".join(problems))
+    grid = input_grid(q, where)  # alpha=1, at least 2 bits when signed
+    bits = int(q.bits)
+    if not 1 <= bits <= MAX_TIME_STEPS:
+        raise HwflowError(f"{where}: {q!s} has {bits} bits; hwflow supports 1 to {MAX_TIME_STEPS} time steps")
+    return ActivationCode(bits, grid.frac, -grid.lo)
+
+
 def input_grid(q: object, where: str) -> Grid:
     """The grid of an input quantizer: quantized_relu or quantized_bits(alpha=1)."""
     name = quantizer_name(q)

@@ -32,7 +32,7 @@ class Arch:
     #              (a ZeroPadding2D ((1, 0), (0, 1)) before a 'valid' convolution); pool in (None, 'max', 'avg'
     #              (2x2), 'avg3' (3x3 at stride 2: area 9, an odd threshold), 'gap' (global, keepdims)),
     #              kind in ('conv', 'depthwise' (depth multiplier 1 + filters % 2), 'separable'), default 'conv'
-    denses: list  # (units, T, integer)
+    denses: list  # (units, T, integer[, signed]): signed (T >= 2): a quantized_bits(T, integer) activation
     weight_bits: int
     weight_integer: int
     bias_bits: int
@@ -60,8 +60,9 @@ def build(arch: Arch) -> tf.keras.Model:
         elif pool in AVERAGE_POOLS:
             layers += [AVERAGE_POOLS[pool](), QActivation(quantized_relu(t, integer))]
     layers.append(Flatten())
-    for units, t, integer in arch.denses:
-        layers += [QDense(units, kernel_quantizer=kq, bias_quantizer=bq), QActivation(quantized_relu(t, integer))]
+    for units, t, integer, *sign in arch.denses:
+        act = quantized_bits(t, integer, alpha=1) if sign and sign[0] and t >= 2 else quantized_relu(t, integer)
+        layers += [QDense(units, kernel_quantizer=kq, bias_quantizer=bq), QActivation(act)]
     layers.append(QDense(arch.out_units, kernel_quantizer=kq, bias_quantizer=bq))
     if not arch.readout:
         layers.append(QActivation(quantized_relu(arch.denses[-1][1] if arch.denses else 3, 1)))
@@ -124,7 +125,8 @@ def archs(draw) -> Arch:
               draw(st.sampled_from([None, "max", "avg", "avg3", "gap"])),
               draw(st.sampled_from(["conv", "depthwise", "separable"])))
              for _ in range(n_conv)]
-    denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3))) for _ in range(draw(st.integers(0, 2)))]
+    denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3)), draw(st.booleans()))
+              for _ in range(draw(st.integers(0, 2)))]
     wb = draw(st.integers(2, 8))
     bb = draw(st.integers(2, 10))
     readout = draw(st.booleans())

@@ -12,8 +12,6 @@ from hwflow.hls.lower import layer_list
 from hwflow.options import FirmwareOptions
 from randmodels import build, conv_arch, inputs
 
-pytestmark = pytest.mark.xdist_group("test_energy")  # one pytest-xdist worker: its module fixture converts once
-
 
 @pytest.fixture(scope="module")
 def run():

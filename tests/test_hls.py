@@ -15,7 +15,7 @@ import hwflow
 import hwflow.hls
 from hwflow.errors import HwflowError
 from hwflow.hls.ann import ann_to_hls
-from randmodels import Arch, build, conv_arch, dense_arch, inputs, rounding_cases
+from randmodels import build, conv_arch, dense_arch, inputs, rounding_cases
 
 
 

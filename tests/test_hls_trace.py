@@ -16,8 +16,6 @@ from hwflow.ops.encoder import to_planes
 from hwflow.simulate import RunResult
 from randmodels import build, conv_arch, inputs
 
-pytestmark = pytest.mark.xdist_group("test_hls_trace")  # one pytest-xdist worker: its module fixtures compile once
-
 
 
 def names(snn: hwflow.SNN) -> tuple[str, str]:

@@ -19,9 +19,6 @@ from hwflow.report_page.compare import ESTIMATE, MISSING, PNR, RTL_SIM, SYNTH, T
 from hwflow.tool_reports.finder import design_of, parse_dir_spec
 from htmlpage import Page, assert_numbers_equal
 
-# one pytest-xdist worker: its module fixture trains and runs the digits flow once
-pytestmark = pytest.mark.xdist_group("test_report_page")
-
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 CSYNTH_XML = FIXTURES / "fastmachinelearning__hls4ml__myproject_csynth.xml"  # latency 10, II 8, LUT 2532
 CSYNTH_RPT = FIXTURES / "fastmachinelearning__hls4ml__myproject_csynth.rpt"  # the same numbers, text layout

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 import tensorflow as tf
 from qkeras import QActivation, QConv2D, QDense, quantized_bits, quantized_relu
-from tensorflow.keras.layers import Flatten
 
 import hwflow
 from hwflow.errors import HwflowError
@@ -257,10 +256,10 @@ def test_cli_rtlsim_and_synth(tmp_path) -> None:
                      "--set", "rtl.synthesize=false", "--out", "d")
     assert run.returncode == 0, run.stderr[-2000:]
     assert "RTL twin (event, 8 lanes, Verilator): vs QKeras 0 mismatches" in run.stdout
-    sim = hwflow_cli("rtlsim", "d", "--architecture", "folded", "--lanes", "5")
+    sim = hwflow_cli("rtlsim", "d", "--architecture", "folded", "--lanes", "2")  # 2 lanes: a small synthesis
     assert sim.returncode == 0, sim.stderr[-2000:]
     report = json.loads((tmp_path / "d" / "report.json").read_text())
-    assert (report["rtl"]["architecture"], report["rtl"]["lanes"]) == ("folded", 5)
+    assert (report["rtl"]["architecture"], report["rtl"]["lanes"]) == ("folded", 2)
     assert report["mismatches"]["rtl_vs_qkeras"] == 0 and report["rtl"]["cycles_vs_formula"] == 0
     assert report["rtl"]["cycles"]["min"] == report["rtl"]["cycles"]["max"]  # folded: fixed by the shape
     assert "skipped" in report["rtl"]["resources"]
@@ -268,7 +267,7 @@ def test_cli_rtlsim_and_synth(tmp_path) -> None:
         synth = hwflow_cli("synth", "d")
         assert synth.returncode == 0, synth.stderr[-2000:]
         resources = json.loads((tmp_path / "d" / "report.json").read_text())["rtl"]["resources"]
-        assert resources["LUT"] > 0 and (resources["architecture"], resources["lanes"]) == ("folded", 5)
+        assert resources["LUT"] > 0 and (resources["architecture"], resources["lanes"]) == ("folded", 2)
         fmax = json.loads((tmp_path / "d" / "report.json").read_text())["rtl"]["fmax"]
         assert fmax["fmax_mhz"] > 0 and "ECP5" in fmax["source"]
         ann = json.loads((tmp_path / "d" / "report.json").read_text())["rtl"]["ann"]  # the ANN beside it, too
@@ -299,6 +298,11 @@ def test_da4ml_baseline_rounds_half_to_even(tmp_path) -> None:
     if tools.find(tools.YOSYS) is not None:
         res = design.synthesize("xcup")
         assert res["LUT"] > 0 and res["DSP"] == 0  # distributed arithmetic: shifts and adds only
+    from test_signed import VARIANTS, levels, model_of  # signed activations: offset binary in da4ml's bias too
+    signed = model_of(VARIANTS["dense, 3 and 4 bits"](), seed=3)
+    xs = levels(200, seed=4)
+    np.testing.assert_array_equal(to_da4ml(hwflow.convert(signed), tmp_path / "s").simulate(xs).output,
+                                  signed.predict(xs, verbose=0))
     with pytest.raises(HwflowError, match="covers dense networks") as err:
         to_da4ml(hwflow.convert(build(conv_arch())), tmp_path / "c")
     assert "\n" not in str(err.value) and not (tmp_path / "c").exists()

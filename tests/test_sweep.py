@@ -17,8 +17,6 @@ from hwflow.errors import HwflowError
 from hwflow.outputs import MANIFEST
 from hwflow.sweep import parse_grid, sweep
 
-pytestmark = pytest.mark.xdist_group("test_sweep")  # one pytest-xdist worker: one Ray instance at a time
-
 FAST = {"train": {"epochs": 1}, "hls": {"enabled": False}, "rtl": {"enabled": False}}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

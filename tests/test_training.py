@@ -14,8 +14,6 @@ from hwflow.errors import HwflowError
 from hwflow.model_builder import build_model
 from hwflow.train import load_trained, train
 
-pytestmark = pytest.mark.xdist_group("test_training")  # one pytest-xdist worker: its module fixture trains once
-
 MNIST_DIR = base_dir() / "../shared/datasets/mnist"
 FAST = {"dataset": {"limit_train": 320, "limit_test": 100},
         "train": {"epochs": 1, "batch_size": 32, "lambda": 1e-4}}

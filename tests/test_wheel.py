@@ -14,8 +14,7 @@ import pytest
 
 import hwflow
 
-# one pytest-xdist worker: its module fixture builds the wheel once
-pytestmark = [pytest.mark.firmware, pytest.mark.slow, pytest.mark.xdist_group("test_wheel")]
+pytestmark = [pytest.mark.firmware, pytest.mark.slow]
 REPO = Path(hwflow.__file__).resolve().parents[1]
 
 SCRIPT = """

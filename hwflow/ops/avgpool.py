@@ -27,7 +27,7 @@ from hwflow.ops.conv2d import Conv2D
 from hwflow.ops.flatten import Flatten
 from hwflow.ops.keras_layers import shape_of, unsupported
 from hwflow.ops.registry import parses
-from hwflow.quant import relu_grid, to_integers
+from hwflow.quant import activation_code, to_integers
 
 GLOBAL = ("GlobalAveragePooling2D", "QGlobalAveragePooling2D")
 
@@ -92,13 +92,14 @@ def exact_levels(sums: np.ndarray, in_frac: int, out_grid, factor: int, weight_f
     return np.asarray(levels, np.int64)
 
 
-def boundary_sums(n_max: int, in_frac: int, out_grid, factor: int, weight_frac: int, divisor: int) -> np.ndarray:
-    """Input sums on both sides of every rounding boundary of the output levels, within 0..n_max."""
+def boundary_sums(n_min: int, n_max: int, in_frac: int, out_grid, factor: int, weight_frac: int,
+                  divisor: int) -> np.ndarray:
+    """Input sums on both sides of every rounding boundary of the output levels, within n_min..n_max."""
     rate = level_rate(in_frac, out_grid, factor, weight_frac, divisor)
-    sums = {0, n_max}
+    sums = {n_min, 0, n_max}
     for m in range(out_grid.lo, out_grid.hi) if rate else ():  # a factor quantized to 0: level 0 throughout
         edge = (m + Fraction(1, 2)) / rate
-        sums.update(n for n in range(math.floor(edge) - 1, math.ceil(edge) + 2) if 0 <= n <= n_max)
+        sums.update(n for n in range(math.floor(edge) - 1, math.ceil(edge) + 2) if n_min <= n <= n_max)
     return np.asarray(sorted(sums), np.int64)
 
 
@@ -106,11 +107,13 @@ def check_float_average(layer, kernel: tuple[int, int], in_grid, quantizer, fact
                         divisor: int) -> None:
     """HwflowError unless TensorFlow's float32 pool, then `quantizer`, gives the exact average's level at every
     rounding boundary (see the module docstring)."""
-    out_grid = relu_grid(quantizer, f"the QActivation after '{layer.name}'").grid
+    out_grid = activation_code(quantizer, f"the QActivation after '{layer.name}'").grid
     area = math.prod(kernel)
-    sums = boundary_sums(area * in_grid.hi, in_grid.frac, out_grid, factor, weight_frac, divisor)
-    # each window holds its sum as full pixels of level hi, one partial pixel, then zeros
-    fill = np.clip(sums[:, None] - in_grid.hi * np.arange(area)[None, :], 0, in_grid.hi)
+    sums = boundary_sums(area * in_grid.lo, area * in_grid.hi, in_grid.frac, out_grid, factor, weight_frac, divisor)
+    # each window holds its sum as full pixels of level hi (lo, for a negative sum), one partial pixel, then zeros
+    filled = np.arange(area)[None, :]
+    fill = np.where(sums[:, None] >= 0, np.clip(sums[:, None] - in_grid.hi * filled, 0, in_grid.hi),
+                    np.clip(sums[:, None] - in_grid.lo * filled, in_grid.lo, 0))
     x = (fill * 2.0**-in_grid.frac).astype(np.float32).reshape((len(sums),) + kernel + (1,))
     pooled = np.asarray(probe(layer, kernel)(x)).reshape(-1)
     got = np.asarray(quantizer(pooled)).astype(np.float64) * 2.0**out_grid.frac

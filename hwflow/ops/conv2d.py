@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from hwflow.errors import HwflowError
-from hwflow.geometry import Padding, axis_paddings, conv2d, fan_out, pad_before
+from hwflow.geometry import Padding, axis_paddings, conv2d, fan_out, out_size, pad_before
 from hwflow.hls.block import Cursor, HlsBlock
 from hwflow.ops.keras_layers import shape_of, unsupported
 from hwflow.ops.registry import hls_block, node, parses
@@ -48,6 +48,15 @@ class Conv2D(SynapticLayer):
     kind: ClassVar[str] = "conv2d"
     spatial: ClassVar[bool] = True
     synapses_per: ClassVar[str] = " per output pixel"
+
+    def pads(self) -> bool:
+        """Whether a window reads outside the input (its padding, or a folded ZeroPadding2D's zeros)."""
+        for n, k, st, pad in zip(image(self.in_shape)[:2], self.weight.shape[:2], self.strides,
+                                 axis_paddings(self.padding)):
+            before = pad_before(n, k, st, pad)
+            if before > 0 or (out_size(n, k, st, pad) - 1) * st + k - before > n:
+                return True
+        return False
 
     def weighted(self, planes: np.ndarray, dtype: type) -> np.ndarray:
         return conv2d(planes.astype(dtype), self.weight.astype(dtype), self.strides, self.padding)

@@ -29,13 +29,20 @@ class Neuron:
     whose floor k is odd: the strict compare then gives k - 1, the even neighbour.
     divisor (odd, 1 but for an average pool whose window area is not a power of two) divides the
     pre-activation: the neuron fires on u / divisor.
+    offset: a signed activation (quantized_bits) has levels k in [-offset, offset - 1], offset = 2**(T-1); the
+    neuron fires k + offset, an unsigned T-bit level (offset binary), by adding offset * threshold to the
+    bias shift. This is exact: round half to even and clipping commute with adding an even integer,
+    rhe(u / thr) + offset = rhe(u / thr + offset) (T >= 2) and clip(k, -offset, offset - 1) + offset =
+    clip(k + offset, 0, 2**T - 1). The next layer adds W (k + offset) and subtracts offset * sum(W) in its
+    bias (SynapticLayer.in_offset), so every synapse still only adds.
     threshold_log2 is None until hwflow.passes.AlignGrids has put the layer on its membrane grid.
     """
 
     time_steps: int
-    integer: int
+    integer: int  # T - frac: quantized_relu's integer bits (quantized_bits's, plus its sign bit)
     threshold_log2: int | None = None
     divisor: int = 1
+    offset: int = 0
 
     @property
     def threshold(self) -> int:
@@ -43,11 +50,13 @@ class Neuron:
 
     @property
     def bias_shift(self) -> int:
-        return self.threshold // 2
+        """Added to the membrane: half a threshold (rounding), and the offset's levels (offset binary)."""
+        return self.threshold // 2 + self.offset * self.threshold
 
     @property
     def grid(self) -> Grid:
-        return Grid(0, 2**self.time_steps - 1, self.time_steps - self.integer)
+        """The activation's levels (the true ones; the planes carry them plus offset)."""
+        return Grid(-self.offset, 2**self.time_steps - 1 - self.offset, self.time_steps - self.integer)
 
 
 def fire(v: np.ndarray, neuron: Neuron) -> np.ndarray:
@@ -63,8 +72,9 @@ def fire(v: np.ndarray, neuron: Neuron) -> np.ndarray:
     return spikes
 
 
-@parses("QActivation", note="quantized_relu: sets the spike code, T = log2(levels) steps; 'softmax' or "
-                              "'sigmoid' as the model's last layer", opens_input=True)
+@parses("QActivation", note="quantized_relu, or quantized_bits (signed, in offset binary): sets the spike code, "
+                              "T = log2(levels) steps; 'softmax' or 'sigmoid' as the model's last layer",
+         opens_input=True)
 def parse_qactivation(parser, layer) -> None:
     """The first QActivation is the input quantizer; every later one is the neuron of the linear layer before
     it, or the model's final softmax / sigmoid (hwflow.ops.output_function)."""

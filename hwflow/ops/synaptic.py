@@ -40,6 +40,7 @@ class SynapticLayer(Node):
     natural_frac: int | None = None  # the finest grid TensorFlow's float32 pass works on (set by AlignGrids)
     membrane_bound: int | None = None  # max |membrane| over all inputs (set by BoundWidths)
     tf_float32_exact: bool = True
+    in_offset: int = 0  # the input levels arrive as k + in_offset (a signed activation's offset binary)
 
     synapses_per: ClassVar[str] = ""  # what `synapses` counts per, for messages (' per output pixel')
 
@@ -50,8 +51,16 @@ class SynapticLayer(Node):
 
     @property
     def membrane_bias(self) -> int | np.ndarray:
-        """Integer added to the membrane after integration: bias plus the half-threshold shift."""
-        return self.bias + (self.neuron.bias_shift if self.neuron else 0)
+        """Integer added to the membrane after integration: bias plus the neuron's shift (Neuron.bias_shift), less
+        in_offset * sum(W) per output (the offset of offset-binary inputs)."""
+        return self.offset_bias + (self.neuron.bias_shift if self.neuron else 0)
+
+    @property
+    def offset_bias(self) -> np.ndarray:
+        """The bias as the synapses see their inputs: bias - in_offset * sum(W) per output."""
+        if not self.in_offset:
+            return self.bias
+        return self.bias - self.in_offset * self.weight.reshape(-1, self.weight.shape[-1]).sum(axis=0)
 
     @property
     def is_readout(self) -> bool:

@@ -92,7 +92,9 @@ def network(snn) -> dict:
     out = {"input": {"n": int(np.prod(snn.encoder.shape)), "bits": int(grid.hi).bit_length()}, "layers": []}
     for layer in layers:
         n_out = layer.weight.shape[1]
-        bias = np.broadcast_to(np.asarray(layer.bias, dtype=np.int64), (n_out,))
+        # the ANN's bias as the synapses see offset-binary inputs, plus a signed activation's offset in levels
+        offset = 0 if layer.is_readout else layer.neuron.offset * layer.neuron.threshold
+        bias = np.broadcast_to(np.asarray(layer.offset_bias + offset, dtype=np.int64), (n_out,))
         out["layers"].append({"weight": layer.weight.astype(np.int64).tolist(), "bias": [int(b) for b in bias],
                               "shift": 0 if layer.is_readout else int(layer.neuron.threshold_log2),
                               "levels": 0 if layer.is_readout else int(layer.neuron.time_steps)})
