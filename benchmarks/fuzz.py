@@ -1,6 +1,8 @@
 """Fuzz the converter: random QKeras models over the supported layer kinds, each SNN against QKeras.
 
     python benchmarks/fuzz.py --models 10000
+    python benchmarks/fuzz.py --models 10000 --shard 0/2 & python benchmarks/fuzz.py --models 10000 --shard 1/2; \
+        python benchmarks/fuzz.py --merge 2      # the same 10,000 draws on two cores, then one fuzz.json
 
 The architectures are the test suite's (tests/randmodels.py `archs`): 0-2 convolutions (QConv2D,
 QDepthwiseConv2D, QSeparableConv2D; kernels 1-3, strides 1-2, 'valid'/'same' or a ZeroPadding2D before), each
@@ -17,13 +19,14 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from common import machine, save  # noqa: E402
+from common import REPORTS, machine, save  # noqa: E402
 
 import tensorflow as tf  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -49,7 +52,14 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", type=int, default=10_000)
     p.add_argument("--samples", type=int, default=32, help="inputs per model")
+    p.add_argument("--shard", default="0/1", help="I/N: compare only draws I, I+N, I+2N, ... (fuzz_shardIofN.json)")
+    p.add_argument("--merge", type=int, metavar="N", help="add up fuzz_shard*ofN.json into fuzz.json, and stop")
     args = p.parse_args()
+    if args.merge:
+        merge(args.merge)
+        return
+    shard, shards = (int(v) for v in args.shard.split("/"))
+    drawn = [0]
     tally = dict(models=0, skipped_unbuildable=0, samples=0, mismatching_samples=0, inexact_tf_models=0,
                  tf_cannot_run=0, refused=0)
     tf_errors: list[str] = []
@@ -64,6 +74,9 @@ def main() -> None:
     @given(arch=archs(), encoding=st.sampled_from(["direct", "bitplane"]))
     def one(arch, encoding: str) -> None:
         bar.update(1)
+        drawn[0] += 1
+        if (drawn[0] - 1) % shards != shard:
+            return
         tf.keras.backend.clear_session()  # one model at a time: Keras's graph does not grow
         if not buildable(arch):
             tally["skipped_unbuildable"] += 1
@@ -100,7 +113,13 @@ def main() -> None:
     seconds = time.perf_counter() - t0
     result = dict(command="python " + " ".join(sys.argv), machine=machine(), **tally, seconds=seconds,
                   layer_kinds=dict(covered), failures=failures, tf_errors=tf_errors, refusals=refusals)
-    out = save("fuzz", result)
+    out = save("fuzz" if shards == 1 else f"fuzz_shard{shard}of{shards}", result)
+    report(result, out)
+
+
+def report(result: dict, out) -> None:
+    """Print the tally; exit 1 if any sample mismatched."""
+    tally, seconds, covered, failures = result, result["seconds"], result["layer_kinds"], result["failures"]
     print(f"{tally['models']} models ({tally['skipped_unbuildable']} unbuildable drawn, {tally['inexact_tf_models']} "
           f"not exact in TF float32, {tally['tf_cannot_run']} TensorFlow could not run, "
           f"{tally['refused']} refused by the converter), {tally['samples']} samples: "
@@ -108,6 +127,19 @@ def main() -> None:
     if failures:
         print("first failures:\n" + "\n".join(failures))
         sys.exit(1)
+
+
+def merge(shards: int) -> None:
+    """fuzz.json: the shards' counts added up, their lists joined, the slowest shard's time."""
+    parts = [json.loads((REPORTS / f"fuzz_shard{i}of{shards}.json").read_text()) for i in range(shards)]
+    total = dict(parts[0], command=" & ".join(p["command"] for p in parts), seconds=max(p["seconds"] for p in parts))
+    for key in ("models", "skipped_unbuildable", "samples", "mismatching_samples", "inexact_tf_models", "tf_cannot_run",
+                "refused"):
+        total[key] = sum(p[key] for p in parts)
+    total["layer_kinds"] = dict(sum((collections.Counter(p["layer_kinds"]) for p in parts), collections.Counter()))
+    for key in ("failures", "tf_errors", "refusals"):
+        total[key] = [x for p in parts for x in p[key]]
+    report(total, save("fuzz", total))
 
 
 if __name__ == "__main__":
