@@ -111,6 +111,26 @@ def inputs(arch: Arch, n: int, seed: int) -> np.ndarray:
     return (levels * 2.0 ** (arch.input_integer - arch.input_bits)).astype(np.float32)
 
 
+def grid_model(shape: tuple[int, ...], layers: list, seed: int = 0) -> tf.keras.Model:
+    """Input quantized_relu(4, 1), then `layers`; every kernel and bias drawn from the 1/8 grid -1 .. 7/8
+    (a fixed seed). The fixed models of the layer tests (pools, Conv1D, signed activations) use it."""
+    model = tf.keras.Sequential([tf.keras.Input(shape), QActivation(quantized_relu(4, 1)), *layers])
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        w.assign(rng.integers(-8, 8, w.shape) / 8)
+    return model
+
+
+def grid_inputs(shape: tuple[int, ...], n: int, seed: int, saturated: float = 0.0) -> np.ndarray:
+    """n inputs on grid_model's 4-bit input grid: 20 % zeros, and `saturated` of them at the top level."""
+    rng = np.random.default_rng(seed)
+    k = rng.integers(0, 16, (n,) + tuple(shape))
+    k[rng.random(k.shape) < 0.2] = 0
+    if saturated:
+        k[rng.random(k.shape) < saturated] = 15
+    return (k / 8).astype(np.float32)
+
+
 # ------------------------------------------------------------ random architectures (hypothesis)
 
 T = st.integers(1, 8)

@@ -11,6 +11,7 @@ from tensorflow.keras.layers import Flatten, Reshape, ZeroPadding1D
 import hwflow
 from hwflow.errors import HwflowError
 from hwflow.rtl import tools
+from randmodels import grid_inputs, grid_model
 from hwflow.rtl.block import image
 
 Q4 = quantized_bits(4, 0, alpha=1)
@@ -21,19 +22,12 @@ def relu(t: int = 3) -> QActivation:
 
 
 def sequence_model(layers: list, seed: int = 0) -> tf.keras.Model:
-    """A (12, 3) sequence input on a 4-bit grid; kernels and biases on their grids from a fixed seed."""
-    model = tf.keras.Sequential([tf.keras.Input((12, 3)), QActivation(quantized_relu(4, 1)), *layers])
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        w.assign(rng.integers(-8, 8, w.shape) / 8)
-    return model
+    """A (12, 3) sequence input (randmodels.grid_model)."""
+    return grid_model((12, 3), layers, seed)
 
 
 def sequences(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    k = rng.integers(0, 16, (n, 12, 3))
-    k[rng.random(k.shape) < 0.2] = 0
-    return (k / 8).astype(np.float32)
+    return grid_inputs((12, 3), n, seed)
 
 
 DENSE = lambda: QDense(3, kernel_quantizer=Q4, bias_quantizer=Q4)  # noqa: E731

@@ -14,7 +14,7 @@ import hwflow
 from hwflow.errors import HwflowError
 from hwflow.ops import avgpool
 from hwflow.rtl import tools
-from randmodels import firmware_outputs
+from randmodels import firmware_outputs, grid_inputs, grid_model
 
 Q4 = quantized_bits(4, 0, alpha=1)  # levels of 1/8 from -1 to 7/8
 
@@ -24,21 +24,11 @@ def relu(t: int = 3) -> QActivation:
 
 
 def model_of(layers: list, shape=(9, 9, 2), seed: int = 0) -> tf.keras.Model:
-    """A bit-plane-input model; kernels and biases on their grids, drawn from a fixed seed."""
-    model = tf.keras.Sequential([tf.keras.Input(shape), QActivation(quantized_relu(4, 1)), *layers])
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        w.assign(rng.integers(-8, 8, w.shape) / 8)
-    return model
+    return grid_model(shape, layers, seed)
 
 
 def levels(shape, n: int, seed: int) -> np.ndarray:
-    """Inputs on the 4-bit input grid, rich in zeros and saturated levels."""
-    rng = np.random.default_rng(seed)
-    k = rng.integers(0, 16, (n,) + tuple(shape))
-    k[rng.random(k.shape) < 0.2] = 0
-    k[rng.random(k.shape) < 0.1] = 15
-    return (k / 8).astype(np.float32)
+    return grid_inputs(shape, n, seed, saturated=0.1)
 
 
 def pool_net() -> tf.keras.Model:

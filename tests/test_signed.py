@@ -11,6 +11,7 @@ from tensorflow.keras.layers import AveragePooling2D, Flatten, MaxPooling2D
 import hwflow
 from hwflow.errors import HwflowError
 from hwflow.rtl import tools
+from randmodels import grid_inputs, grid_model
 
 Q4 = quantized_bits(4, 0, alpha=1)  # levels of 1/8 from -1 to 7/8
 
@@ -20,19 +21,12 @@ def signed(bits: int = 3, integer: int = 1) -> QActivation:
 
 
 def model_of(layers: list, seed: int = 0) -> tf.keras.Model:
-    """A 6x6x2 bit-plane-input model; kernels and biases on their grids from a fixed seed."""
-    model = tf.keras.Sequential([tf.keras.Input((6, 6, 2)), QActivation(quantized_relu(4, 1)), *layers])
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        w.assign(rng.integers(-8, 8, w.shape) / 8)
-    return model
+    """A 6x6x2 bit-plane-input model (randmodels.grid_model)."""
+    return grid_model((6, 6, 2), layers, seed)
 
 
 def levels(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    k = rng.integers(0, 16, (n, 6, 6, 2))
-    k[rng.random(k.shape) < 0.2] = 0
-    return (k / 8).astype(np.float32)
+    return grid_inputs((6, 6, 2), n, seed)
 
 
 def dense(units: int = 3) -> QDense:
