@@ -12,6 +12,7 @@ timing; one sample at a time, except da4ml's pipeline: one per cycle), and laten
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -70,6 +71,7 @@ def main() -> None:
     p.add_argument("--family", default="xcup")
     p.add_argument("--designs", default=",".join(a for _, a in DESIGNS), help="of " + ", ".join(a for _, a in DESIGNS))
     p.add_argument("--name", default=None, help="results file reports/NAME.json (default hardware_<configs>)")
+    p.add_argument("--reuse", action="store_true", help="reuse runs/bench/hw_* folders that hold a trained run")
     args = p.parse_args()
     designs = [(label, arch) for label, arch in DESIGNS if arch in args.designs.split(",")]
     name_out = args.name or "hardware_" + "_".join(args.configs)
@@ -82,7 +84,10 @@ def main() -> None:
                     "lambda": lam, "float_baseline": False}, "hls": {"enabled": False}, "rtl": {"enabled": False}})
                 run_dir = ROOT / "runs" / "bench" / f"hw_{name}_{encoding}_lam{lam:g}"
                 t0 = time.perf_counter()
-                report = run(cfg, run_dir, progress=False, force=True)
+                if args.reuse and (run_dir / "report.json").is_file() and (run_dir / SNN_FILE).is_file():
+                    report = json.loads((run_dir / "report.json").read_text())
+                else:
+                    report = run(cfg, run_dir, progress=False, force=True)
                 train_s = time.perf_counter() - t0
                 model, _ = load_trained(run_dir)
                 snn = load_snn(run_dir / SNN_FILE)

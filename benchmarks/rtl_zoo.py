@@ -22,6 +22,7 @@ from hwflow.config import load_config  # noqa: E402
 from hwflow.datasets import load_dataset  # noqa: E402
 from hwflow.flow import SNN_FILE, run  # noqa: E402
 from hwflow.metrics import count_mismatches  # noqa: E402
+from hwflow.ops.output_function import qkeras_reference  # noqa: E402
 from hwflow.rtl import to_rtl  # noqa: E402
 from hwflow.rtl.block import ARCHITECTURES  # noqa: E402
 from hwflow.serialize import load_snn  # noqa: E402
@@ -35,6 +36,7 @@ def main() -> None:
     p.add_argument("--architectures", default=",".join(ARCHITECTURES))
     p.add_argument("--samples", type=int, default=None, help="the first N test samples (default all)")
     p.add_argument("--reuse", action="store_true", help="reuse runs/bench/zoo_NAME when it holds a trained model")
+    p.add_argument("--buffers", default="frame", choices=("frame", "line"), help="memories between the blocks")
     p.add_argument("--name", default="rtl_zoo", help="the result file: reports/NAME.json")
     args = p.parse_args()
     rows = []
@@ -48,14 +50,15 @@ def main() -> None:
         snn = load_snn(run_dir / SNN_FILE)
         ds = load_dataset(cfg["dataset"]["name"], cfg["dataset"]["path"], limit_test=args.samples)
         x = snn.quantize_input(ds.x_test)
-        y = model.predict(x, verbose=0)
+        y = qkeras_reference(model, x, snn.output_function)  # the logits, where the model ends in a softmax
         for architecture in args.architectures.split(","):
             for lanes in (int(v) for v in args.lanes.split(",")):
                 t0 = time.perf_counter()
-                design = to_rtl(snn, run_dir / f"rtl_{architecture}_{lanes}", architecture, lanes, force=True)
+                design = to_rtl(snn, run_dir / f"rtl_{architecture}_{lanes}", architecture, lanes, force=True,
+                                buffers=args.buffers)
                 sim = design.simulate(x, progress=True)
                 row = {"config": name, "encoding": cfg["input"]["encoding"], "architecture": architecture,
-                       "lanes": lanes, "samples": len(x), "mismatches_vs_qkeras": count_mismatches(sim.output, y),
+                       "lanes": lanes, "buffers": args.buffers, "samples": len(x), "mismatches_vs_qkeras": count_mismatches(sim.output, y),
                        "cycles_off_formula": int((sim.cycles != design.cycle_model(x)).sum()),
                        "cycles_mean": float(sim.cycles.mean()), "cycles_max": int(sim.cycles.max()),
                        "seconds": time.perf_counter() - t0}

@@ -15,7 +15,7 @@ import yaml
 
 from hwflow.defaults import BACKENDS, IO_TYPES, RTL_FAMILY, STRATEGIES
 from hwflow.errors import CheckFailed, HwflowError
-from hwflow.rtl.block import ARCHITECTURES, FAMILIES
+from hwflow.rtl.block import ARCHITECTURES, BUFFERS, FAMILIES
 
 DEFAULT_CONFIG = "digits_mlp"
 MAX_SHOWN = 10  # testbench findings printed
@@ -169,7 +169,8 @@ def cmd_rtlsim(args) -> None:
     run_dir = Path(args.run_dir)
     check_writable(run_dir / RTL_DIR, args.force)
     model, cfg = trained(args.run_dir)
-    given = {k: v for k, v in (("architecture", args.architecture), ("lanes", args.lanes)) if v is not None}
+    given = {k: v for k, v in (("architecture", args.architecture), ("lanes", args.lanes), ("buffers", args.buffers))
+             if v is not None}
     cfg = validate_config(deep_merge(cfg, {"rtl": {**given, "synthesize": False}}), "the command line")
     snn = run_snn(run_dir, model, cfg)
     x, _, _ = test_set(args, cfg, snn)
@@ -311,6 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("run_dir", help="folder written by 'hwflow train' or 'hwflow run'")
     sp.add_argument("--architecture", choices=ARCHITECTURES, help="default: the config's rtl.architecture")
     sp.add_argument("--lanes", type=int, help="output neurons per cycle in every block (default: rtl.lanes)")
+    sp.add_argument("--buffers", choices=BUFFERS, help="memories between blocks: whole frames, blocks one after "
+                    "another, or line buffers, blocks at once row by row (default: rtl.buffers)")
     sp.add_argument("--samples", type=int, help="only the first N test samples")
     sp.add_argument("--da4ml", action="store_true", help="also da4ml's fully parallel ANN of the same dense network "
                     "(in RUN_DIR/rtl_da4ml; its own numpy>=2 venv is created on first use)")

@@ -12,7 +12,7 @@ from hwflow import defaults
 from hwflow.errors import HwflowError
 from hwflow.options import FirmwareOptions
 from hwflow.defaults import MAX_LANES
-from hwflow.rtl.block import ARCHITECTURES, FAMILIES
+from hwflow.rtl.block import ARCHITECTURES, BUFFERS, FAMILIES
 from hwflow.package_data import ZOO_DIR, checkout_root
 
 MNIST_DEFAULT_PATH = "../shared/datasets/mnist"  # relative to the checkout (the project's shared/ data)
@@ -119,7 +119,8 @@ SECTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
             **{f: (_firmware(f), getattr(FirmwareOptions(), f)) for f in FirmwareOptions.fields()},
             "ann_baseline": (_boolean, True), "testbench_samples": (_integer(1), defaults.TESTBENCH_SAMPLES)},
     "rtl": {"enabled": (_boolean, True), "architecture": (_choice(*ARCHITECTURES), defaults.RTL_ARCHITECTURE),
-            "lanes": (_integer(1, MAX_LANES), defaults.RTL_LANES), "synthesize": (_boolean, True),
+            "lanes": (_integer(1, MAX_LANES), defaults.RTL_LANES), "buffers": (_choice(*BUFFERS), defaults.RTL_BUFFERS),
+            "synthesize": (_boolean, True),
             "family": (_choice(*FAMILIES), defaults.RTL_FAMILY), "ann_baseline": (_boolean, True)},
 }
 SCALARS: dict[str, tuple[Check, Any]] = {

@@ -22,6 +22,7 @@ TESTBENCH_SAMPLES = 100  # samples in the self-checking testbench of a run
 TRACE_SAMPLES = 8  # samples the firmware trace of a run compares step by step
 RTL_ARCHITECTURE = "event"  # the RTL twin of a run (hwflow.rtl): integration follows the spikes
 RTL_LANES = DEFAULT_LANES  # output neurons per cycle in every RTL block
+RTL_BUFFERS = "frame"  # memories between RTL blocks: whole images (blocks one after another)
 RTL_FAMILY = "xcup"  # Yosys synth_xilinx family of a run's synthesis (UltraScale+)
 
 # 45 nm energy per operation (Horowitz, ISSCC 2014; hwflow.energy): the width-aware integer model

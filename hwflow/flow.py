@@ -125,7 +125,7 @@ def preflight(cfg: dict) -> None:
     if cfg["rtl"]["enabled"]:
         from hwflow.rtl.generate import check_options
         try:
-            check_options(snn, cfg["rtl"]["lanes"], cfg["rtl"]["architecture"])
+            check_options(snn, cfg["rtl"]["lanes"], cfg["rtl"]["architecture"], cfg["rtl"]["buffers"])
         except HwflowError as exc:
             raise HwflowError(f"rtl: {exc} (or set rtl.enabled: false)") from None
     if cfg["hls"]["enabled"]:

@@ -30,9 +30,9 @@ def tie_arch(t: int, readout: bool = True) -> Arch:
                 denses=[(12, t, 1), (8, t, 1)], weight_bits=3, weight_integer=1, bias_bits=4, bias_integer=2, out_units=5, readout=readout)
 
 
-def check(snn, model, x, out, architecture: str, lanes: int):
+def check(snn, model, x, out, architecture: str, lanes: int, buffers: str = "frame"):
     """Simulate; RTL == SNN == QKeras on every sample, measured cycles == formula; the design."""
-    design = to_rtl(snn, out, architecture=architecture, lanes=lanes)
+    design = to_rtl(snn, out, architecture=architecture, lanes=lanes, buffers=buffers)
     result = design.simulate(x)
     assert result.output.dtype == snn.predict(x).dtype and result.output.shape == snn.predict(x).shape
     firmware_outputs(model, snn, x, result.output)
@@ -71,18 +71,21 @@ SATURATED = Arch(seed=0, hw=2, channels=1, input_bits=1, input_integer=0, convs=
 
 
 @pytest.mark.slow
-@example(arch=SATURATED, encoding="direct", architecture="event", lanes=1)
+@example(arch=SATURATED, encoding="direct", architecture="event", lanes=1, buffers="frame")
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(arch=archs(), encoding=st.sampled_from(["direct", "bitplane"]),
-       architecture=st.sampled_from(["event", "folded", "ann"]), lanes=st.integers(1, 9))
-def test_random_models(tmp_path_factory, arch: Arch, encoding: str, architecture: str, lanes: int) -> None:
-    """Convolutions (strides, padding), max and average pools, dense layers, readout or spiking end."""
+       architecture=st.sampled_from(["event", "folded", "ann"]), lanes=st.integers(1, 9),
+       buffers=st.sampled_from(["frame", "line"]))
+def test_random_models(tmp_path_factory, arch: Arch, encoding: str, architecture: str, lanes: int,
+                       buffers: str) -> None:
+    """Convolutions (strides, padding), max and average pools, dense layers, readout or spiking end; whole
+    frames or line buffers between the blocks."""
     if not buildable(arch):
         return
     model = build(arch)
     snn = hwflow.convert(model, encoding=encoding)
     lanes = min(lanes, max(int(s.weight.shape[-1]) for s in snn.synaptic_layers))
-    check(snn, model, inputs(arch, 64, arch.seed), tmp_path_factory.mktemp("rtl"), architecture, lanes)
+    check(snn, model, inputs(arch, 64, arch.seed), tmp_path_factory.mktemp("rtl"), architecture, lanes, buffers)
 
 
 # a strided 'same' convolution with 3 input channels, a 'valid' one with an average pool, a dense layer

@@ -23,10 +23,11 @@ def test_cli_rtlsim_and_synth(tmp_path) -> None:
                      "--set", "rtl.synthesize=false", "--out", "d")
     assert run.returncode == 0, run.stderr[-2000:]
     assert "RTL twin (event, 8 lanes, Verilator): vs QKeras 0 mismatches" in run.stdout
-    sim = hwflow_cli("rtlsim", "d", "--architecture", "folded", "--lanes", "2")  # 2 lanes: a small synthesis
+    sim = hwflow_cli("rtlsim", "d", "--architecture", "folded", "--lanes", "2",  # 2 lanes: a small synthesis
+                     "--buffers", "line")
     assert sim.returncode == 0, sim.stderr[-2000:]
     report = json.loads((tmp_path / "d" / "report.json").read_text())
-    assert (report["rtl"]["architecture"], report["rtl"]["lanes"]) == ("folded", 2)
+    assert (report["rtl"]["architecture"], report["rtl"]["lanes"], report["rtl"]["buffers"]) == ("folded", 2, "line")
     assert report["mismatches"]["rtl_vs_qkeras"] == 0 and report["rtl"]["cycles_vs_formula"] == 0
     assert report["rtl"]["cycles"]["min"] == report["rtl"]["cycles"]["max"]  # folded: fixed by the shape
     assert "skipped" in report["rtl"]["resources"]

@@ -3,11 +3,21 @@
 // A dense layer is the 1x1 case (one input pixel of C_IN channels, one output pixel, a 1x1 kernel).
 // The RTL twin of hwflow_if_conv2d.h / hwflow_if_dense.h; conventions of hwflow/ir.py.
 //
-// Input memory (the producer's): plane t, input pixel q, word j (IN_WORD channels, channel c at bit
-// c % IN_WORD of word c / IN_WORD) at address t*IN_STRIDE + q*IN_WPP + j, read asynchronously.
-// A tap outside the image (zero padding) reads as no spikes / level 0, and still costs its cycles.
-// Output memory (read by the next block): plane tau, output pixel p, group g (LANES channels) at
-// address tau*OUT_STRIDE + p*G + g (a power-of-two plane stride: no multiplier in the address).
+// Input memory (the producer's): plane t, input row y, column x, word j (IN_WORD channels, channel c
+// at bit c % IN_WORD of word c / IN_WORD) at address t*IN_STRIDE + ((y mod IN_RING)*IN_W + x)*IN_WPP + j,
+// read asynchronously. A tap outside the image (zero padding) reads as no spikes / level 0, and still
+// costs its cycles.
+// Output memory (read by the next block): plane tau, output row oy, column ox, group g (LANES channels)
+// at tau*OUT_STRIDE + ((oy mod OUT_RING)*OUT_W + ox)*G + g (a power-of-two plane stride: no multiplier).
+//
+// Rows (line buffers). A memory holds RING rows of its image: the whole frame (RING = height, blocks
+// run one after another) or a ring of line buffers (blocks run at once, row by row). Handshake, in
+// rows: out_rows = this block's output rows written (0 at start); out_need = the first row its
+// consumer still reads (it may write row oy while oy < out_need + OUT_RING); in_rows / in_need the same
+// towards the producer. An output row starts (its first pixel's bias load) once the producer has
+// written every input row its windows read (all of them if IN_WHOLE) and its ring slot is free; until
+// then the block waits, a cycle at a time. in_need = the first input row of the current output row's
+// windows (every row once done).
 //
 // Membranes. For each output pixel: v = bias + sum_t 2^(S-1-t) W.s(t): Horner's v <- 2v + W.s(t)
 // with the doubling moved onto the weight (a shift by S-1-t), the same integer after the last
@@ -34,6 +44,8 @@
 //   I = S*A*C_IN*G (folded), A*C_IN*G (analog),
 //       sum over planes, taps and input words of the window of max(1, spikes*G) (event);
 //   F = T*G (spiking), G (ANN), 0 (readout: the membranes of every pixel are kept and read out).
+// Row by row: output row oy takes OUT_W*(G + 1 + F) + (I of its pixels) cycles; with line buffers an
+// output row may first wait for its input rows or its ring slot (the schedule: hwflow/rtl/schedule.py).
 module hwflow_if_layer #(
     parameter C_IN = 4,          // input channels per pixel (a dense layer: its inputs)
     parameter N_OUT = 4,         // output channels per pixel (filters; a dense layer: its neurons)
@@ -59,18 +71,23 @@ module hwflow_if_layer #(
     parameter V_BITS = 16,
     parameter THR_LOG2 = 1,
     parameter THR_SCALE = 1,    // threshold = THR_SCALE << THR_LOG2 (odd THR_SCALE: an average pool's area)
+    parameter IN_RING = IN_H,   // input rows the producer's memory holds
+    parameter OUT_RING = OUT_H, // output rows this block's memory holds
+    parameter IN_ROWS = IN_H,   // the producer's output rows (its image may be relabelled as this one)
+    parameter IN_WHOLE = 0,     // 1: start once the producer has written all IN_ROWS (a relabelled image)
     parameter WEIGHT_FILE = "weights.mem",
     parameter BIAS_FILE = "bias.mem",
     parameter LAYER_ID = 0,
     parameter G = (N_OUT + LANES - 1) / LANES,
     parameter P = OUT_H * OUT_W,
     parameter IN_WPP = (C_IN + IN_WORD - 1) / IN_WORD,  // input words per pixel
-    parameter IN_WORDS = IN_H * IN_W * IN_WPP,
+    parameter IN_WORDS = IN_RING * IN_W * IN_WPP,
     parameter IN_STRIDE = 1 << $clog2(IN_WORDS),  // words per input plane in the producer's memory
     parameter IN_AW = $clog2(IN_STEPS * IN_STRIDE + 1),
     parameter IN_DW = ANALOG ? IN_WORD * IN_BITS : IN_WORD,
-    parameter OUT_STRIDE = 1 << $clog2(P * G),
-    parameter OUT_WORDS = OUT_STEPS == 0 || ANN ? P * G : OUT_STEPS * OUT_STRIDE,
+    parameter RING_PG = OUT_RING * OUT_W * G,  // output words per plane
+    parameter OUT_STRIDE = 1 << $clog2(RING_PG),
+    parameter OUT_WORDS = OUT_STEPS == 0 ? P * G : (ANN ? RING_PG : OUT_STEPS * OUT_STRIDE),
     parameter OUT_AW = $clog2(OUT_WORDS + 1),
     parameter OUT_DW = OUT_STEPS == 0 ? LANES * V_BITS : (ANN ? LANES * (OUT_STEPS + 1) : LANES)
 ) (
@@ -81,7 +98,11 @@ module hwflow_if_layer #(
     output wire [IN_AW-1:0] in_addr,
     input wire [IN_DW-1:0] in_data,
     input wire [OUT_AW-1:0] out_addr,
-    output wire [OUT_DW-1:0] out_data
+    output wire [OUT_DW-1:0] out_data,
+    input wire [15:0] in_rows,
+    output wire [15:0] in_need,
+    output reg [15:0] out_rows,
+    input wire [15:0] out_need
 );
     localparam S_IDLE = 3'd0, S_INIT = 3'd1, S_INTEG = 3'd2, S_DRAIN = 3'd3, S_FIRE = 3'd4, S_DONE = 3'd5;
     localparam T = OUT_STEPS == 0 ? 1 : OUT_STEPS;
@@ -126,19 +147,33 @@ module hwflow_if_layer #(
     reg fresh;                              // the current word is still to be read from memory (event)
 
     // The input pixel of the tap and whether it lies inside the image, kept by additions of constants
-    // (no multiplier): the window's corner (iy0, ix0), its word address pix0w = (iy0*IN_W + ix0)*IN_WPP
-    // and the tap's offset toffw = (ky*IN_W + kx)*IN_WPP, all signed (the corner may lie in the padding).
+    // (no multiplier): the window's corner (iy0, ix0), signed (it may lie in the padding); the ring row
+    // bases of the window's first row, r0 = (iy0 mod IN_RING)*ROW_WORDS, and of the tap's row, trow;
+    // the column words c0 = ix0*IN_WPP of the corner and tcol = kx*IN_WPP of the tap.
+    localparam ROW_WORDS = IN_W * IN_WPP;
+    localparam RING_WORDS = IN_RING * ROW_WORDS;
+    localparam RW = $clog2(RING_WORDS + ROW_WORDS * (S_H + 1) + 1);
+    localparam integer R0 = ((IN_RING - PAD_T % IN_RING) % IN_RING) * ROW_WORDS;
+    localparam integer NEXT_R = (S_H % IN_RING) * ROW_WORDS;
     localparam SW = $clog2(IN_H * IN_W * IN_WPP + IN_H + IN_W + 1) + 3;
-    localparam integer PIX0 = -(PAD_T * IN_W + PAD_L) * IN_WPP;
-    localparam integer NEXT_ROW = (S_H * IN_W - (OUT_W - 1) * S_W) * IN_WPP;
-    reg signed [SW-1:0] iy0, ix0, pix0w, toffw;
+    reg signed [SW-1:0] iy0, ix0, c0, tcol;
+    reg [RW-1:0] r0, trow;
+    wire [RW-1:0] r0_next = r0 + NEXT_R;
+    wire [RW-1:0] trow_next = trow + ROW_WORDS;
     wire signed [SW-1:0] iy = iy0 + $signed({1'b0, ky});
     wire signed [SW-1:0] ix = ix0 + $signed({1'b0, kx});
     wire in_image = iy >= 0 && iy < IN_H && ix >= 0 && ix < IN_W;
-    wire signed [SW-1:0] pix_word = pix0w + toffw + $signed({1'b0, w});
+    wire signed [SW-1:0] pix_word = $signed({1'b0, trow}) + c0 + tcol + $signed({1'b0, w});
     wire [IN_AW-1:0] pix_addr = in_image ? pix_word[IN_AW-1:0] : {IN_AW{1'b0}};
     assign in_addr = plane_base + pix_addr;
     wire [IN_DW-1:0] data = in_image ? in_data : {IN_DW{1'b0}};
+
+    // Row handshake: may the next output row start (in S_INIT, at its first pixel's first group)?
+    wire signed [SW-1:0] rows_read = iy0 + K_H;  // the input rows the row's windows read end here
+    wire in_ready = IN_WHOLE ? in_rows >= IN_ROWS : (in_rows >= IN_H || $signed({1'b0, in_rows}) >= rows_read);
+    wire out_free = OUT_STEPS == 0 || {16'd0, oy} < out_need + OUT_RING;
+    wire hold = state == S_INIT && ox == 0 && g == 0 && !(in_ready && out_free);
+    assign in_need = state == S_IDLE || state == S_DONE ? IN_ROWS : (IN_WHOLE || iy0 < 0 ? 16'd0 : iy0[15:0]);
 
     wire [IN_WORD-1:0] word = fresh ? data[IN_WORD-1:0] : rest;
     // lowest set bit of the word (event)
@@ -198,7 +233,7 @@ module hwflow_if_layer #(
     reg [$clog2(T + 1)-1:0] tau;
     wire [LANES-1:0] spikes;
     reg [LANES-1:0] planes [0:(OUT_STEPS == 0 || ANN ? 1 : OUT_STEPS * OUT_STRIDE) - 1];
-    reg [LANES*(T+1)-1:0] levels [0:(ANN ? P * G : 1) - 1];
+    reg [LANES*(T+1)-1:0] levels [0:(ANN ? RING_PG : 1) - 1];
     wire [LANES*(T+1)-1:0] level_word;
     wire [PGW-1:0] v_base = OUT_STEPS == 0 ? pg : 0;
     wire [PGW-1:0] v_addr = v_base + (state == S_INIT ? g : (state == S_FIRE ? fire_g : acc_g));
@@ -252,7 +287,7 @@ module hwflow_if_layer #(
 `ifndef SYNTHESIS
             always @(posedge clk)  // trace: the membrane before firing (output pixel, channel)
                 if (!rst && !ANN && state == S_FIRE && tau == 0 && fire_g * LANES + l < N_OUT && $test$plusargs("trace"))
-                    $display("V %0d %0d %0d %0d", LAYER_ID, pg / G, fire_g * LANES + l, v);
+                    $display("V %0d %0d %0d %0d", LAYER_ID, oy * OUT_W + ox, fire_g * LANES + l, v);
 `endif
             assign v_group[l*V_BITS +: V_BITS] = OUT_STEPS == 0 ? vmem[out_addr[PGW-1:0]] : v;
         end
@@ -286,9 +321,11 @@ module hwflow_if_layer #(
                     pg <= 0;
                     iy0 <= -PAD_T;
                     ix0 <= -PAD_L;
-                    pix0w <= PIX0;
+                    r0 <= R0;
+                    c0 <= -PAD_L * IN_WPP;
+                    out_rows <= 0;
                 end
-                S_INIT: begin
+                S_INIT: if (!hold) begin
                     g <= g + 1'b1;
                     if (g == G - 1) begin
                         state <= S_INTEG;
@@ -296,7 +333,8 @@ module hwflow_if_layer #(
                         t <= 0;
                         ky <= 0;
                         kx <= 0;
-                        toffw <= 0;
+                        trow <= r0;
+                        tcol <= 0;
                         w <= 0;
                         b <= 0;
                         plane_base <= 0;
@@ -328,15 +366,19 @@ module hwflow_if_layer #(
                     if (tap_done) begin
                         w <= 0;
                         kx <= kx == K_W - 1 ? 0 : kx + 1'b1;
-                        if (kx == K_W - 1) ky <= ky + 1'b1;
-                        toffw <= toffw + (kx == K_W - 1 ? (IN_W - K_W + 1) * IN_WPP : IN_WPP);
+                        if (kx == K_W - 1) begin
+                            ky <= ky + 1'b1;
+                            trow <= trow_next >= RING_WORDS ? trow_next - RING_WORDS : trow_next;
+                        end
+                        tcol <= kx == K_W - 1 ? 0 : tcol + IN_WPP;
                         tap_row <= tap_row + C_IN * G;
                         word_row <= tap_row + C_IN * G;
                     end
                     if (plane_done) begin
                         ky <= 0;
                         kx <= 0;
-                        toffw <= 0;
+                        trow <= r0;
+                        tcol <= 0;
                         row <= 0;
                         tap_row <= 0;
                         word_row <= 0;
@@ -365,10 +407,14 @@ module hwflow_if_layer #(
             if ((state == S_FIRE && tau == FIRE_STEPS - 1 && fire_g == G - 1) || (state == S_DRAIN && OUT_STEPS == 0)) begin
                 ox <= ox == OUT_W - 1 ? 0 : ox + 1'b1;
                 if (ox == OUT_W - 1) oy <= oy + 1'b1;
-                pg <= pg + G;
+                pg <= pg + G == RING_PG ? 0 : pg + G;
                 ix0 <= ox == OUT_W - 1 ? -PAD_L : ix0 + S_W;
-                if (ox == OUT_W - 1) iy0 <= iy0 + S_H;
-                pix0w <= pix0w + (ox == OUT_W - 1 ? NEXT_ROW : S_W * IN_WPP);
+                c0 <= ox == OUT_W - 1 ? -PAD_L * IN_WPP : c0 + S_W * IN_WPP;
+                if (ox == OUT_W - 1) begin
+                    iy0 <= iy0 + S_H;
+                    out_rows <= out_rows + 1'b1;
+                    if (OUT_H > 1) r0 <= r0_next >= RING_WORDS ? r0_next - RING_WORDS : r0_next;
+                end
             end
         end
     end
@@ -377,6 +423,6 @@ module hwflow_if_layer #(
     // Trace (simulation only, +trace): each group's spike word per step (its membranes: in `lane`).
     always @(posedge clk)
         if (!rst && !ANN && state == S_FIRE && $test$plusargs("trace"))
-            $display("S %0d %0d %0d %0d %b", LAYER_ID, tau, pg / G, fire_g, spikes);
+            $display("S %0d %0d %0d %0d %b", LAYER_ID, tau, oy * OUT_W + ox, fire_g, spikes);
 `endif
 endmodule

@@ -1,15 +1,19 @@
 // hwflow_maxpool: max pooling, channels last, WORD channels per cycle; the RTL twin of
 // hwflow_bitserial_pool.h (conventions of hwflow/ops/maxpool.py).
 //
-// Memories: input plane t, pixel q, word j (WORD channels) at t*IN_STRIDE + q*WPP + j (the
-// producer's layout); output plane t, pixel p, word j at t*OUT_STRIDE + p*WPP + j, read
-// asynchronously by the next block. A window tap outside the image (padding) reads as 0.
+// Memories: input plane t, row y, column x, word j (WORD channels) at
+// t*IN_STRIDE + ((y mod IN_RING)*IN_W + x)*WPP + j (the producer's layout); output plane t, row oy,
+// column ox, word j at t*OUT_STRIDE + ((oy mod OUT_RING)*OUT_W + ox)*WPP + j, read asynchronously by
+// the next block. A window tap outside the image (padding) reads as 0. Rows: the handshake of
+// hwflow_if_layer.v (in_rows, in_need, out_rows, out_need); an output row starts once its windows'
+// input rows are written and its ring slot is free.
 //   ANALOG=0, bit-serial on MSB-first spike planes: per output pixel and word, plane by plane, the
 //             output bit is the OR over the window inputs still tied for the maximum ("alive"),
 //             and an input that had a 0 where the output had a 1 drops out. No adder, no compare.
 //   ANALOG=1 (the ANN's levels, BITS wide, one plane): the running maximum of the window.
 // Cycles from `start` to `done` (P = OUT_H*OUT_W, A = P_H*P_W taps, WPP = ceil(C/WORD)):
 //   P * WPP * STEPS * (A + 1) + 1     (per plane: A taps read, 1 to write; then done 1)
+//   plus, with line buffers, the cycles an output row waits for its input rows or its ring slot.
 module hwflow_maxpool #(
     parameter C = 1,
     parameter IN_H = 2,
@@ -26,9 +30,13 @@ module hwflow_maxpool #(
     parameter WORD = 1,
     parameter ANALOG = 0,
     parameter BITS = 1,
+    parameter IN_RING = IN_H,   // input rows the producer's memory holds
+    parameter OUT_RING = OUT_H, // output rows this block's memory holds
+    parameter IN_ROWS = IN_H,   // the producer's output rows
+    parameter IN_WHOLE = 0,     // 1: start once the producer has written all IN_ROWS
     parameter WPP = (C + WORD - 1) / WORD,
-    parameter IN_STRIDE = 1 << $clog2(IN_H * IN_W * WPP),
-    parameter OUT_STRIDE = 1 << $clog2(OUT_H * OUT_W * WPP),
+    parameter IN_STRIDE = 1 << $clog2(IN_RING * IN_W * WPP),
+    parameter OUT_STRIDE = 1 << $clog2(OUT_RING * OUT_W * WPP),
     parameter IN_AW = $clog2(STEPS * IN_STRIDE + 1),
     parameter OUT_AW = $clog2(STEPS * OUT_STRIDE + 1),
     parameter DW = ANALOG ? WORD * BITS : WORD
@@ -40,7 +48,11 @@ module hwflow_maxpool #(
     output wire [IN_AW-1:0] in_addr,
     input wire [DW-1:0] in_data,
     input wire [OUT_AW-1:0] out_addr,
-    output wire [DW-1:0] out_data
+    output wire [DW-1:0] out_data,
+    input wire [15:0] in_rows,
+    output wire [15:0] in_need,
+    output reg [15:0] out_rows,
+    input wire [15:0] out_need
 );
     localparam S_IDLE = 2'd0, S_READ = 2'd1, S_WRITE = 2'd2, S_DONE = 2'd3;
     localparam A = P_H * P_W;
@@ -56,18 +68,33 @@ module hwflow_maxpool #(
     reg [$clog2(A + 1)-1:0] a;
     reg [OUT_AW-1:0] out_word;              // p * WPP + j
 
-    // The window's corner (iy0, ix0) and its word address pix0w = (iy0*IN_W + ix0)*WPP, and the tap's
-    // offset toffw = (py*IN_W + px)*WPP, kept by additions of constants (no multiplier), signed.
+    // The window's corner (iy0, ix0), signed; the ring row bases of its first row, r0 = (iy0 mod
+    // IN_RING)*ROW_WORDS, and of the tap's row, trow; the column words c0 = ix0*WPP and tcol = px*WPP:
+    // kept by additions of constants (no multiplier).
+    localparam ROW_WORDS = IN_W * WPP;
+    localparam RING_WORDS = IN_RING * ROW_WORDS;
+    localparam RW = $clog2(RING_WORDS + ROW_WORDS * (S_H + 1) + 1);
+    localparam integer R0 = ((IN_RING - PAD_T % IN_RING) % IN_RING) * ROW_WORDS;
+    localparam integer NEXT_R = (S_H % IN_RING) * ROW_WORDS;
+    localparam RING_OUT = OUT_RING * OUT_W * WPP;  // output words per plane
     localparam SW = $clog2(IN_H * IN_W * WPP + IN_H + IN_W + 1) + 3;
-    localparam integer PIX0 = -(PAD_T * IN_W + PAD_L) * WPP;
-    localparam integer NEXT_ROW = (S_H * IN_W - (OUT_W - 1) * S_W) * WPP;
-    reg signed [SW-1:0] iy0, ix0, pix0w, toffw;
+    reg signed [SW-1:0] iy0, ix0, c0, tcol;
+    reg [RW-1:0] r0, trow;
+    wire [RW-1:0] r0_next = r0 + NEXT_R;
+    wire [RW-1:0] trow_next = trow + ROW_WORDS;
     wire signed [SW-1:0] iy = iy0 + $signed({1'b0, py});
     wire signed [SW-1:0] ix = ix0 + $signed({1'b0, px});
     wire in_image = iy >= 0 && iy < IN_H && ix >= 0 && ix < IN_W;
-    wire signed [SW-1:0] pix_word = pix0w + toffw + $signed({1'b0, j});
+    wire signed [SW-1:0] pix_word = $signed({1'b0, trow}) + c0 + tcol + $signed({1'b0, j});
     assign in_addr = t * IN_STRIDE + (in_image ? pix_word[IN_AW-1:0] : {IN_AW{1'b0}});
     wire [DW-1:0] data = in_image ? in_data : {DW{1'b0}};
+
+    // Row handshake: may the next output row start (its first read)?
+    wire signed [SW-1:0] rows_read = iy0 + P_H;
+    wire in_ready = IN_WHOLE ? in_rows >= IN_ROWS : (in_rows >= IN_H || $signed({1'b0, in_rows}) >= rows_read);
+    wire out_free = {16'd0, oy} < out_need + OUT_RING;
+    wire hold = state == S_READ && ox == 0 && j == 0 && t == 0 && a == 0 && !(in_ready && out_free);
+    assign in_need = state == S_IDLE || state == S_DONE ? IN_ROWS : (IN_WHOLE || iy0 < 0 ? 16'd0 : iy0[15:0]);
 
     reg [DW-1:0] omem [0:STEPS * OUT_STRIDE - 1];
     assign out_data = omem[out_addr];
@@ -83,7 +110,7 @@ module hwflow_maxpool #(
                     next[n*BITS +: BITS] = a == 0 || data[n*BITS +: BITS] > m[n*BITS +: BITS]
                                            ? data[n*BITS +: BITS] : m[n*BITS +: BITS];
             always @(posedge clk) begin
-                if (state == S_READ) m <= next;
+                if (state == S_READ && !hold) m <= next;
                 if (state == S_WRITE) omem[w_addr] <= m;
             end
         end else begin : bitserial
@@ -97,7 +124,7 @@ module hwflow_maxpool #(
                     o = o | ((t == 0 ? {WORD{1'b1}} : alive[n]) & taps[n]);
             end
             always @(posedge clk) begin
-                if (state == S_READ) taps[a] <= data;
+                if (state == S_READ && !hold) taps[a] <= data;
                 if (state == S_WRITE) begin
                     omem[w_addr] <= o;
                     for (n = 0; n < A; n = n + 1)
@@ -114,35 +141,48 @@ module hwflow_maxpool #(
             case (state)
                 S_IDLE: if (start) begin
                     state <= S_READ;
-                    {oy, ox, j, t, py, px, a, out_word, toffw} <= 0;
+                    {oy, ox, j, t, py, px, a, out_word, tcol, out_rows} <= 0;
                     iy0 <= -PAD_T;
                     ix0 <= -PAD_L;
-                    pix0w <= PIX0;
+                    r0 <= R0;
+                    trow <= R0;
+                    c0 <= -PAD_L * WPP;
                 end
-                S_READ: begin
+                S_READ: if (!hold) begin
                     a <= a + 1'b1;
                     px <= px == P_W - 1 ? 0 : px + 1'b1;
-                    if (px == P_W - 1) py <= py + 1'b1;
-                    toffw <= toffw + (px == P_W - 1 ? (IN_W - P_W + 1) * WPP : WPP);
+                    if (px == P_W - 1) begin
+                        py <= py + 1'b1;
+                        trow <= trow_next >= RING_WORDS ? trow_next - RING_WORDS : trow_next;
+                    end
+                    tcol <= px == P_W - 1 ? 0 : tcol + WPP;
                     if (a == A - 1) state <= S_WRITE;
                 end
                 S_WRITE: begin
                     a <= 0;
                     py <= 0;
                     px <= 0;
-                    toffw <= 0;
+                    trow <= r0;
+                    tcol <= 0;
                     state <= S_READ;
                     t <= t + 1'b1;
                     if (t == STEPS - 1) begin  // the next word of the pixel, or the next pixel
                         t <= 0;
                         j <= j == WPP - 1 ? 0 : j + 1'b1;
-                        out_word <= out_word + 1'b1;
+                        out_word <= out_word + 1'b1 == RING_OUT ? 0 : out_word + 1'b1;
                         if (j == WPP - 1) begin
                             ox <= ox == OUT_W - 1 ? 0 : ox + 1'b1;
-                            if (ox == OUT_W - 1) oy <= oy + 1'b1;
                             ix0 <= ox == OUT_W - 1 ? -PAD_L : ix0 + S_W;
-                            if (ox == OUT_W - 1) iy0 <= iy0 + S_H;
-                            pix0w <= pix0w + (ox == OUT_W - 1 ? NEXT_ROW : S_W * WPP);
+                            c0 <= ox == OUT_W - 1 ? -PAD_L * WPP : c0 + S_W * WPP;
+                            if (ox == OUT_W - 1) begin
+                                oy <= oy + 1'b1;
+                                iy0 <= iy0 + S_H;
+                                out_rows <= out_rows + 1'b1;
+                                if (OUT_H > 1) begin
+                                    r0 <= r0_next >= RING_WORDS ? r0_next - RING_WORDS : r0_next;
+                                    trow <= r0_next >= RING_WORDS ? r0_next - RING_WORDS : r0_next;
+                                end
+                            end
                             if (oy == OUT_H - 1 && ox == OUT_W - 1) state <= S_DONE;
                         end
                     end

@@ -98,8 +98,9 @@ def lower_input_rtl(encoder: InputEncoder, lanes: int, architecture: str,
     bits = encoder.steps if bitplane else signed_bits(encoder.grid.lo, encoder.grid.hi)
     word = min(lanes, c) if bitplane else 1
     params = dict(N=n, STEPS=encoder.steps, BITPLANE=int(bitplane), LEVEL_BITS=bits, WORD=word, C=c,
-                  TDATA_BITS=tdata_bits(bits))
-    stage = RtlStage("encode", "hwflow_encode", params, cycles=lambda planes: n + 1)
+                  W=shape[1], TDATA_BITS=tdata_bits(bits))
+    stage = RtlStage("encode", "hwflow_encode", params, row_cycles=lambda planes: np.full(shape[0], shape[1] * c),
+                     rows=shape[:2])
     if bitplane:
         cur = RtlCursor("encode", "planes", shape, encoder.steps, word, 1)
         stage.port = (clog2(encoder.steps * (1 << clog2(n // c * cur.wpp)) + 1), word)
@@ -123,4 +124,4 @@ def lower_output_rtl(cur: RtlCursor) -> RtlStage:
         raise HwflowError(f"layer '{cur.name}' outputs {bits}-bit membranes; the RTL testbench streams values of at "
                           f"most {MAX_STREAM_BITS} bits: use fewer weight or bias bits")
     params = dict(N=cur.size, LANES=cur.word, STEPS=steps, V_BITS=max(bits, 1), TDATA_BITS=tdata_bits(bits))
-    return RtlStage("output", "hwflow_output", params, cycles=lambda planes: cur.size * (steps + 1) + 1)
+    return RtlStage("output", "hwflow_output", params, output_cycles=lambda planes: cur.size * (steps + 1) + 1)

@@ -108,8 +108,8 @@ class MaxPool(Node):
                       STEPS=cur.steps, WORD=cur.word, ANALOG=int(analog), BITS=cur.bits)
         out = RtlCursor(self.name, cur.kind, (ho, wo, c), cur.steps, cur.word, cur.bits)
         words = cur.steps * (1 << clog2(ho * wo * out.wpp))
-        cycles = lane_pool_cycles(ho * wo, out.wpp, cur.steps, ph * pw)
-        stage = RtlStage(self.name, "hwflow_maxpool", params, cycles=lambda planes: cycles,
+        row = lane_pool_cycles(wo, out.wpp, cur.steps, ph * pw) - 1
+        stage = RtlStage(self.name, "hwflow_maxpool", params, row_cycles=lambda planes: np.full(ho, row), rows=(ho, wo),
                          port=(clog2(words + 1), cur.word * (cur.bits if analog else 1)))
         return stage, out
 

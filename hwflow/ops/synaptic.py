@@ -22,7 +22,7 @@ from hwflow.ops.neuron import Neuron, fire
 from hwflow.ops.registry import hls_block
 from hwflow.options import FirmwareOptions
 from hwflow.quant import to_integers
-from hwflow.rtl.block import Cycles, RtlCursor, RtlStage, clog2, event_integrate_cycles, lane_groups, readmemh
+from hwflow.rtl.block import RowCycles, RtlCursor, RtlStage, clog2, event_integrate_rows, lane_groups, readmemh
 
 
 @dataclass
@@ -215,7 +215,7 @@ class SynapticLayer(Node):
         ann = architecture == "ann" and not self.is_readout
         t = 0 if self.is_readout else self.neuron.time_steps
         thr_log2, thr_scale = (0, 1) if self.is_readout else (self.neuron.threshold_log2, self.neuron.divisor)
-        groups, pixels = -(-n_out // lanes), ho * wo
+        groups = -(-n_out // lanes)
         v_bits = max(self.membrane_bits, self.threshold_bits, 2)
         pad_t, pad_l = (pad_before(size, k, st, pad) for size, k, st, pad in
                         zip((h, w), (kh, kw), win.strides, axis_paddings(win.padding)))
@@ -226,12 +226,12 @@ class SynapticLayer(Node):
                       V_BITS=v_bits, THR_LOG2=thr_log2, THR_SCALE=thr_scale)
         taps = kh * kw * c * groups  # weight rows per input plane and output pixel
         if analog:
-            integrate = lambda planes: pixels * taps  # noqa: E731
+            integrate = lambda planes: np.full(ho, wo * taps)  # noqa: E731
         elif params["EVENT"]:
-            integrate = lambda planes: event_integrate_cycles(planes, cur, groups, (kh, kw), win.strides,  # noqa: E731
-                                                              win.padding)
+            integrate = lambda planes: event_integrate_rows(planes, cur, groups, (kh, kw), win.strides,  # noqa: E731
+                                                            win.padding)
         else:
-            integrate = lambda planes: cur.steps * pixels * taps  # noqa: E731
+            integrate = lambda planes: np.full(ho, cur.steps * wo * taps)  # noqa: E731
         fire = groups if ann else t * groups
         shape = (ho, wo, n_out)
         if self.is_readout:
@@ -242,7 +242,7 @@ class SynapticLayer(Node):
             out = RtlCursor(self.name, "planes", shape, t, lanes, 1)
         bias = np.broadcast_to(np.asarray(self.membrane_bias, dtype=np.int64), (n_out,))
         return FoldedPlan(params, lane_groups(win.weight, lanes).reshape(-1, lanes), lane_groups(bias, lanes),
-                          lambda planes: lane_layer_cycles(pixels, groups, fire, integrate(planes)), out)
+                          lambda planes: lane_layer_cycles(wo, groups, fire, integrate(planes)) - 1, out)
 
     def lower_rtl(self, cur: RtlCursor, lanes: int, architecture: str) -> tuple[RtlStage, RtlCursor]:
         """An instance of hls_templates/rtl/hwflow_if_layer.v: the folded plan, its ROMs as memory files."""
@@ -256,7 +256,8 @@ class SynapticLayer(Node):
         else:  # levels or readout membranes: one word per group
             words, word_bits = pixels * groups, lanes * out.bits
         params = dict(p, WEIGHT_FILE=f"{self.name}_weights.mem", BIAS_FILE=f"{self.name}_bias.mem")
-        stage = RtlStage(self.name, "hwflow_if_layer", params, memories=files, synaptic=True, cycles=plan.cycles,
+        stage = RtlStage(self.name, "hwflow_if_layer", params, row_cycles=plan.row_cycles, memories=files,
+                         synaptic=True, rows=(p["OUT_H"], p["OUT_W"]),
                          port=(clog2(words + 1), word_bits))
         return stage, out
 
@@ -268,8 +269,12 @@ class FoldedPlan:
     params: dict[str, int]  # hwflow_if_layer.v parameters (hwflow_if_layer.h constants, lower-cased)
     weight_rows: np.ndarray  # [(tap * C_IN + c) * G + g, lanes] (zero-padded lanes)
     bias_rows: np.ndarray  # [G, lanes]: bias plus the half-threshold shift
-    cycles: Cycles  # start -> done for the layer's input planes [S, n] of one sample
+    row_cycles: RowCycles  # cycles of each output row for the layer's input planes [S, n] of one sample
     out: RtlCursor
+
+    def cycles(self, planes: np.ndarray | None) -> int:
+        """Start -> done: the rows, then done (1)."""
+        return int(np.sum(self.row_cycles(planes))) + 1
 
 
 @dataclass
@@ -372,9 +377,10 @@ def synaptic_call(kernel: str):
     return call
 
 
-def lane_layer_cycles(pixels: int, groups: int, fire: int, integrate: int) -> int:
+def lane_layer_cycles(pixels, groups: int, fire: int, integrate):
     """Cycles of a layer on the lane schedule (hwflow_if_layer.v / .h): per output pixel, bias
-    (groups), the last add (1) and firing; the integration cycles of all pixels; then done (1)."""
+    (groups), the last add (1) and firing; the integration cycles of all pixels; then done (1).
+    Elementwise over arrays (per output row: `pixels` of a row, `integrate` per row, minus the 1)."""
     return pixels * (groups + 1 + fire) + integrate + 1
 
 

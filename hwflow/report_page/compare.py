@@ -490,7 +490,8 @@ def _rtl_table(r: dict) -> dict:
                              for row in rows],
             "note": f"SNN: {rtl.get('architecture')} architecture in {rtl.get('dir')}/; ANN: the same integer network "
                     f"as multiply-accumulates over levels (architecture ann) in {_at(r, 'rtl.ann.dir') or '-'}/; "
-                    f"{rtl.get('lanes')} lanes each, {rtl.get('samples')} samples. Cycles: {RTL_SIM}, ap_start to "
+                    f"{rtl.get('lanes')} lanes each, {rtl.get('buffers', 'frame')} buffers between blocks, "
+                    f"{rtl.get('samples')} samples. Cycles: {RTL_SIM}, ap_start to "
                     f"ap_done of the RTL's own handshake, the formulas in hls_templates/rtl/. Resources: {SYNTH} "
                     f"({res.get('tool', 'not run')}); not Vivado numbers and not comparable with the HLS cycle "
                     "model's estimates."}

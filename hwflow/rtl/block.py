@@ -1,10 +1,10 @@
 """What an operation declares about its RTL block (pure Python): an instance of a Verilog template.
 
 An op lowers its IR node to an RtlStage (hwflow.ir.Node.lower_rtl): the template module, its
-parameters, the memory files its ROMs are initialised from, and its cycle formula. Stages are
-chained in order: each reads the memory of the one before it through an asynchronous read port
-(`in_addr`/`in_data` to the previous stage's `out_addr`/`out_data`), and hands over with
-start/done (a stage starts in the cycle the one before it is done).
+parameters, the memory files its ROMs are initialised from, and its cycle formula, row by row. Stages
+are chained in order: each reads the memory of the one before it through an asynchronous read port
+(`in_addr`/`in_data` to the previous stage's `out_addr`/`out_data`); they hand over with start/done
+(whole frames) or row by row (line buffers; hwflow.rtl.generate).
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from hwflow.errors import HwflowError
 from hwflow.geometry import Padding, patches
 
 ARCHITECTURES = ("event", "folded", "ann")  # SNN, SNN, and the ANN of the same integer network
+BUFFERS = ("frame", "line")  # memories between blocks: whole images, or rings of line buffers
 TOP = "hwflow_top"  # the generated top module
 FAMILIES = ("xcup", "xc7")  # Yosys synth_xilinx families: UltraScale+, 7-series
 MAX_STREAM_BITS = 64  # widest AXI-Stream value the Verilator testbench passes (one 64-bit word)
@@ -27,6 +28,7 @@ SYNTH_SOURCE = "open-source synthesis (Yosys synth_xilinx, before place and rout
 FMAX_SOURCE = "nextpnr-ecp5 place and route (a Lattice ECP5 figure, not a Xilinx one)"  # RTL fmax
 NOT_SYNTHESIZED = {"skipped": "not synthesized (rtl.synthesize: false); run hwflow synth RUN_DIR"}
 Cycles = Callable[[np.ndarray | None], int]  # the stage's input planes [S, n] of one sample -> cycles
+RowCycles = Callable[[np.ndarray | None], np.ndarray]  # the same -> cycles of each output row [rows]
 
 
 @dataclass
@@ -72,15 +74,26 @@ def image(shape: tuple[int, ...]) -> tuple[int, int, int]:
 
 @dataclass
 class RtlStage:
-    """One instance of a Verilog template module in the top."""
+    """One instance of a Verilog template module in the top.
+
+    A block that works row by row (the encoder, layers, pools) gives `row_cycles`, the cycles of each
+    of its output rows; its start -> done is their sum plus 1 (done). The output stage gives `cycles`."""
 
     name: str
     module: str  # hls_templates/rtl/<module>.v
     params: dict[str, int | str]
-    cycles: Cycles  # start -> done, given the stage's input planes of the sample
+    row_cycles: RowCycles | None = None
     memories: dict[str, str] = field(default_factory=dict)  # file name -> $readmemh text
     synaptic: bool = False  # reads the previous stage and may be traced (V and S lines)
     port: tuple[int, int] = (1, 1)  # (address bits, data bits) of its read port (the next stage reads it)
+    rows: tuple[int, int] = (1, 1)  # (rows, row width) of its output image
+    output_cycles: Cycles | None = None  # the output stage's start -> done
+
+    def cycles(self, planes: np.ndarray | None) -> int:
+        """Start -> done, given the stage's input planes of the sample (frame buffers: no waits)."""
+        if self.row_cycles is None:
+            return self.output_cycles(planes)
+        return int(np.sum(self.row_cycles(planes))) + 1
 
     def verilog_params(self) -> str:
         items = [f".{k}({v!r})" if isinstance(v, str) else f".{k}({int(v)})" for k, v in self.params.items()]
@@ -128,13 +141,13 @@ def word_spikes(planes: np.ndarray, cur: RtlCursor) -> np.ndarray:
     return padded.reshape(len(planes), h, w, cur.wpp, cur.word).sum(axis=4)
 
 
-def event_integrate_cycles(planes: np.ndarray, cur: RtlCursor, groups: int, kernel: tuple[int, int],
-                           strides: tuple[int, int], padding: Padding) -> int:
-    """Event integration over every output pixel's window: per plane, tap and input word, 1 cycle
-    without spikes (also for a padded tap), spikes * groups with."""
+def event_integrate_rows(planes: np.ndarray, cur: RtlCursor, groups: int, kernel: tuple[int, int],
+                         strides: tuple[int, int], padding: Padding) -> np.ndarray:
+    """Event integration of each output row's windows: per plane, tap and input word, 1 cycle
+    without spikes (also for a padded tap), spikes * groups with. int64 [Ho]."""
     cost = np.maximum(1, word_spikes(planes, cur) * groups) - 1  # padding reads as 0 extra
     win = patches(cost, kernel, strides, padding)  # [S, Ho, Wo, kh, kw, wpp]
-    return int(win.sum() + win.size)
+    return win.sum(axis=(0, 2, 3, 4, 5)) + win[:, 0].size
 
 
 def vid(stage: RtlStage) -> str:

@@ -16,6 +16,7 @@ from hwflow.errors import HwflowError
 from hwflow.ops.encoder import encode
 from hwflow.package_data import TEMPLATE_DIR
 from hwflow.rtl import nextpnr, tools, verilator, yosys
+from hwflow.rtl.schedule import line_latency
 from hwflow.rtl.block import TOP, RtlStage, block_module, design_sources
 
 TESTBENCH = TEMPLATE_DIR / "rtl" / "hwflow_rtl_tb.cpp"
@@ -34,9 +35,10 @@ class RtlResult:
 class RtlDesign:
     """The Verilog of hwflow.to_rtl in `path`: simulate(x) in Verilator, synthesize() with Yosys."""
 
-    def __init__(self, path: Path, snn, stages: list[RtlStage], architecture: str, lanes: int) -> None:
+    def __init__(self, path: Path, snn, stages: list[RtlStage], architecture: str, lanes: int,
+                 buffers: str = "frame") -> None:
         self.path, self.snn, self.stages = Path(path), snn, stages
-        self.architecture, self.lanes = architecture, lanes
+        self.architecture, self.lanes, self.buffers = architecture, lanes, buffers
 
     @property
     def sources(self) -> list[str]:
@@ -152,7 +154,8 @@ class RtlDesign:
     # ---------------------------------------------------------------------------- cycle model
 
     def cycle_model(self, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
-        """Cycles per sample by the blocks' documented formulas, on the SNN's own spikes (int64 [B])."""
+        """Cycles per sample by the blocks' documented formulas, on the SNN's own spikes (int64 [B]):
+        their sum with frame buffers, the row schedule (hwflow.rtl.schedule) with line buffers."""
         levels = self.snn.input_levels(x)
         total = np.zeros(len(levels), np.int64)
         for start in range(0, len(levels), batch_size):
@@ -162,11 +165,14 @@ class RtlDesign:
             for name, lt in ref.layers.items():
                 if lt.spikes is not None:
                     planes[name] = lt.spikes
-            for k, s in enumerate(self.stages):
-                feed = planes.get(self.stages[k - 1].name) if k else None
-                for b in range(len(chunk)):
-                    p = None if feed is None else feed[b].reshape(feed.shape[1], -1)
-                    total[start + b] += s.cycles(p)
+            feeds = [planes.get(self.stages[k - 1].name) if k else None for k in range(len(self.stages))]
+            for b in range(len(chunk)):
+                inputs = [None if f is None else f[b].reshape(f.shape[1], -1) for f in feeds]
+                if self.buffers == "line":
+                    rows = [s.row_cycles(p) for s, p in zip(self.stages[:-1], inputs)]
+                    total[start + b] = line_latency(self.stages, rows)
+                else:
+                    total[start + b] = sum(s.cycles(p) for s, p in zip(self.stages, inputs))
         return total
 
     @property
@@ -196,7 +202,7 @@ def saved_design(path: Path) -> tuple[dict, list[RtlStage]]:
         raise HwflowError(f"{path} holds no RTL design (no design.json); write one with hwflow rtlsim RUN_DIR "
                           "or hwflow.to_rtl")
     meta = json.loads(meta_file.read_text())
-    return meta, [RtlStage(s["name"], s["module"], s["params"], cycles=None) for s in meta["stages"]]
+    return meta, [RtlStage(s["name"], s["module"], s["params"]) for s in meta["stages"]]
 
 
 def synthesize_dir(path: Path, family: str = "xcup", dsp: bool = True) -> dict:

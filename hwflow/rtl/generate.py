@@ -1,10 +1,16 @@
 """hwflow.to_rtl: the SNN as synthesizable Verilog, one template instance per block, chained in a top.
 
 The top, `hwflow_top`, takes a sample as AXI-Stream beats (one input level each) after `ap_start`,
-runs the blocks one after another (each starts in the cycle the one before it is done) and streams
-the outputs (the readout's membranes, or the last layer's levels); `ap_done` is high for one cycle
-when the last output beat is taken. Latency from ap_start to ap_done is the sum of the blocks'
-cycle formulas (hwflow.rtl.design.RtlDesign.cycle_model), measured by RtlDesign.simulate.
+runs the blocks and streams the outputs (the readout's membranes, or the last layer's levels);
+`ap_done` is high for one cycle when the last output beat is taken. Between two blocks sits the
+producer's memory, RING rows of its image (`buffers`):
+- 'frame': the whole image; the blocks run one after another (each starts in the cycle the one
+  before it is done), and the latency is the sum of their cycle formulas;
+- 'line': a ring of line buffers, the consumer's window height plus its stride in rows; every block
+  starts with the sample and works row by row as its input rows arrive and its ring slots free up
+  (the row handshake of hls_templates/rtl/hwflow_if_layer.v), and the output stage starts once every
+  block is done. The latency follows the row schedule (hwflow.rtl.schedule).
+Either is modelled by RtlDesign.cycle_model and measured by RtlDesign.simulate.
 """
 from __future__ import annotations
 
@@ -16,16 +22,20 @@ from hwflow.ops.encoder import lower_input_rtl, lower_output_rtl
 from hwflow.outputs import output_dir
 from hwflow.package_data import TEMPLATE_DIR
 from hwflow.defaults import MAX_LANES
-from hwflow.rtl.block import ARCHITECTURES, TOP, RtlStage, block_module, design_sources, vid
+from hwflow.rtl.block import ARCHITECTURES, BUFFERS, TOP, RtlStage, block_module, design_sources, vid
 from hwflow.rtl.design import RtlDesign
 
 RTL_DIR = TEMPLATE_DIR / "rtl"
+ROW_BITS = 16  # width of the row handshake (rows written, first row still read) between blocks
 
 
-def check_options(snn, lanes: int, architecture: str) -> None:
-    """HwflowError unless the architecture is known and `lanes` fits the network (checked before training too)."""
+def check_options(snn, lanes: int, architecture: str, buffers: str = "frame") -> None:
+    """HwflowError unless the architecture and buffers are known and `lanes` fits the network (checked
+    before training too)."""
     if architecture not in ARCHITECTURES:
         raise HwflowError(f"architecture {architecture!r} is not one of {', '.join(ARCHITECTURES)}")
+    if buffers not in BUFFERS:
+        raise HwflowError(f"buffers {buffers!r} is not one of {', '.join(BUFFERS)}")
     if isinstance(lanes, bool) or not isinstance(lanes, int) or not 1 <= lanes <= MAX_LANES:
         raise HwflowError(f"lanes must be an integer 1..{MAX_LANES}, got {lanes!r}")
     widest = max((int(s.weight.shape[-1]) for s in snn.synaptic_layers), default=1)
@@ -34,9 +44,10 @@ def check_options(snn, lanes: int, architecture: str) -> None:
                           f"use lanes <= {widest}")
 
 
-def lower_stages(snn, lanes: int, architecture: str) -> list[RtlStage]:
-    """The encoder, one stage per layer with a block (reshapes pass through), and the output stage."""
-    check_options(snn, lanes, architecture)
+def lower_stages(snn, lanes: int, architecture: str, buffers: str = "frame") -> list[RtlStage]:
+    """The encoder, one stage per layer with a block (reshapes pass through), and the output stage,
+    with the memories between them sized for `buffers`."""
+    check_options(snn, lanes, architecture, buffers)
     blocks = [layer for layer in snn.layers if not layer.reshapes_only]
     stage, cur = lower_input_rtl(snn.encoder, lanes, architecture, spatial=bool(blocks) and blocks[0].spatial)
     stages = [stage]
@@ -47,7 +58,21 @@ def lower_stages(snn, lanes: int, architecture: str) -> list[RtlStage]:
         stage, cur = layer.lower_rtl(cur, lanes, architecture)
         stages.append(stage)
     stages.append(lower_output_rtl(cur))
+    size_rings(stages, buffers)
     return stages
+
+
+def size_rings(stages: list[RtlStage], buffers: str) -> None:
+    """The rows each producer's memory holds (OUT_RING; the encoder's RING) and what its consumer knows
+    of them (IN_RING, IN_ROWS, IN_WHOLE): the whole image for 'frame', for the output stage and for a
+    consumer that reads the image relabelled (after a Reshape); else its window height plus stride."""
+    for prod, cons in zip(stages[:-2], stages[1:-1]):
+        h, w = prod.rows
+        whole = (cons.params["IN_H"], cons.params["IN_W"]) != (h, w)
+        window, stride = cons.params.get("K_H", cons.params.get("P_H")), cons.params["S_H"]
+        ring = h if buffers == "frame" or whole else min(h, window + stride)
+        prod.params["RING" if prod.module == "hwflow_encode" else "OUT_RING"] = ring
+        cons.params.update(IN_RING=cons.params["IN_H"] if whole else ring, IN_ROWS=h, IN_WHOLE=int(whole))
 
 
 def ports(stages: list[RtlStage], k: int) -> list[tuple[str, str, int]]:
@@ -55,14 +80,16 @@ def ports(stages: list[RtlStage], k: int) -> list[tuple[str, str, int]]:
     s = stages[k]
     if k == 0:
         return [("input", "s_axis_tdata", s.params["TDATA_BITS"]), ("input", "s_axis_tvalid", 1),
-                ("output", "s_axis_tready", 1), ("input", "rd_addr", s.port[0]), ("output", "rd_data", s.port[1])]
+                ("output", "s_axis_tready", 1), ("input", "rd_addr", s.port[0]), ("output", "rd_data", s.port[1]),
+                ("output", "out_rows", ROW_BITS), ("input", "out_need", ROW_BITS)]
     prev = stages[k - 1].port
     if k == len(stages) - 1:
         return [("output", "rd_addr", prev[0]), ("input", "rd_data", prev[1]),
                 ("output", "m_axis_tdata", s.params["TDATA_BITS"]), ("output", "m_axis_tvalid", 1),
                 ("input", "m_axis_tready", 1), ("output", "m_axis_tlast", 1)]
     return [("output", "in_addr", prev[0]), ("input", "in_data", prev[1]), ("input", "out_addr", s.port[0]),
-            ("output", "out_data", s.port[1])]
+            ("output", "out_data", s.port[1]), ("input", "in_rows", ROW_BITS), ("output", "in_need", ROW_BITS),
+            ("output", "out_rows", ROW_BITS), ("input", "out_need", ROW_BITS)]
 
 
 def wrapper(stages: list[RtlStage], k: int) -> list[str]:
@@ -77,11 +104,13 @@ def wrapper(stages: list[RtlStage], k: int) -> list[str]:
             f"    {s.module} #({params}) block ({conns});", "endmodule", ""]
 
 
-def top_verilog(stages: list[RtlStage]) -> str:
-    """hwflow_top: AXI-Stream in and out, ap_start/ap_done/ap_idle, the stages chained in order."""
+def top_verilog(stages: list[RtlStage], buffers: str) -> str:
+    """hwflow_top: AXI-Stream in and out, ap_start/ap_done/ap_idle, the stages chained in order: one
+    after another ('frame'), or all at once with the output stage after the last block is done ('line')."""
     enc, out = stages[0], stages[-1]
+    blocks = stages[:-1]
     lines = [
-        "// Generated by hwflow.to_rtl: the blocks of hls_templates/rtl/ chained one after another.",
+        f"// Generated by hwflow.to_rtl: the blocks of hls_templates/rtl/ chained, buffers '{buffers}'.",
         f"module {TOP} (",
         "    input wire ap_clk,",
         "    input wire ap_rst,",
@@ -104,46 +133,64 @@ def top_verilog(stages: list[RtlStage]) -> str:
     for s in stages:
         lines.append(f"    wire {vid(s)}_done;")
         if s is not out:
-            lines += [f"    wire [{s.port[0] - 1}:0] {vid(s)}_addr;", f"    wire [{s.port[1] - 1}:0] {vid(s)}_data;"]
-    start = "go"
+            lines += [f"    wire [{s.port[0] - 1}:0] {vid(s)}_addr;", f"    wire [{s.port[1] - 1}:0] {vid(s)}_data;",
+                      f"    wire [{ROW_BITS - 1}:0] {vid(s)}_rows, {vid(s)}_need;"]
+    lines.append(f"    wire [{ROW_BITS - 1}:0] output_need = 0;  // the output stage reads once every block is done")
+    if buffers == "line":  # every block starts with the sample; the output stage once all are done
+        fin = [f"{vid(s)}_fin" for s in blocks]
+        lines.append(f"    reg {', '.join(fin)}, out_go;")
+        lines.append(f"    wire all_done = {' && '.join(f'({f} || {vid(s)}_done)' for f, s in zip(fin, blocks))};")
+        lines.append("    always @(posedge ap_clk) begin")
+        for f, s in zip(fin, blocks):
+            lines.append(f"        {f} <= ap_rst || go ? 1'b0 : {f} || {vid(s)}_done;")
+        lines += ["        out_go <= ap_rst || go ? 1'b0 : out_go || all_done;", "    end"]
     for k, s in enumerate(stages):
         prev = vid(stages[k - 1]) if k else None
+        if buffers == "frame":
+            start = "go" if k == 0 else f"{prev}_done"
+        else:
+            start = "all_done && !out_go" if s is out else "go"
         conns = [".clk(ap_clk)", ".rst(ap_rst)", f".start({start})", f".done({vid(s)}_done)"]
         if s is enc:
             conns += [".s_axis_tdata(s_axis_tdata)", ".s_axis_tvalid(s_axis_tvalid)",
-                      ".s_axis_tready(s_axis_tready)", f".rd_addr({vid(s)}_addr)", f".rd_data({vid(s)}_data)"]
+                      ".s_axis_tready(s_axis_tready)", f".rd_addr({vid(s)}_addr)", f".rd_data({vid(s)}_data)",
+                      f".out_rows({vid(s)}_rows)", f".out_need({vid(stages[k + 1])}_need)"]
         elif s is out:
             conns += [f".rd_addr({prev}_addr)", f".rd_data({prev}_data)", ".m_axis_tdata(m_axis_tdata)",
                       ".m_axis_tvalid(m_axis_tvalid)", ".m_axis_tready(m_axis_tready)", ".m_axis_tlast(m_axis_tlast)"]
         else:
+            need = f"{vid(stages[k + 1])}_need" if k + 1 < len(blocks) else "output_need"
             conns += [f".in_addr({prev}_addr)", f".in_data({prev}_data)", f".out_addr({vid(s)}_addr)",
-                      f".out_data({vid(s)}_data)"]
+                      f".out_data({vid(s)}_data)", f".in_rows({prev}_rows)", f".in_need({vid(s)}_need)",
+                      f".out_rows({vid(s)}_rows)", f".out_need({need})"]
         lines.append(f"    {block_module(s)} u_{vid(s)} ({', '.join(conns)});")
-        start = f"{vid(s)}_done"
     lines += [f"    assign ap_done = {vid(out)}_done;", "endmodule", ""]
     for k in range(len(stages)):
         lines += wrapper(stages, k)
     return "\n".join(lines)
 
 
-def to_rtl(snn, out_dir: str | Path, architecture: str = "event", lanes: int = 8, force: bool = False) -> RtlDesign:
+def to_rtl(snn, out_dir: str | Path, architecture: str = "event", lanes: int = 8, force: bool = False,
+           buffers: str = "frame") -> RtlDesign:
     """Write the SNN as Verilog into out_dir: hwflow_top.v, the block templates, ROM files, design.json.
 
     architecture: 'event' (integration follows the input spikes), 'folded' (every synapse), or 'ann'
     (the ANN of the same integer network: multiply-accumulates over levels, for comparison);
-    lanes: output neurons per cycle in every block. Returns the design (simulate, synthesize).
+    lanes: output neurons per cycle in every block; buffers: 'frame' (whole images between blocks,
+    which run one after another) or 'line' (line buffers, blocks run at once row by row).
+    Returns the design (simulate, synthesize).
     """
-    stages = lower_stages(snn, lanes, architecture)
+    stages = lower_stages(snn, lanes, architecture, buffers)
     out = Path(out_dir)
     with output_dir(out, force) as tmp:
         top, *templates = design_sources({s.module for s in stages})
-        (tmp / top).write_text(top_verilog(stages))
+        (tmp / top).write_text(top_verilog(stages, buffers))
         for name in templates:
             (tmp / name).write_text((RTL_DIR / name).read_text())
         for s in stages:
             for name, text in s.memories.items():
                 (tmp / name).write_text(text)
-        meta = dict(name=snn.name, architecture=architecture, lanes=lanes, top=TOP,
+        meta = dict(name=snn.name, architecture=architecture, lanes=lanes, buffers=buffers, top=TOP,
                     stages=[dict(name=s.name, module=s.module, params=s.params) for s in stages])
         (tmp / "design.json").write_text(json.dumps(meta, indent=2))
-    return RtlDesign(out.resolve(), snn, stages, architecture, lanes)
+    return RtlDesign(out.resolve(), snn, stages, architecture, lanes, buffers)

@@ -31,8 +31,8 @@ def rtl_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path, pr
     mismatches `rtl_ann_vs_qkeras`).
 
     csim: the firmware's measured C-simulation cycles of the first samples (firmware_stage's
-    `csim_cycles`); when the firmware has the RTL's architecture and lanes, mismatches
-    `csim_cycles_vs_rtl` counts the samples where they differ from the RTL's (interface stages and
+    `csim_cycles`); when the firmware has the RTL's architecture and lanes and the RTL frame
+    buffers (the blocks one after another, as in the firmware), mismatches `csim_cycles_vs_rtl` counts the samples where they differ from the RTL's (interface stages and
     io_stream adapters accounted for: hwflow.rtl.design.RtlDesign.interface_cycles).
 
     A network the generator does not cover, or a missing Verilator, gives `rtl.skipped` with the
@@ -40,19 +40,20 @@ def rtl_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path, pr
     """
     rc = cfg["rtl"]
     try:
-        lower_stages(snn, rc["lanes"], rc["architecture"])
+        lower_stages(snn, rc["lanes"], rc["architecture"], rc["buffers"])
         verilator_cmd = tools.verilator()
     except HwflowError as exc:
         if progress:
             print(f"[hwflow] RTL stage skipped: {exc}", file=sys.stderr, flush=True)
         return skipped(str(exc))
-    fields = dict(architecture=rc["architecture"], lanes=rc["lanes"], dir=RTL_DIR, samples=int(len(x)),
+    fields = dict(architecture=rc["architecture"], lanes=rc["lanes"], buffers=rc["buffers"], dir=RTL_DIR,
+                  samples=int(len(x)),
                   tools={"verilator": tools.version(tuple(verilator_cmd))})
     design, measured, cycles = measure(snn, x, y_qkeras, rc, rc["architecture"], out, progress)
     vs_qkeras = measured.pop("vs_qkeras")
     fields.update(measured)
     mismatches = {"rtl_vs_qkeras": vs_qkeras, "rtl_trace": design.first_difference(x[:TRACE_SAMPLES])}
-    if csim and (csim["strategy"], csim["lanes"]) == (rc["architecture"], rc["lanes"]):
+    if csim and (csim["strategy"], csim["lanes"], rc["buffers"]) == (rc["architecture"], rc["lanes"], "frame"):
         counted = np.asarray(csim["per_sample"], dtype=np.int64) - csim["stream_cycles"] + design.interface_cycles
         mismatches["csim_cycles_vs_rtl"] = int((counted != cycles[:len(counted)]).sum())
     if "tool" in fields["resources"]:
@@ -81,7 +82,7 @@ def measure(snn, x: np.ndarray, y_qkeras: np.ndarray, rc: dict, architecture: st
     if progress:
         print(f"[hwflow] Verilator: building the RTL twin ({architecture}, {rc['lanes']} lanes) and "
               f"simulating {len(x)} samples ...", file=sys.stderr, flush=True)
-    design = to_rtl(snn, out, architecture, rc["lanes"], force=True)
+    design = to_rtl(snn, out, architecture, rc["lanes"], force=True, buffers=rc["buffers"])
     t0 = time.perf_counter()
     result = design.simulate(x, progress=progress)
     seconds = {"simulate": time.perf_counter() - t0}
