@@ -20,6 +20,7 @@ module hwflow_encode #(
     parameter C = N,            // channels per pixel (a flat input: one pixel of N channels)
     parameter W = N / C,        // pixels per row
     parameter RING = N / (W * C),  // rows the memory holds (all H rows: the whole frame)
+    parameter LINE = 0,         // 1: line buffers, the row handshake (0: whole frames)
     parameter TDATA_BITS = 8,
     parameter WORDS = RING * W * (BITPLANE ? (C + WORD - 1) / WORD : C),
     parameter STRIDE = BITPLANE ? 1 << $clog2(WORDS) : WORDS,  // words per plane in the read address
@@ -35,9 +36,11 @@ module hwflow_encode #(
     output wire s_axis_tready,
     input wire [AW-1:0] rd_addr,
     output wire [DW-1:0] rd_data,
-    output reg [15:0] out_rows,
+    output wire [15:0] out_rows,
     input wire [15:0] out_need
 );
+    reg [15:0] rows_q;  // output rows written (the handshake's out_rows with LINE)
+    assign out_rows = LINE ? rows_q : 16'd0;
     localparam S_IDLE = 2'd0, S_LOAD = 2'd1, S_DONE = 2'd2;
     reg [1:0] state;
     localparam ROW_BEATS = W * C;
@@ -45,7 +48,8 @@ module hwflow_encode #(
     reg [$clog2(ROW_BEATS + 1)-1:0] col;   // beats of the current row
     reg [$clog2(WORDS + 1)-1:0] wa;        // write address in the ring
     assign done = state == S_DONE;
-    assign s_axis_tready = state == S_LOAD && out_rows < out_need + RING;
+    wire [16:0] slots = out_need + RING;   // rows it may have received
+    assign s_axis_tready = state == S_LOAD && (!LINE || out_rows < slots);
     wire beat = s_axis_tvalid && s_axis_tready;
     wire row_end = col == ROW_BEATS - 1;
     wire [LEVEL_BITS-1:0] level = s_axis_tdata[LEVEL_BITS-1:0];
@@ -80,7 +84,7 @@ module hwflow_encode #(
                 end else if (beat) begin
                     b <= flush ? 0 : b + 1'b1;
                     c <= c == C - 1 ? 0 : c + 1'b1;
-                    if (flush) wa <= wa + 1'b1 == WORDS ? 0 : wa + 1'b1;
+                    if (flush) wa <= LINE && wa + 1'b1 == WORDS ? 0 : wa + 1'b1;
                 end
             end
             assign rd_data = plane_word[rd_addr / STRIDE];
@@ -90,7 +94,7 @@ module hwflow_encode #(
                 if (state == S_IDLE)
                     wa <= 0;
                 else if (beat)
-                    wa <= wa + 1'b1 == WORDS ? 0 : wa + 1'b1;
+                    wa <= LINE && wa + 1'b1 == WORDS ? 0 : wa + 1'b1;
                 if (beat) mem[wa] <= level;
             end
             assign rd_data = mem[rd_addr];
@@ -106,12 +110,12 @@ module hwflow_encode #(
                     state <= S_LOAD;
                     i <= 0;
                     col <= 0;
-                    out_rows <= 0;
+                    rows_q <= 0;
                 end
                 S_LOAD: if (beat) begin
                     i <= i + 1'b1;
                     col <= row_end ? 0 : col + 1'b1;
-                    if (row_end) out_rows <= out_rows + 1'b1;
+                    if (row_end) rows_q <= rows_q + 1'b1;
                     if (i == N - 1) state <= S_DONE;
                 end
                 default: state <= S_IDLE;

@@ -75,6 +75,7 @@ module hwflow_if_layer #(
     parameter OUT_RING = OUT_H, // output rows this block's memory holds
     parameter IN_ROWS = IN_H,   // the producer's output rows (its image may be relabelled as this one)
     parameter IN_WHOLE = 0,     // 1: start once the producer has written all IN_ROWS (a relabelled image)
+    parameter LINE = 0,         // 1: line buffers, the row handshake (0: whole frames, blocks one after another)
     parameter WEIGHT_FILE = "weights.mem",
     parameter BIAS_FILE = "bias.mem",
     parameter LAYER_ID = 0,
@@ -101,9 +102,11 @@ module hwflow_if_layer #(
     output wire [OUT_DW-1:0] out_data,
     input wire [15:0] in_rows,
     output wire [15:0] in_need,
-    output reg [15:0] out_rows,
+    output wire [15:0] out_rows,
     input wire [15:0] out_need
 );
+    reg [15:0] rows_q;  // output rows written (the handshake's out_rows with LINE)
+    assign out_rows = LINE ? rows_q : 16'd0;
     localparam S_IDLE = 3'd0, S_INIT = 3'd1, S_INTEG = 3'd2, S_DRAIN = 3'd3, S_FIRE = 3'd4, S_DONE = 3'd5;
     localparam T = OUT_STEPS == 0 ? 1 : OUT_STEPS;
     localparam FIRE_STEPS = ANN ? 1 : T;  // cycles per group in S_FIRE
@@ -147,33 +150,34 @@ module hwflow_if_layer #(
     reg fresh;                              // the current word is still to be read from memory (event)
 
     // The input pixel of the tap and whether it lies inside the image, kept by additions of constants
-    // (no multiplier): the window's corner (iy0, ix0), signed (it may lie in the padding); the ring row
-    // bases of the window's first row, r0 = (iy0 mod IN_RING)*ROW_WORDS, and of the tap's row, trow;
-    // the column words c0 = ix0*IN_WPP of the corner and tcol = kx*IN_WPP of the tap.
+    // (no multiplier), signed (the window may reach into the padding): the window's corner (iy0, ix0);
+    // the row bases of the window's first row, r0, and of the tap's row, trow (row y at y*ROW_WORDS, or
+    // in a ring at (y mod IN_RING)*ROW_WORDS); the column words c0 = ix0*IN_WPP and tcol = kx*IN_WPP.
     localparam ROW_WORDS = IN_W * IN_WPP;
     localparam RING_WORDS = IN_RING * ROW_WORDS;
-    localparam RW = $clog2(RING_WORDS + ROW_WORDS * (S_H + 1) + 1);
-    localparam integer R0 = ((IN_RING - PAD_T % IN_RING) % IN_RING) * ROW_WORDS;
-    localparam integer NEXT_R = (S_H % IN_RING) * ROW_WORDS;
+    localparam IN_WRAP = IN_RING < IN_H;  // a ring: row bases wrap at RING_WORDS
+    localparam integer R0 = IN_WRAP ? ((IN_RING - PAD_T % IN_RING) % IN_RING) * ROW_WORDS : -PAD_T * ROW_WORDS;
+    localparam integer NEXT_R = S_H * ROW_WORDS;
     localparam SW = $clog2(IN_H * IN_W * IN_WPP + IN_H + IN_W + 1) + 3;
-    reg signed [SW-1:0] iy0, ix0, c0, tcol;
-    reg [RW-1:0] r0, trow;
-    wire [RW-1:0] r0_next = r0 + NEXT_R;
-    wire [RW-1:0] trow_next = trow + ROW_WORDS;
+    reg signed [SW-1:0] iy0, ix0, c0, tcol, r0, trow;
+    wire signed [SW-1:0] r0_next = r0 + NEXT_R;
+    wire signed [SW-1:0] trow_next = trow + ROW_WORDS;
     wire signed [SW-1:0] iy = iy0 + $signed({1'b0, ky});
     wire signed [SW-1:0] ix = ix0 + $signed({1'b0, kx});
     wire in_image = iy >= 0 && iy < IN_H && ix >= 0 && ix < IN_W;
-    wire signed [SW-1:0] pix_word = $signed({1'b0, trow}) + c0 + tcol + $signed({1'b0, w});
+    wire signed [SW-1:0] pix_word = trow + c0 + tcol + $signed({1'b0, w});
     wire [IN_AW-1:0] pix_addr = in_image ? pix_word[IN_AW-1:0] : {IN_AW{1'b0}};
     assign in_addr = plane_base + pix_addr;
     wire [IN_DW-1:0] data = in_image ? in_data : {IN_DW{1'b0}};
 
-    // Row handshake: may the next output row start (in S_INIT, at its first pixel's first group)?
+    // Row handshake (LINE): may the next output row start (in S_INIT, at its first pixel's first group)?
     wire signed [SW-1:0] rows_read = iy0 + K_H;  // the input rows the row's windows read end here
     wire in_ready = IN_WHOLE ? in_rows >= IN_ROWS : (in_rows >= IN_H || $signed({1'b0, in_rows}) >= rows_read);
-    wire out_free = OUT_STEPS == 0 || {16'd0, oy} < out_need + OUT_RING;
-    wire hold = state == S_INIT && ox == 0 && g == 0 && !(in_ready && out_free);
-    assign in_need = state == S_IDLE || state == S_DONE ? IN_ROWS : (IN_WHOLE || iy0 < 0 ? 16'd0 : iy0[15:0]);
+    wire [16:0] slots = out_need + OUT_RING;     // output rows it may have written
+    wire out_free = OUT_STEPS == 0 || oy < slots;
+    wire hold = LINE && state == S_INIT && ox == 0 && g == 0 && !(in_ready && out_free);
+    assign in_need = !LINE || state == S_IDLE || state == S_DONE ? IN_ROWS
+                   : (IN_WHOLE || iy0 < 0 ? 16'd0 : iy0[15:0]);
 
     wire [IN_WORD-1:0] word = fresh ? data[IN_WORD-1:0] : rest;
     // lowest set bit of the word (event)
@@ -323,7 +327,7 @@ module hwflow_if_layer #(
                     ix0 <= -PAD_L;
                     r0 <= R0;
                     c0 <= -PAD_L * IN_WPP;
-                    out_rows <= 0;
+                    rows_q <= 0;
                 end
                 S_INIT: if (!hold) begin
                     g <= g + 1'b1;
@@ -368,7 +372,7 @@ module hwflow_if_layer #(
                         kx <= kx == K_W - 1 ? 0 : kx + 1'b1;
                         if (kx == K_W - 1) begin
                             ky <= ky + 1'b1;
-                            trow <= trow_next >= RING_WORDS ? trow_next - RING_WORDS : trow_next;
+                            trow <= IN_WRAP && trow_next >= RING_WORDS ? trow_next - RING_WORDS : trow_next;
                         end
                         tcol <= kx == K_W - 1 ? 0 : tcol + IN_WPP;
                         tap_row <= tap_row + C_IN * G;
@@ -407,13 +411,13 @@ module hwflow_if_layer #(
             if ((state == S_FIRE && tau == FIRE_STEPS - 1 && fire_g == G - 1) || (state == S_DRAIN && OUT_STEPS == 0)) begin
                 ox <= ox == OUT_W - 1 ? 0 : ox + 1'b1;
                 if (ox == OUT_W - 1) oy <= oy + 1'b1;
-                pg <= pg + G == RING_PG ? 0 : pg + G;
+                pg <= OUT_RING < OUT_H && pg + G == RING_PG ? 0 : pg + G;
                 ix0 <= ox == OUT_W - 1 ? -PAD_L : ix0 + S_W;
                 c0 <= ox == OUT_W - 1 ? -PAD_L * IN_WPP : c0 + S_W * IN_WPP;
                 if (ox == OUT_W - 1) begin
                     iy0 <= iy0 + S_H;
-                    out_rows <= out_rows + 1'b1;
-                    if (OUT_H > 1) r0 <= r0_next >= RING_WORDS ? r0_next - RING_WORDS : r0_next;
+                    rows_q <= rows_q + 1'b1;
+                    if (OUT_H > 1) r0 <= IN_WRAP && r0_next >= RING_WORDS ? r0_next - RING_WORDS : r0_next;
                 end
             end
         end

@@ -34,6 +34,7 @@ module hwflow_maxpool #(
     parameter OUT_RING = OUT_H, // output rows this block's memory holds
     parameter IN_ROWS = IN_H,   // the producer's output rows
     parameter IN_WHOLE = 0,     // 1: start once the producer has written all IN_ROWS
+    parameter LINE = 0,         // 1: line buffers, the row handshake (0: whole frames)
     parameter WPP = (C + WORD - 1) / WORD,
     parameter IN_STRIDE = 1 << $clog2(IN_RING * IN_W * WPP),
     parameter OUT_STRIDE = 1 << $clog2(OUT_RING * OUT_W * WPP),
@@ -51,9 +52,11 @@ module hwflow_maxpool #(
     output wire [DW-1:0] out_data,
     input wire [15:0] in_rows,
     output wire [15:0] in_need,
-    output reg [15:0] out_rows,
+    output wire [15:0] out_rows,
     input wire [15:0] out_need
 );
+    reg [15:0] rows_q;  // output rows written (the handshake's out_rows with LINE)
+    assign out_rows = LINE ? rows_q : 16'd0;
     localparam S_IDLE = 2'd0, S_READ = 2'd1, S_WRITE = 2'd2, S_DONE = 2'd3;
     localparam A = P_H * P_W;
     reg [1:0] state;
@@ -68,33 +71,34 @@ module hwflow_maxpool #(
     reg [$clog2(A + 1)-1:0] a;
     reg [OUT_AW-1:0] out_word;              // p * WPP + j
 
-    // The window's corner (iy0, ix0), signed; the ring row bases of its first row, r0 = (iy0 mod
-    // IN_RING)*ROW_WORDS, and of the tap's row, trow; the column words c0 = ix0*WPP and tcol = px*WPP:
-    // kept by additions of constants (no multiplier).
+    // The window's corner (iy0, ix0); the row bases of its first row, r0, and of the tap's row, trow
+    // (row y at y*ROW_WORDS, or in a ring at (y mod IN_RING)*ROW_WORDS); the column words c0 = ix0*WPP
+    // and tcol = px*WPP: kept by additions of constants (no multiplier), signed.
     localparam ROW_WORDS = IN_W * WPP;
     localparam RING_WORDS = IN_RING * ROW_WORDS;
-    localparam RW = $clog2(RING_WORDS + ROW_WORDS * (S_H + 1) + 1);
-    localparam integer R0 = ((IN_RING - PAD_T % IN_RING) % IN_RING) * ROW_WORDS;
-    localparam integer NEXT_R = (S_H % IN_RING) * ROW_WORDS;
+    localparam IN_WRAP = IN_RING < IN_H;  // a ring: row bases wrap at RING_WORDS
+    localparam integer R0 = IN_WRAP ? ((IN_RING - PAD_T % IN_RING) % IN_RING) * ROW_WORDS : -PAD_T * ROW_WORDS;
+    localparam integer NEXT_R = S_H * ROW_WORDS;
     localparam RING_OUT = OUT_RING * OUT_W * WPP;  // output words per plane
     localparam SW = $clog2(IN_H * IN_W * WPP + IN_H + IN_W + 1) + 3;
-    reg signed [SW-1:0] iy0, ix0, c0, tcol;
-    reg [RW-1:0] r0, trow;
-    wire [RW-1:0] r0_next = r0 + NEXT_R;
-    wire [RW-1:0] trow_next = trow + ROW_WORDS;
+    reg signed [SW-1:0] iy0, ix0, c0, tcol, r0, trow;
+    wire signed [SW-1:0] r0_next = r0 + NEXT_R;
+    wire signed [SW-1:0] r0_wrap = IN_WRAP && r0_next >= RING_WORDS ? r0_next - RING_WORDS : r0_next;
+    wire signed [SW-1:0] trow_next = trow + ROW_WORDS;
     wire signed [SW-1:0] iy = iy0 + $signed({1'b0, py});
     wire signed [SW-1:0] ix = ix0 + $signed({1'b0, px});
     wire in_image = iy >= 0 && iy < IN_H && ix >= 0 && ix < IN_W;
-    wire signed [SW-1:0] pix_word = $signed({1'b0, trow}) + c0 + tcol + $signed({1'b0, j});
+    wire signed [SW-1:0] pix_word = trow + c0 + tcol + $signed({1'b0, j});
     assign in_addr = t * IN_STRIDE + (in_image ? pix_word[IN_AW-1:0] : {IN_AW{1'b0}});
     wire [DW-1:0] data = in_image ? in_data : {DW{1'b0}};
 
-    // Row handshake: may the next output row start (its first read)?
+    // Row handshake (LINE): may the next output row start (its first read)?
     wire signed [SW-1:0] rows_read = iy0 + P_H;
     wire in_ready = IN_WHOLE ? in_rows >= IN_ROWS : (in_rows >= IN_H || $signed({1'b0, in_rows}) >= rows_read);
-    wire out_free = {16'd0, oy} < out_need + OUT_RING;
-    wire hold = state == S_READ && ox == 0 && j == 0 && t == 0 && a == 0 && !(in_ready && out_free);
-    assign in_need = state == S_IDLE || state == S_DONE ? IN_ROWS : (IN_WHOLE || iy0 < 0 ? 16'd0 : iy0[15:0]);
+    wire [16:0] slots = out_need + OUT_RING;
+    wire hold = LINE && state == S_READ && ox == 0 && j == 0 && t == 0 && a == 0 && !(in_ready && oy < slots);
+    assign in_need = !LINE || state == S_IDLE || state == S_DONE ? IN_ROWS
+                   : (IN_WHOLE || iy0 < 0 ? 16'd0 : iy0[15:0]);
 
     reg [DW-1:0] omem [0:STEPS * OUT_STRIDE - 1];
     assign out_data = omem[out_addr];
@@ -141,7 +145,7 @@ module hwflow_maxpool #(
             case (state)
                 S_IDLE: if (start) begin
                     state <= S_READ;
-                    {oy, ox, j, t, py, px, a, out_word, tcol, out_rows} <= 0;
+                    {oy, ox, j, t, py, px, a, out_word, tcol, rows_q} <= 0;
                     iy0 <= -PAD_T;
                     ix0 <= -PAD_L;
                     r0 <= R0;
@@ -153,7 +157,7 @@ module hwflow_maxpool #(
                     px <= px == P_W - 1 ? 0 : px + 1'b1;
                     if (px == P_W - 1) begin
                         py <= py + 1'b1;
-                        trow <= trow_next >= RING_WORDS ? trow_next - RING_WORDS : trow_next;
+                        trow <= IN_WRAP && trow_next >= RING_WORDS ? trow_next - RING_WORDS : trow_next;
                     end
                     tcol <= px == P_W - 1 ? 0 : tcol + WPP;
                     if (a == A - 1) state <= S_WRITE;
@@ -169,7 +173,7 @@ module hwflow_maxpool #(
                     if (t == STEPS - 1) begin  // the next word of the pixel, or the next pixel
                         t <= 0;
                         j <= j == WPP - 1 ? 0 : j + 1'b1;
-                        out_word <= out_word + 1'b1 == RING_OUT ? 0 : out_word + 1'b1;
+                        out_word <= OUT_RING < OUT_H && out_word + 1'b1 == RING_OUT ? 0 : out_word + 1'b1;
                         if (j == WPP - 1) begin
                             ox <= ox == OUT_W - 1 ? 0 : ox + 1'b1;
                             ix0 <= ox == OUT_W - 1 ? -PAD_L : ix0 + S_W;
@@ -177,10 +181,10 @@ module hwflow_maxpool #(
                             if (ox == OUT_W - 1) begin
                                 oy <= oy + 1'b1;
                                 iy0 <= iy0 + S_H;
-                                out_rows <= out_rows + 1'b1;
+                                rows_q <= rows_q + 1'b1;
                                 if (OUT_H > 1) begin
-                                    r0 <= r0_next >= RING_WORDS ? r0_next - RING_WORDS : r0_next;
-                                    trow <= r0_next >= RING_WORDS ? r0_next - RING_WORDS : r0_next;
+                                    r0 <= r0_wrap;
+                                    trow <= r0_wrap;
                                 end
                             end
                             if (oy == OUT_H - 1 && ox == OUT_W - 1) state <= S_DONE;

@@ -73,6 +73,8 @@ def size_rings(stages: list[RtlStage], buffers: str) -> None:
         ring = h if buffers == "frame" or whole else min(h, window + stride)
         prod.params["RING" if prod.module == "hwflow_encode" else "OUT_RING"] = ring
         cons.params.update(IN_RING=cons.params["IN_H"] if whole else ring, IN_ROWS=h, IN_WHOLE=int(whole))
+    for s in stages[:-1]:
+        s.params["LINE"] = int(buffers == "line")
 
 
 def ports(stages: list[RtlStage], k: int) -> list[tuple[str, str, int]]:
