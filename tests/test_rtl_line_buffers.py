@@ -3,6 +3,7 @@ of rows instead of the frame, every block starts with the sample and works row b
 bit-exact, the trace still agrees, and the measured cycles equal the row schedule (hwflow.rtl.schedule)."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from qkeras import QConv1D, QConv2D, QDense
 from tensorflow.keras.layers import Flatten, Reshape, ZeroPadding1D
@@ -89,3 +90,17 @@ def test_yosys_synthesizes_the_line_buffered_top(tmp_path) -> None:
     design = hwflow.to_rtl(snn, tmp_path / "line", architecture="event", lanes=2, buffers="line")
     res = design.synthesize("xcup")
     assert res["LUT"] > 0 and res["DSP"] == 0 and set(res["blocks"]) == {s.name for s in design.stages}
+
+
+def test_the_row_schedule_of_a_tall_image() -> None:
+    """hwflow.rtl.schedule on 400 rows (no recursion limit): a 3x3 'same' convolution at 30 cycles per row fed
+    by an encoder at 10 per row through a 4-row ring starts once input rows 0 and 1 are in (cycle 1 + 2 * 10)
+    and then never waits; the output stage takes its 5 cycles after it."""
+    from hwflow.rtl.block import RtlStage
+    from hwflow.rtl.schedule import line_latency
+
+    encode = RtlStage("encode", "hwflow_encode", {"RING": 4})
+    conv = RtlStage("conv", "hwflow_if_layer", {"K_H": 3, "S_H": 1, "PAD_T": 1, "IN_H": 400, "IN_ROWS": 400,
+                                                "IN_WHOLE": 0, "OUT_RING": 400})
+    out = RtlStage("output", "hwflow_output", {}, output_cycles=lambda planes: 5)
+    assert line_latency([encode, conv, out], [np.full(400, 10), np.full(400, 30)]) == 21 + 400 * 30 + 5

@@ -176,8 +176,8 @@ module hwflow_if_layer #(
     wire [16:0] slots = out_need + OUT_RING;     // output rows it may have written
     wire out_free = OUT_STEPS == 0 || oy < slots;
     wire hold = LINE && state == S_INIT && ox == 0 && g == 0 && !(in_ready && out_free);
-    assign in_need = !LINE || state == S_IDLE || state == S_DONE ? IN_ROWS
-                   : (IN_WHOLE || iy0 < 0 ? 16'd0 : iy0[15:0]);
+    wire [15:0] first_row = IN_WHOLE || iy0 < 0 ? 16'd0 : iy0;  // of the current output row's windows
+    assign in_need = !LINE || state == S_IDLE || state == S_DONE ? IN_ROWS : first_row;
 
     wire [IN_WORD-1:0] word = fresh ? data[IN_WORD-1:0] : rest;
     // lowest set bit of the word (event)

@@ -97,8 +97,8 @@ module hwflow_maxpool #(
     wire in_ready = IN_WHOLE ? in_rows >= IN_ROWS : (in_rows >= IN_H || $signed({1'b0, in_rows}) >= rows_read);
     wire [16:0] slots = out_need + OUT_RING;
     wire hold = LINE && state == S_READ && ox == 0 && j == 0 && t == 0 && a == 0 && !(in_ready && oy < slots);
-    assign in_need = !LINE || state == S_IDLE || state == S_DONE ? IN_ROWS
-                   : (IN_WHOLE || iy0 < 0 ? 16'd0 : iy0[15:0]);
+    wire [15:0] first_row = IN_WHOLE || iy0 < 0 ? 16'd0 : iy0;  // of the current output row's windows
+    assign in_need = !LINE || state == S_IDLE || state == S_DONE ? IN_ROWS : first_row;
 
     reg [DW-1:0] omem [0:STEPS * OUT_STRIDE - 1];
     assign out_data = omem[out_addr];

@@ -68,6 +68,8 @@ def size_rings(stages: list[RtlStage], buffers: str) -> None:
     consumer that reads the image relabelled (after a Reshape); else its window height plus stride."""
     for prod, cons in zip(stages[:-2], stages[1:-1]):
         h, w = prod.rows
+        if h >= 1 << ROW_BITS:
+            raise HwflowError(f"'{prod.name}' has {h} rows; the RTL's row counters hold fewer than {1 << ROW_BITS}")
         whole = (cons.params["IN_H"], cons.params["IN_W"]) != (h, w)
         window, stride = cons.params.get("K_H", cons.params.get("P_H")), cons.params["S_H"]
         ring = h if buffers == "frame" or whole else min(h, window + stride)

@@ -14,8 +14,6 @@ E[last]; the output stage starts when every block is, and the sample is done `ou
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from hwflow.rtl.block import RtlStage
@@ -53,22 +51,32 @@ def line_latency(stages: list[RtlStage], rows: list[np.ndarray]) -> int:
                 return j
         return height
 
-    @lru_cache(maxsize=None)
-    def begin(k: int, r: int) -> int:
-        t = 1 if r == 0 else end(k, r - 1)
-        if k > 0:
-            n = input_rows(k, r)
-            if n > 0:
-                t = max(t, end(k - 1, n - 1))
-        if k < last:
-            j = consumer_rows(k, r)
-            if j > 0:
-                t = max(t, end(k + 1, j - 1))
-        return t
+    def after(k: int, r: int) -> list[tuple[int, int]]:
+        """The rows whose E decides when block k's row r starts."""
+        deps = [(k, r - 1)] if r else []
+        if k > 0 and (n := input_rows(k, r)) > 0:
+            deps.append((k - 1, n - 1))
+        if k < last and (j := consumer_rows(k, r)) > 0:
+            deps.append((k + 1, j - 1))
+        return deps
 
-    @lru_cache(maxsize=None)
+    written: dict[tuple[int, int], int] = {}  # E of each (block, row), depth first over the rows it waits for
+
     def end(k: int, r: int) -> int:
-        return begin(k, r) + int(rows[k][r])
+        stack = [(k, r)]
+        while stack:
+            row = stack[-1]
+            if row in written:
+                stack.pop()
+                continue
+            deps = after(*row)
+            todo = [d for d in deps if d not in written]
+            if todo:
+                stack.extend(todo)
+                continue
+            written[row] = max([1] + [written[d] for d in deps]) + int(rows[row[0]][row[1]])
+            stack.pop()
+        return written[(k, r)]
 
     done = max(end(k, len(rows[k]) - 1) for k in range(len(blocks)))
     return done + stages[-1].cycles(None)
