@@ -18,7 +18,14 @@ RUNS = [
     ["hardware.py", "mnist_cnn", "--encodings", "direct,bitplane", "--samples", "2000", "--designs", "event,folded,ann",
      "--name", "hardware_mnist_cnn"],
     ["hls_strategies.py", "mnist_mlp", "mnist_cnn", "--lambdas", "0,1e-4", "--samples", "200"],
-    ["rtl_zoo.py", "digits_mlp", "mnist_mlp", "mnist_cnn", "--lanes", "1,5,8", "--samples", "2000"],
+    ["hardware.py", "mnist_mlp", "--lambdas", "0,3e-4,1e-4", "--encodings", "direct", "--samples", "1000",
+     "--designs", "event,folded,ann", "--reuse", "--name", "hardware_mnist_mlp_direct"],
+    ["rtl_zoo.py", "digits_mlp", "jet_mlp", "--reuse", "--lanes", "8,5,1", "--name", "rtl_zoo_dense"],
+    ["rtl_zoo.py", "mnist_mlp", "--reuse", "--architectures", "event,folded", "--lanes", "8,5,1", "--name",
+     "rtl_zoo_mnist_mlp"],
+    ["rtl_zoo.py", "mnist_cnn", "--reuse", "--architectures", "event,folded", "--lanes", "8,5,1", "--name",
+     "rtl_zoo_mnist_cnn"],
+    ["line_buffers.py", "zoo_mnist_cnn", "--architectures", "event,ann", "--samples", "1000"],
 ]
 
 if __name__ == "__main__":
