@@ -1,4 +1,5 @@
-"""SNN design vs hls4ml ANN design per model: the full `hwflow run` (training, SNN, firmware, C sim).
+"""SNN design vs hls4ml ANN design per model: the full `hwflow run` of the zoo model as shipped
+(training, SNN, firmware and hls4ml's ANN C-simulated on the test set, the RTL twin in Verilator and Yosys).
 
     python benchmarks/designs.py mnist_mlp mnist_cnn
 """
@@ -15,8 +16,8 @@ from hwflow.config import load_config  # noqa: E402
 from hwflow.flow import run  # noqa: E402
 
 KEYS = ("model", "time_steps", "samples", "ann_accuracy", "snn_accuracy", "mismatches", "spikes_per_neuron",
-        "spikes_per_sample", "energy_pj", "latency_cycles", "initiation_interval", "cycles", "hls", "testbench",
-        "firmware_seconds", "seconds")
+        "spikes_per_sample", "energy_pj", "latency_cycles", "initiation_interval", "cycles", "csim_cycles", "hls",
+        "hls_ann", "feasibility", "rtl", "testbench", "firmware_seconds", "seconds")
 
 
 def main() -> None:
@@ -31,7 +32,9 @@ def main() -> None:
         print(f"{name}: acc {r['snn_accuracy']:.4f}, mismatches {r['mismatches']}, spikes/sample "
               f"{r['spikes_per_sample']:.1f}, energy ANN {r['energy_pj']['ann'] / 1e3:.1f} nJ / SNN "
               f"{r['energy_pj']['snn'] / 1e3:.1f} nJ, SNN latency {r['latency_cycles']} cycles "
-              f"II {r['initiation_interval']} ({r['cycles']['style']})", flush=True)
+              f"II {r['initiation_interval']} ({r['cycles']['style']}), C-sim cycles {r['csim_cycles']['mean']:.1f} "
+              f"(max {r['csim_cycles']['max']}) on the trace samples, RTL cycles {r['rtl']['cycles']}, "
+              f"Yosys {r['rtl']['resources']}", flush=True)
     out = save("designs", {"command": "python " + " ".join(sys.argv), "machine": machine(), "rows": rows})
     print(f"written {out}")
 

@@ -83,7 +83,7 @@ def firmware_stage(snn: SNN, model, x: np.ndarray, y_qkeras: np.ndarray, cfg: di
         mismatches["csim_vs_hls4ml_ann"] = count_mismatches(y_fw, y_ann.reshape(y_fw.shape))
         mismatches["hls4ml_ann_vs_qkeras"] = count_mismatches(y_ann.reshape(y_fw.shape), y_qkeras)
         fields["ann_firmware_dir"] = f"{FIRMWARE_DIR}/ann"
-        fields["hls_ann"] = dataclasses.asdict(ann_model.hwflow_settings)
+        fields["hls_ann"] = ann_model.hwflow_settings.as_dict()
     fields.update(cycle_fields(snn, opts))
     fields["feasibility"] = feasible(snn, opts).as_dict()
     if progress:

@@ -121,7 +121,8 @@ def preflight(cfg: dict) -> None:
         return
     from hwflow.model_builder import build_model
 
-    snn = convert_run(build_model(cfg), cfg)
+    model = build_model(cfg)
+    snn = convert_run(model, cfg)
     if cfg["rtl"]["enabled"]:
         from hwflow.rtl.generate import check_options
         try:
@@ -134,8 +135,14 @@ def preflight(cfg: dict) -> None:
         from hwflow.options import FirmwareOptions
 
         require_gxx("the firmware stage (hls.enabled: true; set it false to skip firmware)")
-        try:  # what the HLS tools and the part accept, before training
-            feasible(snn, FirmwareOptions.from_config(cfg))
+        opts = FirmwareOptions.from_config(cfg)
+        try:  # what the HLS tools and the part accept, before training (hls4ml's ANN too, when it is built)
+            feasible(snn, opts)
+            if cfg["hls"]["ann_baseline"]:
+                from hwflow.hls.ann import ann_settings
+                from hwflow.ops.output_function import logits_model
+
+                ann_settings(logits_model(model), opts, snn)
         except HwflowError as exc:
             raise HwflowError(f"hls: {exc} (set it in the config's hls section)") from None
 

@@ -89,6 +89,10 @@ def test_run_writes_report(tmp_path, capsys) -> None:
     assert (out / report["firmware_dir"] / "firmware" / "myproject.cpp").is_file()
     rtl = report["rtl"]  # the default run includes the RTL twin, simulated and synthesized
     assert (fw["rtl_vs_qkeras"], fw["rtl_trace"], rtl["cycles_vs_formula"]) == (0, None, 0)
+    assert fw["csim_cycles_vs_rtl"] == 0  # the C-simulation counters against Verilator, sample by sample
+    assert report["csim_cycles"]["strategy"] == rtl["architecture"] and report["csim_cycles"]["lanes"] == rtl["lanes"]
+    ann_estimate = report["hls_ann"]["feasibility"]  # hls4ml's ANN, estimated and checked on the part
+    assert ann_estimate["part"] == report["feasibility"]["part"] and 0 < ann_estimate["total"]["DSP"] <= 8 * 2
     assert rtl["cycles"]["source"] == "measured (Verilator RTL simulation)" and rtl["resources"]["LUT"] > 0
     assert rtl["fmax"]["fmax_mhz"] > 0 and rtl["fmax"]["device"].startswith("LFE5U")  # an ECP5 figure
     ann = rtl["ann"]  # and the ANN of the same network from the same generator, beside it

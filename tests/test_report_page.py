@@ -310,6 +310,17 @@ def test_feasibility_buffers_and_the_outputs_each_comparison_is_made_on(run_dir)
     comp = comparison(run_dir)
     feasibility = {row[0]: row[1:] for row in next(t for t in comp["tables"] if t["id"] == "feasibility")["rows"]}
     assert feasibility["activation buffers (bits)"][0]["value"] == estimate["buffer_bits_total"]
+    from hwflow.hls.ann import ann_settings
+    from hwflow.train import load_trained
+
+    snn = load_snn(run_dir / "snn.json")
+    ann = ann_settings(load_trained(run_dir)[0], FirmwareOptions(strategy="event", lanes=4), snn).as_dict()
+    edit_report(run_dir, hls_ann=ann)
+    table = next(t for t in comparison(run_dir)["tables"] if t["id"] == "feasibility")
+    assert table["columns"][1:3] == ["SNN firmware estimate", "hls4ml ANN estimate"]
+    rows = {row[0]: row[1:] for row in table["rows"]}
+    assert [rows[k][1]["value"] for k in ("LUT", "FF", "DSP", "BRAM")] == list(ann["feasibility"]["total"].values())
+    assert 0 < rows["DSP"][1]["value"] <= 4 * len(snn.synaptic_layers)  # at most `lanes` multipliers per layer
     assert "note" not in next(t for t in comp["tables"] if t["id"] == "accuracy")  # no final softmax here
     edit_report(run_dir, compared_outputs=compared_outputs("softmax"))
     note = next(t for t in comparison(run_dir)["tables"] if t["id"] == "accuracy")["note"]

@@ -35,9 +35,10 @@ STRIDED = Arch(seed=4, hw=7, channels=3, input_bits=4, input_integer=1,
                weight_bits=4, weight_integer=1, bias_bits=5, bias_integer=2, out_units=3, readout=False)
 
 
-def check(tmp_path, model, snn, x, **settings) -> np.ndarray:
+def check(tmp_path, model, snn, x, **settings) -> tuple[np.ndarray, np.ndarray]:
     """One trace build (one g++ compile): its C simulation == SNN == QKeras on every sample, the
-    trace equals snn.trace, and its counted cycles equal the RTL twin's measured ones; the cycles."""
+    trace equals snn.trace, and its counted cycles equal the RTL twin's measured ones; the cycles
+    and the firmware's outputs."""
     opts = FirmwareOptions.of(**settings)
     hls_model = hwflow.hls.to_hls(snn, tmp_path / "hls", opts, trace=True)
     firmware = run_trace(hls_model, snn, x)  # compiles it with hls4ml's tracing
@@ -50,7 +51,7 @@ def check(tmp_path, model, snn, x, **settings) -> np.ndarray:
     stream = cycle_model(snn, opts).stream_cycles  # io_stream: the frame adapters of every block
     np.testing.assert_array_equal(counted - stream + design.interface_cycles, rtl.cycles)
     np.testing.assert_array_equal(rtl.output, y)
-    return counted
+    return counted, y
 
 
 @pytest.mark.firmware
@@ -61,7 +62,7 @@ def test_event_cycles_follow_the_spikes_and_equal_the_rtl(tmp_path) -> None:
     model = build(arch)
     x = inputs(arch, 40, seed=1)
     snn = hwflow.convert(model, encoding="bitplane")
-    counted = check(tmp_path, model, snn, x, strategy="event", lanes=3)
+    counted, _ = check(tmp_path, model, snn, x, strategy="event", lanes=3)
     assert len(set(counted.tolist())) > 5  # data-dependent, sample by sample
     traced = hwflow.hls.trace_compare(snn, x[:8], tmp_path / "trace", strategy="event", lanes=3)
     assert traced.first_difference is None
@@ -101,7 +102,7 @@ def test_io_stream_windows_go_through_line_buffers_not_frames(tmp_path) -> None:
     levels = np.random.default_rng(1).integers(0, 8, (30, 11, 9, 2))
     levels[:, :, ::4] = 7  # ties and saturation
     x = snn.quantize_input((levels / 4).astype(np.float32))
-    counted = check(tmp_path, model, snn, x, strategy="folded", lanes=2, io_type="io_stream", backend="Vitis")
+    counted, _ = check(tmp_path, model, snn, x, strategy="folded", lanes=2, io_type="io_stream", backend="Vitis")
     assert len(set(counted.tolist())) == 1  # folded: fixed by the shape
     cpp = (tmp_path / "hls" / "firmware" / "myproject.cpp").read_text()
     assert cpp.count("if_layer_stream<") == 2 and cpp.count("bitserial_max_pool_lanes_stream<") == 1
@@ -119,14 +120,28 @@ def test_io_stream_windows_go_through_line_buffers_not_frames(tmp_path) -> None:
 @needs_verilator
 @pytest.mark.parametrize("arch, encoding, strategy, io_type, lanes, backend", [
     (STRIDED, "bitplane", "event", "io_stream", 5, "Vivado"),
-    (dense_arch(), "bitplane", "event", "io_parallel", 8, "Vitis")],
-    ids=["strided-avgpool-bitplane-event-stream-5-vivado", "dense-bitplane-event-8"])
+    (dense_arch(), "bitplane", "event", "io_parallel", 8, "Vitis"),
+    (conv_arch(), "direct", "folded", "io_parallel", 3, "Vivado")],
+    ids=["strided-avgpool-bitplane-event-stream-5-vivado", "dense-bitplane-event-8-vitis",
+         "conv-direct-folded-3-vivado"])
 def test_strategies_io_types_and_backends(tmp_path, arch, encoding, strategy, io_type, lanes, backend) -> None:
+    """Each strategy's firmware against QKeras, the SNN, the RTL twin and hls4ml's ANN built with the
+    settings hwflow gives it for the same options (ann_settings), sample by sample."""
+    from hwflow.hls.ann import ann_to_hls
+    from hwflow.hls.lower import csim_batches
+
     model = build(arch)
     x = inputs(arch, 30, seed=lanes)
-    counted = check(tmp_path, model, hwflow.convert(model, encoding=encoding), x, strategy=strategy, io_type=io_type,
-                    lanes=lanes, backend=backend)
-    assert len(set(counted.tolist())) > 1  # event: the cycles follow each sample's spikes
+    counted, y = check(tmp_path, model, hwflow.convert(model, encoding=encoding), x, strategy=strategy,
+                       io_type=io_type, lanes=lanes, backend=backend)
+    if strategy == "event":
+        assert len(set(counted.tolist())) > 1  # the cycles follow each sample's spikes
+    else:
+        assert len(set(counted.tolist())) == 1  # folded: fixed by shape, T and lanes
+    ann = ann_to_hls(model, tmp_path / "ann", strategy=strategy, io_type=io_type, lanes=lanes, backend=backend)
+    assert max(ann.hwflow_settings.feasibility.blocks[k].DSP for k in ann.hwflow_settings.reuse_factors) <= lanes
+    hwflow.hls.compile(ann)
+    np.testing.assert_array_equal(csim_batches(ann, x).astype(np.float32).reshape(y.shape), y)
 
 
 @pytest.mark.firmware
@@ -152,13 +167,20 @@ def test_random_models(tmp_path_factory, arch: Arch, encoding: str, strategy: st
     ("mnist_cnn", "layer 'conv1' (HwflowIFConv2D): its output array of 25088 elements would be partitioned "
                   "completely, over the 4096 Vivado/Vitis HLS accept")])
 def test_the_zoo_mnist_models_at_reuse_1_are_refused_before_anything_is_written(tmp_path, name, what) -> None:
+    from hwflow.flow import run
+
     cfg = load_config(name)
     snn = convert_run(build_model(cfg), cfg)
     out = tmp_path / "prj"
     with pytest.raises(HwflowError, match="use strategy 'folded' or 'event'|or strategy 'folded' or 'event'") as err:
         hwflow.hls.to_hls(snn, out, strategy="latency", reuse_factor=1, io_type="io_parallel")
     assert what in str(err.value) and "\n" not in str(err.value)
-    assert not out.exists()
+    # `hwflow run` with that configuration: the same line, before training, and no run folder at all
+    latency = load_config(name, overrides={"hls": {"strategy": "latency", "reuse_factor": 1, "io_type": "io_parallel"}})
+    with pytest.raises(HwflowError) as err:
+        run(latency, out, progress=False)
+    assert str(err.value).startswith("hls: ") and what in str(err.value) and "\n" not in str(err.value)
+    assert not out.exists() and list(tmp_path.iterdir()) == []
     # the zoo's own settings pass, on the zoo's part; its estimate is labelled as one
     f = feasible(snn, FirmwareOptions.from_config(cfg))
     assert f.device is not None and f.total.LUT < f.device.LUT and "estimate" in f.source
@@ -173,8 +195,52 @@ def test_the_part_and_the_word_limit() -> None:
                                         denses=[(512, 4, 1)], weight_bits=4, weight_integer=1, bias_bits=5,
                                         bias_integer=2, out_units=4, readout=True)), encoding="bitplane")
         feasible(big, FirmwareOptions(part="xc7a35tcpg236-1", reuse_factor=8))
+    wide = hwflow.convert(build(Arch(seed=1, hw=48, channels=2, input_bits=4, input_integer=1, convs=[],
+                                     denses=[(4, 4, 1)], weight_bits=4, weight_integer=1, bias_bits=5,
+                                     bias_integer=2, out_units=4, readout=True)), encoding="bitplane")
+    with pytest.raises(HwflowError, match=r"^the input port of 4608 values would be partitioned completely, over the "
+                                          r"4096 Vivado/Vitis HLS accept; use io_type io_stream$"):
+        feasible(wide, FirmwareOptions(strategy="event", lanes=4))
     unknown = feasible(snn, FirmwareOptions(part="xc7k325tffg900-2"))
     assert unknown.device is None and "not checked" in str(unknown.as_dict()["device"])
+
+
+def test_hls4ml_ann_is_estimated_and_refused_on_a_part_it_does_not_fit(tmp_path) -> None:
+    """hls4ml's ANN: n_in * n_out / R multipliers per layer at the reuse factors ann_settings picks (at
+    most `lanes` each), their weights in ROMs of R words; a part too small is a one-line error before
+    hls4ml converts anything, also from `hwflow run`'s check before training."""
+    from hwflow.flow import preflight
+    from hwflow.hls.ann import ann_settings, ann_to_hls
+    from hwflow.hls.feasibility import ANN_LUT_PER_BIT, rom_brams
+
+    model = build(dense_arch())
+    snn = hwflow.convert(model, encoding="bitplane")
+    opts = FirmwareOptions(strategy="event", lanes=3)
+    chosen = ann_settings(model, opts, snn)
+    f = chosen.feasibility
+    kernels = {layer.name: layer.kernel.shape for layer in model.layers if hasattr(layer, "kernel")}
+    multipliers = {name: int(np.prod(k)) // chosen.reuse_factors[name] for name, k in kernels.items()}
+    assert set(f.blocks) == set(kernels) and all(0 < m <= 3 for m in multipliers.values())
+    assert {name: b.DSP for name, b in f.blocks.items()} == multipliers and f.total.DSP == sum(multipliers.values())
+    widths = {s.name: s.membrane_bits for s in snn.synaptic_layers}
+    assert {name: b.LUT for name, b in f.blocks.items()} == {
+        name: round(m * widths[name] * ANN_LUT_PER_BIT) for name, m in multipliers.items()}
+    assert f.blocks[next(iter(kernels))].BRAM == rom_brams(chosen.reuse_factors[next(iter(kernels))],
+                                                           multipliers[next(iter(kernels))] * 4)
+    assert "estimate" in f.source and "buffer_bits" not in f.as_dict()
+
+    tiny = Arch(seed=2, hw=12, channels=4, input_bits=4, input_integer=1, convs=[], denses=[(256, 4, 1)],
+                weight_bits=4, weight_integer=1, bias_bits=5, bias_integer=2, out_units=4, readout=True)
+    out = tmp_path / "ann"
+    with pytest.raises(HwflowError, match=r"^hls4ml's ANN needs about \d+ (LUT|DSP) \(estimate; layer '\w+' \d+\) but part "
+                                          r"xc7a35tcpg236-1 has \d+; use fewer lanes, a larger reuse_factor, or a "
+                                          r"bigger part$"):
+        ann_to_hls(build(tiny), out, strategy="latency", reuse_factor=1, part="xc7a35tcpg236-1")
+    assert not out.exists()
+    hls = {"part": "xc7a35tcpg236-1", "strategy": "event", "lanes": 64}  # the SNN fits (no DSP), the ANN not
+    with pytest.raises(HwflowError, match=r"^hls: hls4ml's ANN needs about \d+ DSP .*part xc7a35tcpg236-1 has 90;"):
+        preflight(load_config("digits_mlp", overrides={"hls": hls}))
+    preflight(load_config("digits_mlp", overrides={"hls": hls | {"ann_baseline": False}}))
 
 
 def test_measure_cycles_needs_a_trace_build(tmp_path) -> None:

@@ -9,7 +9,7 @@ from hwflow.convert import convert
 from hwflow.defaults import DEFAULT_PROJECT_NAME
 from hwflow.fold import fold_batchnorm, has_batchnorm
 from hwflow.hls.block import grid_spec, spec_cpp
-from hwflow.hls.feasibility import MAX_PARTITION, MAX_WORD_BITS
+from hwflow.hls.feasibility import MAX_PARTITION, MAX_WORD_BITS, Feasibility, MacLayer, estimate_ann
 from hwflow.hls.lower import guard_inputs
 from hwflow.options import FirmwareOptions
 
@@ -21,10 +21,16 @@ class AnnSettings:
     io_type: str
     reuse_factors: dict[str, int]  # hls4ml layer name -> ReuseFactor (Dense, Conv2D)
     why: str
+    feasibility: Feasibility  # its resource estimate on the part (hwflow.hls.feasibility.estimate_ann)
+
+    def as_dict(self) -> dict:
+        return dict(io_type=self.io_type, reuse_factors=self.reuse_factors, why=self.why,
+                    feasibility=self.feasibility.as_dict())
 
 
-def ann_settings(model, opts: FirmwareOptions) -> AnnSettings:
-    """A buildable configuration of hls4ml's ANN for these firmware options.
+def ann_settings(model, opts: FirmwareOptions, snn) -> AnnSettings:
+    """A buildable configuration of hls4ml's ANN for these firmware options (snn: hwflow.convert(model),
+    for the accumulator widths of the estimate); a one-line HwflowError if it does not fit the part.
 
     Reuse factor: for the folded and event strategies, per layer the smallest of hls4ml's valid
     reuse factors at which the layer has at most `lanes` multipliers (the SNN's lanes: the same
@@ -35,7 +41,8 @@ def ann_settings(model, opts: FirmwareOptions) -> AnnSettings:
     import hls4ml
 
     backend = hls4ml.backends.get_backend(opts.backend)
-    factors, outputs = {}, []
+    factors, outputs, macs = {}, [], []
+    widths = {layer.name: layer.membrane_bits for layer in snn.synaptic_layers}
     for layer in model.layers:
         outputs.append(math.prod(s for s in layer.output_shape[1:]))
         kernel = getattr(layer, "kernel", None)
@@ -43,26 +50,38 @@ def ann_settings(model, opts: FirmwareOptions) -> AnnSettings:
             continue
         n_in, n_out = math.prod(kernel.shape[:-1]), int(kernel.shape[-1])
         valid = backend.get_valid_reuse_factors(n_in, n_out)
+        bits = layer.kernel_quantizer_internal.bits if getattr(layer, "kernel_quantizer_internal", None) else 32
         if opts.sequential:
             ok = [r for r in valid if n_in * n_out // r <= opts.lanes] or valid[-1:]
         else:
-            bits = layer.kernel_quantizer_internal.bits if getattr(layer, "kernel_quantizer_internal", None) else 32
             ok = [r for r in valid
                   if r >= opts.reuse_factor and n_in * n_out // r * bits <= MAX_WORD_BITS] or valid[-1:]
         factors[layer.name] = ok[0]
+        macs.append(MacLayer(layer.name, n_in * n_out // ok[0], ok[0], widths.get(layer.name, max(widths.values())),
+                             int(bits)))
     stream = opts.io_type == "io_parallel" and max(outputs) > MAX_PARTITION
     io_type = "io_stream" if stream else opts.io_type
     why = (f"at most {opts.lanes} multipliers per layer (the SNN's lanes)" if opts.sequential
            else "the reuse factor, raised where a weight word would exceed the HLS limit")
     if stream:
         why += f"; io_stream: an io_parallel layer output would be partitioned over {MAX_PARTITION} elements"
-    return AnnSettings(io_type, factors, why)
+    return AnnSettings(io_type, factors, why, estimate_ann(macs, opts.part, data_blocks(model)))
+
+
+def data_blocks(model) -> tuple[str, ...]:
+    """The model's layers that move or pool data without weights (pools, flatten, reshape, padding):
+    the blocks of its ANN besides the multiply-accumulate layers and their activations."""
+    fused = ("InputLayer", "QActivation", "Activation", "ReLU", "Softmax", "Dropout", "BatchNormalization",
+             "QBatchNormalization")
+    return tuple(layer.name for layer in model.layers
+                 if getattr(layer, "kernel", None) is None and type(layer).__name__ not in fused)
 
 
 def ann_to_hls(model, output_dir: str | Path, options: FirmwareOptions | None = None, *,
                project_name: str = DEFAULT_PROJECT_NAME, **settings):
     """hls4ml's ModelGraph of the QKeras model, configured to compute it exactly (options as for to_hls)
-    and to be buildable (ann_settings: reuse factors, io_type; stored as hls_model.hwflow_settings).
+    and to be buildable (ann_settings: reuse factors, io_type, the resource estimate, checked against the
+    part before hls4ml converts; stored as hls_model.hwflow_settings).
 
     Batch norm is folded into the quantized weights first (hls4ml would otherwise keep a float
     batch-norm layer that rounds differently), precisions come from the quantizers with
@@ -75,7 +94,7 @@ def ann_to_hls(model, output_dir: str | Path, options: FirmwareOptions | None = 
     snn = convert(model)  # validates the model and gives the input grid
     if has_batchnorm(model):
         model = fold_batchnorm(model)
-    chosen = ann_settings(model, opts)
+    chosen = ann_settings(model, opts, snn)
     config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=opts.backend,
                                                   default_reuse_factor=opts.reuse_factor)
     config["Model"]["Strategy"] = opts.hls4ml_strategy

@@ -39,6 +39,13 @@ BRAM_WIDTH = 36  # bits per BRAM18 port at depth 512
 LUT_PER_BIT = 6.0
 FF_PER_BIT = 0.4
 FF_PER_BLOCK = 170
+# hls4ml's ANN (estimate_ann): LUTs and flip-flops per accumulator bit of its multipliers (multipliers
+# x accumulator width), least squares on the Yosys counts of the RTL twin's folded ANN (hwflow_if_layer.v
+# with ANN=1: `lanes` multipliers per layer) of mnist_mlp at lambda 0 and 1e-4 and mnist_cnn at 0, 8
+# lanes (benchmarks/calibrate.py, 2026-12-02: 6.2 and 0.158 after FF_PER_BLOCK per block); the error on
+# those and on the designs measured since is in reports/BENCHMARKS.md ("HLS strategies").
+ANN_LUT_PER_BIT = 6.2
+ANN_FF_PER_BIT = 0.16
 
 
 @dataclass(frozen=True)
@@ -75,14 +82,29 @@ class Feasibility:
     device: Resources | None
     blocks: dict[str, Resources]
     total: Resources
-    buffers: dict[str, int]  # bits of activations each block keeps (buffer_bits)
+    buffers: dict[str, int] | None  # bits of activations each block keeps (buffer_bits); None: not estimated
     source: str = "estimate (hwflow.hls.feasibility, calibrated on Yosys counts of the RTL twin)"
 
     def as_dict(self) -> dict:
-        return dict(part=self.part, source=self.source, total=vars(self.total),
-                    device=vars(self.device) if self.device else "not in hwflow's part table: not checked",
-                    blocks={k: vars(v) for k, v in self.blocks.items()}, buffer_bits=self.buffers,
-                    buffer_bits_total=sum(self.buffers.values()))
+        d = dict(part=self.part, source=self.source, total=vars(self.total),
+                 device=vars(self.device) if self.device else "not in hwflow's part table: not checked",
+                 blocks={k: vars(v) for k, v in self.blocks.items()})
+        if self.buffers is not None:
+            d.update(buffer_bits=self.buffers, buffer_bits_total=sum(self.buffers.values()))
+        return d
+
+
+@dataclass(frozen=True)
+class MacLayer:
+    """A multiply-accumulate layer as estimate_ann sees it: `multipliers` products per cycle, its weights
+    in a ROM of `rom_words` words of multipliers weights (hls4ml at reuse factor R: n_in * n_out / R
+    multipliers, R words)."""
+
+    name: str
+    multipliers: int
+    rom_words: int
+    acc_bits: int  # its accumulator (the SNN layer's membrane width: the same integer sum)
+    weight_bits: int
 
 
 def device_of(part: str) -> Resources | None:
@@ -172,6 +194,9 @@ def check(snn, options: FirmwareOptions, dicts: list[dict], style: str) -> Feasi
     and PipelineStyle) against the HLS tool limits and the part: a one-line HwflowError on the first
     thing that cannot be built; returns the estimate (hwflow.hls.lower.feasible does it all)."""
     in_bits = math.prod(snn.encoder.shape) * grid_spec(snn.encoder.grid)[1]
+    if options.io_type == "io_parallel" and math.prod(snn.encoder.shape) > MAX_PARTITION:
+        raise HwflowError(f"the input port of {math.prod(snn.encoder.shape)} values would be partitioned completely, "
+                          f"over the {MAX_PARTITION} Vivado/Vitis HLS accept; use io_type io_stream")
     if options.io_type == "io_parallel" and in_bits > MAX_WORD_BITS:
         raise HwflowError(f"the input port ({math.prod(snn.encoder.shape)} values) is reshaped into one {in_bits}-bit "
                           f"word, over the {MAX_WORD_BITS} Vivado/Vitis HLS accept; use io_type io_stream")
@@ -184,15 +209,36 @@ def check(snn, options: FirmwareOptions, dicts: list[dict], style: str) -> Feasi
         buffers[d["name"]] = buffer_bits(d, bits[d["inputs"][0]], options)
         bits[d["name"]] = value_bits(d)
         blocks[d["name"]] = estimate(d, options, pipeline, buffers[d["name"]])
+    hint = "use strategy 'event' or 'folded'" if not options.sequential else "use fewer lanes"
+    return fit_part(blocks, options.part, "the firmware", f"{hint}, a larger reuse_factor, or a bigger part", buffers)
+
+
+def estimate_ann(layers: list[MacLayer], part: str, other_blocks: tuple[str, ...] = ()) -> Feasibility:
+    """An ANN of these multiply-accumulate layers (hls4ml's at its reuse factors, or the RTL twin's
+    folded ANN it is calibrated on) against the part (a one-line HwflowError if it does not fit): per
+    layer its multipliers (DSPs) with their accumulators (LUT, FF, FF_PER_BLOCK per layer) and its
+    weight ROM; FF_PER_BLOCK for each of `other_blocks` (pools, flatten). Activation buffers are not
+    estimated."""
+    blocks = {name: Resources(FF=FF_PER_BLOCK) for name in other_blocks}
+    for m in layers:
+        bits = m.multipliers * m.acc_bits
+        blocks[m.name] = Resources(LUT=round(bits * ANN_LUT_PER_BIT), FF=round(bits * ANN_FF_PER_BIT + FF_PER_BLOCK),
+                                   DSP=m.multipliers, BRAM=rom_brams(m.rom_words, m.multipliers * m.weight_bits))
+    return fit_part(blocks, part, "hls4ml's ANN", "use fewer lanes, a larger reuse_factor, or a bigger part", None,
+                    "estimate (hwflow.hls.feasibility.estimate_ann, calibrated on Yosys counts of the RTL "
+                    "twin's folded ANN)")
+
+
+def fit_part(blocks: dict[str, Resources], part: str, what: str, fix: str, buffers: dict[str, int] | None,
+             source: str = Feasibility.source) -> Feasibility:
+    """The estimate of these blocks, or a one-line HwflowError naming the first resource the part lacks."""
     total = sum(blocks.values(), Resources())
-    device = device_of(options.part)
+    device = device_of(part)
     if device:
         for k in KEYS:
             need, have = getattr(total, k), getattr(device, k)
             if need > have:
                 worst = max(blocks, key=lambda b: getattr(blocks[b], k))
-                hint = ("use strategy 'event' or 'folded'" if not options.sequential else "use fewer lanes")
-                raise HwflowError(f"the firmware needs about {need} {k} (estimate; layer '{worst}' "
-                                  f"{getattr(blocks[worst], k)}) but part {options.part} has {have}; {hint}, "
-                                  "a larger reuse_factor, or a bigger part")
-    return Feasibility(options.part, device, blocks, total, buffers)
+                raise HwflowError(f"{what} needs about {need} {k} (estimate; layer '{worst}' "
+                                  f"{getattr(blocks[worst], k)}) but part {part} has {have}; {fix}")
+    return Feasibility(part, device, blocks, total, buffers, source)

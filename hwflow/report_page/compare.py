@@ -323,21 +323,25 @@ def _ratio(snn: dict, ann: dict) -> str:
 
 
 def _feasibility_table(r: dict) -> dict:
-    """The feasibility check's resource estimate of the SNN firmware against the part."""
+    """The feasibility check's resource estimates of the SNN firmware and of hls4ml's ANN against the part."""
     f = r.get("feasibility") if isinstance(r.get("feasibility"), dict) else {}
     device = f.get("device") if isinstance(f.get("device"), dict) else {}
     why_device = f.get("device") if isinstance(f.get("device"), str) else "report.json has no feasibility"
+    no_ann = "report.json has no hls_ann.feasibility (hls.ann_baseline: false, or an older run)"
     rows = [[name, _json(r, f"feasibility.total.{name}", "count", FEASIBILITY, "report.json has no feasibility"),
+             _json(r, f"hls_ann.feasibility.total.{name}", "count", FEASIBILITY, no_ann),
              value(device[name], "count", CONFIG) if name in device else missing(why_device)]
             for name in ("LUT", "FF", "DSP", "BRAM")]
     rows.append(["activation buffers (bits)", _json(r, "feasibility.buffer_bits_total", "count", FEASIBILITY,
                                                    "report.json has no feasibility"),
+                 missing("not estimated for hls4ml's ANN"),
                  missing("not a part resource: in the BRAM estimate above")])
-    return {"id": "feasibility", "title": f"SNN firmware: feasibility estimate on {f.get('part', 'the part')}",
-            "columns": ["resource", "estimate", "part has"], "rows": rows, "sources": True,
+    return {"id": "feasibility", "title": f"Firmware: feasibility estimate on {f.get('part', 'the part')}",
+            "columns": ["resource", "SNN firmware estimate", "hls4ml ANN estimate", "part has"], "rows": rows,
+            "sources": True,
             "note": "Checked before any file is written (hwflow.hls.feasibility): HLS array limits and these totals. "
-                    "An estimate calibrated on Yosys counts of the RTL twin (reports/BENCHMARKS.md), not a tool "
-                    "report."}
+                    "Estimates calibrated on Yosys counts of the RTL twin (the SNN's; for hls4ml's ANN, the twin's "
+                    "folded ANN with the same multipliers per layer; reports/BENCHMARKS.md), not tool reports."}
 
 
 def _accuracy_table(r: dict) -> dict:
