@@ -18,6 +18,8 @@ RUNS = [
     ["hardware.py", "mnist_cnn", "--encodings", "direct,bitplane", "--samples", "2000", "--designs", "event,folded,ann",
      "--name", "hardware_mnist_cnn"],
     ["hls_strategies.py", "mnist_mlp", "mnist_cnn", "--lambdas", "0,1e-4", "--samples", "200"],
+    ["calibrate.py"],
+    ["hls_strategies.py", "mnist_cnn", "--io-type", "io_stream", "--samples", "200"],
     ["hardware.py", "mnist_mlp", "--lambdas", "0,3e-4,1e-4", "--encodings", "direct", "--samples", "1000",
      "--designs", "event,folded,ann", "--reuse", "--name", "hardware_mnist_mlp_direct"],
     ["rtl_zoo.py", "digits_mlp", "jet_mlp", "--reuse", "--lanes", "8,5,1", "--name", "rtl_zoo_dense"],
