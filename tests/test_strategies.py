@@ -210,8 +210,8 @@ def test_hls4ml_ann_is_estimated_and_refused_on_a_part_it_does_not_fit(tmp_path)
     most `lanes` each), their weights in ROMs of R words; a part too small is a one-line error before
     hls4ml converts anything, also from `hwflow run`'s check before training."""
     from hwflow.flow import preflight
-    from hwflow.hls.ann import ann_settings, ann_to_hls
-    from hwflow.hls.feasibility import ANN_LUT_PER_BIT, rom_brams
+    from hwflow.hls.ann import ann_settings, ann_to_hls, data_blocks
+    from hwflow.hls.feasibility import ANN_LUT_PER_BIT, FF_PER_BLOCK, rom_brams
 
     model = build(dense_arch())
     snn = hwflow.convert(model, encoding="bitplane")
@@ -220,10 +220,13 @@ def test_hls4ml_ann_is_estimated_and_refused_on_a_part_it_does_not_fit(tmp_path)
     f = chosen.feasibility
     kernels = {layer.name: layer.kernel.shape for layer in model.layers if hasattr(layer, "kernel")}
     multipliers = {name: int(np.prod(k)) // chosen.reuse_factors[name] for name, k in kernels.items()}
-    assert set(f.blocks) == set(kernels) and all(0 < m <= 3 for m in multipliers.values())
-    assert {name: b.DSP for name, b in f.blocks.items()} == multipliers and f.total.DSP == sum(multipliers.values())
+    others = data_blocks(model)
+    assert len(others) == 1 and others[0].startswith("flatten")  # no weights, no multipliers
+    assert set(f.blocks) == set(kernels) | set(others) and all(0 < m <= 3 for m in multipliers.values())
+    assert {name: f.blocks[name].DSP for name in kernels} == multipliers and f.total.DSP == sum(multipliers.values())
+    assert vars(f.blocks[others[0]]) == {"LUT": 0, "FF": FF_PER_BLOCK, "DSP": 0, "BRAM": 0}
     widths = {s.name: s.membrane_bits for s in snn.synaptic_layers}
-    assert {name: b.LUT for name, b in f.blocks.items()} == {
+    assert {name: f.blocks[name].LUT for name in kernels} == {
         name: round(m * widths[name] * ANN_LUT_PER_BIT) for name, m in multipliers.items()}
     assert f.blocks[next(iter(kernels))].BRAM == rom_brams(chosen.reuse_factors[next(iter(kernels))],
                                                            multipliers[next(iter(kernels))] * 4)
