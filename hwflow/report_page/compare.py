@@ -341,7 +341,8 @@ def _feasibility_table(r: dict) -> dict:
             "sources": True,
             "note": "Checked before any file is written (hwflow.hls.feasibility): HLS array limits and these totals. "
                     "Estimates calibrated on Yosys counts of the RTL twin (the SNN's; for hls4ml's ANN, the twin's "
-                    "folded ANN with the same multipliers per layer; reports/BENCHMARKS.md), not tool reports."}
+                    "folded ANN at `lanes` multipliers per layer, applied to hls4ml's multipliers at its reuse factors; "
+                    "reports/BENCHMARKS.md), not tool reports."}
 
 
 def _accuracy_table(r: dict) -> dict:
