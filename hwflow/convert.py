@@ -49,6 +49,7 @@ class Parser:
         self.neuron_check = None  # called with the pending layer's activation quantizer (an average pool's)
         self.zero_padding = None  # (ZeroPadding2D layer, its ((top, bottom), (left, right))) before a convolution
         self.offset = 0  # the current activation's offset binary (Neuron.offset; 0 unless signed)
+        self.pm1 = False  # the current activation is binary(): its plane b means 2 b - 1
         if input_quantizer is not None:
             self.set_input(self.as_quantizer(input_quantizer), shape_of(model.input_shape), "input_quantizer")
 
@@ -82,10 +83,11 @@ class Parser:
                               "T must equal the activation quantizer's bits")
         if self.neuron_check is not None:
             self.neuron_check(q)
-        self.pending.neuron = Neuron(code.bits, code.bits - code.frac, divisor=self.divisor, offset=code.offset)
+        self.pending.neuron = Neuron(code.bits, code.bits - code.frac, divisor=self.divisor, offset=code.offset,
+                                     sign=code.sign)
         self.layers.append(self.pending)
         self.pending, self.divisor, self.neuron_check = None, 1, None
-        self.grid, self.steps, self.offset = code.grid, code.bits, code.offset
+        self.grid, self.steps, self.offset, self.pm1 = code.grid, code.bits, code.offset, code.pm1
         self.layers.extend(self.deferred)
         self.deferred = []
 
@@ -101,11 +103,13 @@ class Parser:
         if self.pending is not None:
             raise HwflowError(f"layers '{self.pending.name}' and '{keras_layer.name}' are linear with no "
                               "quantized_relu between them; insert QActivation('quantized_relu(bits, integer)')")
-        if self.offset and getattr(node, "pads", lambda: False)():
+        if (self.offset or self.pm1) and getattr(node, "pads", lambda: False)():
             raise HwflowError(f"layer '{keras_layer.name}' pads its input, whose signed levels travel in offset binary "
                               "(a padded zero would read as the lowest level); use padding='valid' after a signed "
                               "activation")
         node.in_offset = self.offset
+        if self.pm1:
+            node.take_pm1_input()
         self.pending, self.divisor, self.neuron_check = node, divisor, neuron_check
         act = getattr(keras_layer, "activation", None)
         if function_name(act) is not None:
@@ -158,7 +162,7 @@ class Parser:
             zero = self.zero_padding[0]
             raise HwflowError(f"{type(zero).__name__} '{zero.name}' ends the model; hwflow folds a zero padding only "
                               "into the convolution or average pool right after it")
-        if self.pending is None and self.offset:
+        if self.pending is None and (self.offset or self.pm1):
             last = next(x for x in reversed(self.layers) if isinstance(x, SynapticLayer))
             raise HwflowError(f"the model ends in the signed activation of '{last.name}'; hwflow outputs unsigned "
                               "levels or the readout's values: end it with a quantized_relu or a linear QDense")
@@ -186,17 +190,18 @@ def convert(model, time_steps: int | None = None, encoding: str = "direct", inpu
     quantizer or its string, e.g. 'quantized_bits(8,0,alpha=1)').
     A final softmax or sigmoid is applied to the exact logits by the same TensorFlow operation
     (snn.output_function); the firmware outputs the logits (snn.logits).
-    A float BatchNormalization is folded first (see hwflow.fold_batchnorm): the SNN then equals the
-    folded model, and a warning says so. The IR passes (hwflow.passes) run as the SNN is built.
+    A BatchNormalization or QBatchNormalization is folded first (see hwflow.fold_batchnorm): the SNN then
+    equals the folded model, and a warning says so. The IR passes (hwflow.passes) run as the SNN is built.
     """
     if encoding not in ("direct", "bitplane"):
         raise HwflowError(f"encoding={encoding!r} is not supported; use 'direct' or 'bitplane'")
     notes = []
-    if any(type(layer).__name__ == "BatchNormalization" for layer in model.layers):
+    kinds = sorted({type(layer).__name__ for layer in model.layers} & {"BatchNormalization", "QBatchNormalization"})
+    if kinds:
         from hwflow.fold import fold_batchnorm
         model = fold_batchnorm(model)
-        notes.append(f"float BatchNormalization folded and re-quantized: the SNN equals "
-                     f"hwflow.fold_batchnorm({model.name}), not the float-BN model")
+        notes.append(f"{' and '.join(kinds)} folded and re-quantized: the SNN equals "
+                     f"hwflow.fold_batchnorm({model.name}), not the batch-norm model")
         warnings.warn(notes[-1], stacklevel=2)
     chain = layer_chain(model)
     parser = Parser(model, encoding, time_steps, input_quantizer)

@@ -56,9 +56,19 @@ def tap(xp: np.ndarray, i: int, j: int, ho: int, wo: int, strides: tuple[int, in
 
 
 def conv2d(x: np.ndarray, w: np.ndarray, strides: tuple[int, int], padding: Padding) -> np.ndarray:
-    """2-D convolution (Keras cross-correlation, channels last) as a sum over kernel taps."""
+    """2-D convolution (Keras cross-correlation, channels last) of integer-valued x and w, in x's dtype.
+
+    Floating-point x runs as one TensorFlow convolution in its dtype: on the CPU, Eigen's or oneDNN's
+    direct convolution (TensorFlow asks oneDNN for convolution_direct, never Winograd), which only
+    multiplies and adds the integer operands, so it is exact while every partial sum fits the mantissa
+    (24 bits in float32, 53 in float64) -- the caller's choice of dtype (SynapticLayer.exact_dtype).
+    int64 x is summed over kernel taps in numpy."""
     kh, kw, _, cout = w.shape
     xp, ho, wo = padded(x, (kh, kw), strides, padding)
+    if x.dtype != np.int64:
+        import tensorflow as tf
+        xp = xp[:, :(ho - 1) * strides[0] + kh, :(wo - 1) * strides[1] + kw]
+        return tf.nn.conv2d(xp, w.astype(x.dtype), strides=list(strides), padding="VALID").numpy()
     acc = np.zeros((x.shape[0] * ho * wo, cout), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):

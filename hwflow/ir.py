@@ -52,12 +52,79 @@ class LayerTrace:
 
 @dataclass
 class Signal:
-    """What flows from node to node in the reference simulator."""
+    """What flows from node to node in the reference simulator: spike planes, or (run without a trace)
+    the levels they carry -- the same data, which the nodes read as they need it."""
 
     planes: np.ndarray | None  # [B, S, ...]: spike planes (uint8), or the one plane of analog input levels
     grid: Grid  # the level grid of the planes
     analog: bool  # True while the data is the direct (analog) input
     output: np.ndarray | None = None  # float32 [B, ...] once a readout layer has run (planes is then None)
+    levels: np.ndarray | None = None  # [B, ...] the levels of `steps` planes, held instead of planes
+    steps: int = 0  # the plane count when `levels` is held
+
+    @property
+    def plane_count(self) -> int:
+        return self.planes.shape[1] if self.planes is not None else self.steps
+
+    def as_levels(self) -> np.ndarray:
+        """[B, ...] the level each value's planes carry (MSB first), or the analog input levels."""
+        if self.levels is not None:
+            return self.levels
+        return self.planes[:, 0] if self.analog else from_planes(self.planes, level_dtype(self.planes.shape[1]))
+
+    def as_planes(self) -> np.ndarray:
+        """[B, S, ...] the spike planes (the one analog plane for direct input)."""
+        return self.planes if self.planes is not None else to_planes(self.levels, self.steps)
+
+    def spikes(self) -> np.ndarray:
+        """[B, ...] spikes per value over all planes (for analog input: its shape only, zeros)."""
+        if self.analog:
+            return np.zeros(self.as_levels().shape, dtype=np.uint8)
+        if self.planes is not None:
+            return self.planes.sum(axis=1, dtype=np.uint8 if self.planes.shape[1] < 256 else np.int64)
+        return popcount(self.levels)
+
+    def with_data(self, data: np.ndarray, like_levels: bool) -> Signal:
+        """The same kind of signal holding other data: levels if like_levels, else planes."""
+        if like_levels:
+            return Signal(None, self.grid, self.analog, levels=data, steps=self.steps)
+        return Signal(data, self.grid, self.analog)
+
+
+def level_dtype(steps: int) -> type:
+    """The smallest unsigned dtype holding levels of `steps` bits."""
+    return next(dt for dt in (np.uint8, np.uint16, np.uint32, np.uint64) if steps <= 8 * np.dtype(dt).itemsize)
+
+
+def to_planes(levels: np.ndarray, steps: int) -> np.ndarray:
+    """Unsigned levels to binary planes, most significant first: [B, ...] -> [B, steps, ...] uint8."""
+    levels = np.asarray(levels).astype(level_dtype(steps), copy=False)
+    out = np.empty((levels.shape[0], steps) + levels.shape[1:], dtype=np.uint8)
+    for t in range(steps):
+        out[:, t] = (levels >> (steps - 1 - t)) & 1
+    return out
+
+
+def from_planes(planes: np.ndarray, dtype: type = np.int64) -> np.ndarray:
+    """Binary planes [B, T, ...] (MSB first) back to integer levels [B, ...], as dtype."""
+    steps = planes.shape[1]
+    acc = planes[:, 0].astype(level_dtype(steps))
+    for t in range(1, steps):
+        acc <<= 1
+        acc |= planes[:, t]
+    return acc.astype(dtype, copy=False)
+
+
+POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def popcount(levels: np.ndarray) -> np.ndarray:
+    """Set bits of each unsigned level (its spikes), elementwise, as uint8."""
+    levels = np.asarray(levels)
+    if levels.dtype == np.uint8:
+        return POPCOUNT8[levels]
+    as_bytes = levels.astype(level_dtype(8 * levels.dtype.itemsize), copy=False).view(np.uint8)
+    return POPCOUNT8[as_bytes].reshape(levels.shape + (levels.dtype.itemsize,)).sum(axis=-1, dtype=np.uint8)
 
 
 @dataclass

@@ -93,15 +93,34 @@ class ActivationCode:
     bits: int
     frac: int
     offset: int = 0
+    sign: bool = False  # QKeras binary(): one plane b = [x >= 0] (Neuron.sign)
+    pm1: bool = False  # with sign: the value is 2 b - 1 (binary()), not b (binary(use_01=True))
 
     @property
     def grid(self) -> Grid:
         return Grid(-self.offset, 2**self.bits - 1 - self.offset, self.frac)
 
 
+def binary_code(q: object, where: str) -> ActivationCode:
+    """QKeras's binary() activation: sign(x) with sign(0) = +1, i.e. +1 iff x >= 0 (or 1 / 0 with use_01).
+    With alpha=None QKeras returns tanh(x) + (-tanh(x) + s), which float32 rounds to s exactly (|tanh x| < 1:
+    the inner difference is off by at most 2**-25, and the sum rounds back to s = +-1 or 0); an explicit alpha
+    skips the tanh and the same sum is inexact for large |x|."""
+    problems = []
+    if getattr(q, "alpha", None) is not None:
+        problems.append(f"alpha={q.alpha!r} must be None (QKeras then computes +-1 exactly)")
+    if getattr(q, "use_stochastic_rounding", False):
+        problems.append("use_stochastic_rounding must be False")
+    if problems:
+        raise HwflowError(f"{where}: {q!s} is not an exact binary activation: " + "; ".join(problems))
+    return ActivationCode(1, 0, sign=True, pm1=not q.use_01)
+
+
 def activation_code(q: object, where: str) -> ActivationCode:
     """The code of a hidden activation: quantized_relu, or quantized_bits (signed: offset binary, half the levels
-    below zero), or a HwflowError saying why it is unsupported."""
+    below zero), or binary (one sign plane), or a HwflowError saying why it is unsupported."""
+    if quantizer_name(q) == "binary":
+        return binary_code(q, where)
     if quantizer_name(q) != "quantized_bits":
         rg = relu_grid(q, where)
         return ActivationCode(rg.bits, rg.bits - rg.integer)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hwflow.ir import InputEncoder, LayerTrace, Node
-from hwflow.ops.encoder import encode, from_planes
+from hwflow.ops.encoder import encode
 
 
 @dataclass
@@ -17,13 +17,14 @@ class RunResult:
 
 
 def run(encoder: InputEncoder, layers: list[Node], levels: np.ndarray, trace: bool) -> RunResult:
-    """Run a batch of input levels through the network, node by node, time step by time step."""
-    signal = encode(encoder, levels)
-    result = RunResult(output=np.empty(0), input_spikes=0 if signal.analog else int(signal.planes.sum()))
+    """Run a batch of input levels through the network, node by node: time step by time step with
+    `trace` (every plane and membrane kept), else on the levels the planes carry (the same integers)."""
+    signal = encode(encoder, levels, as_levels=not trace)
+    result = RunResult(output=np.empty(0), input_spikes=int(signal.spikes().sum(dtype=np.int64)))
     for layer in layers:
         signal, lt = layer.execute(signal, trace)
         if trace and signal.planes is not None:
             lt.spikes = signal.planes
         result.layers[layer.name] = lt
-    result.output = signal.output if signal.output is not None else signal.grid.values(from_planes(signal.planes))
+    result.output = signal.output if signal.output is not None else signal.grid.values(signal.as_levels())
     return result

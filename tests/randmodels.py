@@ -14,7 +14,7 @@ from tensorflow.keras.layers import (Activation, AveragePooling2D, Flatten, Glob
 
 import hwflow
 from hwflow.geometry import patches
-from hwflow.ops.encoder import from_planes
+from hwflow.ir import from_planes
 from hwflow.ops.maxpool import MaxPool
 from hwflow.ops.synaptic import SynapticLayer
 

@@ -21,6 +21,16 @@ def test_random_models_equal_qkeras(arch: Arch, encoding: str) -> None:
     assert snn.tf_float32_exact, snn.summary()
     x = inputs(arch, 64, arch.seed)
     np.testing.assert_array_equal(snn.predict(x), model.predict(x, verbose=0))
+    assert_levels_run_equals_step_run(snn, x)
+
+
+def assert_levels_run_equals_step_run(snn, x) -> None:
+    """predict / run work on levels; trace steps through every plane: same outputs, spikes and ops."""
+    stats, tr = snn.run(x, logits=True), snn.trace(x)
+    np.testing.assert_array_equal(stats.output, tr.output)
+    assert stats.spikes == {k: tr.layers[k].spike_count for k in stats.spikes}
+    assert stats.synaptic_ops == {k: tr.layers[k].synaptic_ops for k in stats.synaptic_ops}
+    assert stats.input_spikes == tr.input_spikes
 
 
 def tie_model(t: int) -> tuple[Arch, object]:
@@ -38,12 +48,14 @@ def test_tie_heavy_inputs_hit_every_case_and_match(t: int) -> None:
     x = inputs(arch, 300, seed=t)
     snn = hwflow.convert(model)
     np.testing.assert_array_equal(snn.predict(x), model.predict(x, verbose=0))
+    assert_levels_run_equals_step_run(snn, x)
     cases = rounding_cases(snn, x)
     assert all(n > 0 for n in cases.values()), cases
 
 
 def test_round_half_up_neuron_would_mismatch(monkeypatch) -> None:
-    """The last-step strict comparison is what makes ties round to even: a non-strict neuron fails."""
+    """The last-step strict comparison is what makes ties round to even: a non-strict neuron fails, in the
+    step-by-step trace and in the closed form predict uses."""
     arch, model = tie_model(4)
     x = inputs(arch, 300, seed=1)
     snn = hwflow.convert(model)
@@ -59,7 +71,13 @@ def test_round_half_up_neuron_would_mismatch(monkeypatch) -> None:
             spikes[:, t] = s
         return spikes
 
+    def fired_levels_half_up(v, neuron):  # the closed form predict uses, with >= at the last step too
+        return np.clip(v // neuron.threshold, 0, 2**neuron.time_steps - 1)
+
     monkeypatch.setattr(synaptic, "fire", fire_half_up)
+    assert np.any(snn.trace(x).output != expected)
+    np.testing.assert_array_equal(snn.predict(x), expected)
+    monkeypatch.setattr(synaptic, "fired_levels", fired_levels_half_up)
     assert np.any(snn.predict(x) != expected)
 
 

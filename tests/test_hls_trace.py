@@ -12,7 +12,7 @@ import pytest
 import hwflow
 import hwflow.hls
 from hwflow.hls import cycle_model, first_difference
-from hwflow.ops.encoder import to_planes
+from hwflow.ir import to_planes
 from hwflow.simulate import RunResult
 from randmodels import build, conv_arch, inputs
 

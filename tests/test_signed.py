@@ -1,11 +1,12 @@
 """Signed activations (quantized_bits) in offset binary: T planes of k + 2**(T-1), the offset absorbed into the
-neuron's shift and the next layer's bias; exact in the SNN, the HLS C simulation and the RTL twin."""
+neuron's shift and the next layer's bias; binary() as one sign plane b = [x >= 0] whose value 2 b - 1 the next
+layer's weights and bias take up; exact in the SNN, the HLS C simulation and the RTL twin."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from qkeras import QActivation, QConv2D, QDense, quantized_bits, quantized_relu
+from qkeras import QActivation, QConv2D, QDense, binary, quantized_bits, quantized_relu
 from tensorflow.keras.layers import AveragePooling2D, Flatten, MaxPooling2D
 
 import hwflow
@@ -46,6 +47,11 @@ VARIANTS = {  # name: fresh layers
                                           signed(3, 1), AveragePooling2D(3), signed(2, 0), Flatten(), dense()],
     "unsigned quantized_bits": lambda: [Flatten(), dense(8), QActivation(quantized_bits(3, 1, keep_negative=0,
                                                                                         alpha=1)), dense()],
+    "binary dense": lambda: [Flatten(), dense(10), QActivation(binary()), dense(8), QActivation("binary"), dense()],
+    "binary conv, max pool": lambda: [conv(3, 3), QActivation(binary()), MaxPooling2D(2), conv(2, 2),
+                                      QActivation(quantized_relu(3, 1)), Flatten(), dense()],
+    "binary use_01, last": lambda: [Flatten(), dense(10), QActivation(binary(use_01=True)), dense(),
+                                    QActivation(binary(use_01=True))],
 }
 
 
@@ -78,6 +84,40 @@ def test_offset_binary_levels_and_ties() -> None:
     np.testing.assert_array_equal(snn.predict(x), model.predict(x, verbose=0))
 
 
+def test_binary_fires_on_zero_and_the_next_layer_takes_up_two_b_minus_one() -> None:
+    """binary(): +1 iff x >= 0 (QKeras's sign(0) = +1), so pre-activations of exactly 0 must fire; the next
+    layer's weights are 2 W and its bias loses sum(W)."""
+    model = model_of(VARIANTS["binary dense"](), seed=2)
+    snn = hwflow.convert(model, encoding="bitplane")
+    first, second = snn.synaptic_layers[:2]
+    assert (first.neuron.sign, first.neuron.time_steps, first.neuron.bias_shift) == (True, 1, first.neuron.threshold + 1)
+    kernel = model.layers[4].get_weights()[0]  # QDense after the binary activation, on the 1/8 grid
+    np.testing.assert_array_equal(second.weight * 2.0**-second.weight_frac, 2 * kernel)
+    x = levels(2000, seed=3)
+    trace = snn.trace(x)
+    u = trace.layers[first.name].membrane - first.neuron.bias_shift  # the pre-activation, in membrane units
+    zero = u == 0
+    assert zero.sum() > 0 and (trace.layers[first.name].spikes[:, 0][zero] == 1).all()
+    assert (trace.layers[first.name].spikes[:, 0][u == -1] == 0).all() and (u == -1).sum() > 0
+    np.testing.assert_array_equal(snn.predict(x), model.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("layers, message", [
+    (lambda: [Flatten(), dense(8), QActivation(binary(alpha=1)), dense()], "alpha=1 must be None"),
+    (lambda: [Flatten(), dense(8), QActivation(binary())], "the model ends in the signed activation of"),
+    (lambda: [conv(3, 3), QActivation(binary()), QConv2D(2, 3, padding="same", kernel_quantizer=Q4), signed(),
+              Flatten(), dense()], "pads its input"),
+    (lambda: [conv(3, 1), QActivation(binary()), AveragePooling2D(2), signed(), Flatten(), dense()],
+     "after a binary() activation"),
+    (lambda: [conv(3, 1), signed(), AveragePooling2D(2), QActivation(binary()), Flatten(), dense()],
+     "put a QConv2D between them"),
+])
+def test_what_binary_cannot_carry_is_one_line(layers, message: str) -> None:
+    with pytest.raises(HwflowError) as err:
+        hwflow.convert(model_of(layers()), encoding="bitplane")
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
 @pytest.mark.parametrize("layers, message", [
     (lambda: [conv(3, 3), signed(), QConv2D(2, 3, padding="same", kernel_quantizer=Q4), signed(), Flatten(),
               dense()], "pads its input, whose signed levels travel in offset binary"),
@@ -96,7 +136,7 @@ def test_what_offset_binary_cannot_carry_is_one_line(layers, message: str) -> No
 @pytest.mark.skipif(tools.find(tools.VERILATOR) is None, reason="Verilator is needed for RTL simulation")
 def test_firmware_and_rtl_of_signed_activations_are_exact(tmp_path) -> None:
     """Folded blocks (io_parallel), the RTL twin's folded and ANN architectures: == SNN == QKeras (the latency
-    blocks see only biases: offset binary changes no firmware)."""
+    blocks see only biases: offset binary changes no firmware); binary() through the event blocks and their twin."""
     from test_rtl import check as rtl_check
     from test_strategies import check as hls_check
 
@@ -106,3 +146,7 @@ def test_firmware_and_rtl_of_signed_activations_are_exact(tmp_path) -> None:
     x = levels(40, seed=6)
     hls_check(tmp_path / "folded", model, snn, x, strategy="folded", lanes=2)
     rtl_check(snn, model, x, tmp_path / "ann", "ann", 3)
+    binary_model = model_of(VARIANTS["binary conv, max pool"]()[:-1] + [dense(6), QActivation(binary()), dense(4)],
+                            seed=7)
+    binary_snn = hwflow.convert(binary_model, encoding="bitplane")
+    hls_check(tmp_path / "binary", binary_model, binary_snn, x, strategy="event", lanes=2)

@@ -39,6 +39,8 @@ def parse_avgpool(parser, layer) -> None:
     kind = type(layer).__name__
     if parser.pending is not None or parser.analog():
         raise unsupported(layer, " directly after a linear layer or on the analog input (put it after a QActivation)")
+    if parser.pm1:
+        raise unsupported(layer, " after a binary() activation (average its +-1 values with a QConv2D instead)")
     if getattr(layer, "data_format", "channels_last") != "channels_last":
         raise unsupported(layer, " with data_format other than channels_last")
     padded_hw = shape_of(layer.input_shape)[:2]
@@ -107,7 +109,11 @@ def check_float_average(layer, kernel: tuple[int, int], in_grid, quantizer, fact
                         divisor: int) -> None:
     """HwflowError unless TensorFlow's float32 pool, then `quantizer`, gives the exact average's level at every
     rounding boundary (see the module docstring)."""
-    out_grid = activation_code(quantizer, f"the QActivation after '{layer.name}'").grid
+    code = activation_code(quantizer, f"the QActivation after '{layer.name}'")
+    if code.sign:
+        raise HwflowError(f"layer '{layer.name}' is followed by {quantizer!s}; hwflow's average pools round onto a "
+                          "quantized_relu or quantized_bits grid: put a QConv2D between them")
+    out_grid = code.grid
     area = math.prod(kernel)
     sums = boundary_sums(area * in_grid.lo, area * in_grid.hi, in_grid.frac, out_grid, factor, weight_frac, divisor)
     # each window holds its sum as full pixels of level hi (lo, for a negative sum), one partial pixel, then zeros

@@ -29,8 +29,8 @@ class Conv1D(Conv2D):
         rows = planes.reshape((planes.shape[0], 1) + planes.shape[1:])
         return super().weighted(rows, dtype).reshape((planes.shape[0],) + tuple(self.out_shape))
 
-    def synaptic_ops(self, planes: np.ndarray) -> int:
-        return super().synaptic_ops(planes.reshape(planes.shape[:2] + (1,) + planes.shape[2:]))
+    def synaptic_ops(self, spikes: np.ndarray) -> int:
+        return super().synaptic_ops(spikes.reshape((spikes.shape[0], 1) + spikes.shape[1:]))
 
 
 @parses("QConv1D", note="as a Conv2D over a one-row image; padding 'valid', 'same' or 'causal'")

@@ -65,12 +65,12 @@ class Conv2D(SynapticLayer):
         """For each input pixel, how many (output pixel, tap) pairs read it: [H, W]."""
         return fan_out(image(self.in_shape)[:2], self.weight.shape[:2], self.strides, self.padding)
 
-    def synaptic_ops(self, planes: np.ndarray) -> int:
+    def synaptic_ops(self, spikes: np.ndarray) -> int:
         cin, cout = self.weight.shape[2:]
         fan = self.fan_out()
         if self.analog_input:
-            return planes.shape[0] * int(fan.sum()) * cin * cout
-        per_pixel = planes.sum(axis=(1, 4), dtype=np.int64)  # [B, H, W]
+            return spikes.shape[0] * int(fan.sum()) * cin * cout
+        per_pixel = spikes.sum(axis=3, dtype=np.int64)  # [B, H, W]
         return int((per_pixel * fan).sum()) * cout
 
     def ann_macs(self) -> int:

@@ -35,10 +35,10 @@ class Dense(SynapticLayer):
     def weighted(self, planes: np.ndarray, dtype: type) -> np.ndarray:
         return planes.reshape(planes.shape[0], -1).astype(dtype) @ self.weight.astype(dtype)
 
-    def synaptic_ops(self, planes: np.ndarray) -> int:
+    def synaptic_ops(self, spikes: np.ndarray) -> int:
         if self.analog_input:
-            return planes.shape[0] * self.weight.size
-        return int(planes.sum(dtype=np.int64)) * self.weight.shape[1]
+            return spikes.shape[0] * self.weight.size
+        return int(spikes.sum(dtype=np.int64)) * self.weight.shape[1]
 
     def ann_macs(self) -> int:
         return int(self.weight.size)

@@ -12,7 +12,7 @@ import numpy as np
 
 from hwflow.errors import HwflowError
 from hwflow.hls.block import SPIKE_SPEC, Cursor, HlsBlock, grid_spec, simple_call
-from hwflow.ir import InputEncoder, Signal
+from hwflow.ir import InputEncoder, Signal, level_dtype, to_planes
 from hwflow.numerics import signed_bits
 from hwflow.ops.registry import hls_block
 from hwflow.options import FirmwareOptions
@@ -37,23 +37,13 @@ SPIKE_DECODE = hls_block(HlsBlock(
     cycles=lambda a: {"decode": 0}))
 
 
-def to_planes(levels: np.ndarray, steps: int) -> np.ndarray:
-    """Unsigned levels to binary planes, most significant first: [B, ...] -> [B, steps, ...] uint8."""
-    shifts = np.arange(steps - 1, -1, -1).reshape((1, steps) + (1,) * (levels.ndim - 1))
-    return ((levels[:, None] >> shifts) & 1).astype(np.uint8)
-
-
-def from_planes(planes: np.ndarray) -> np.ndarray:
-    """Binary planes [B, T, ...] (MSB first) back to integer levels [B, ...]."""
-    steps = planes.shape[1]
-    weights = (1 << np.arange(steps - 1, -1, -1, dtype=np.int64)).reshape((1, steps) + (1,) * (planes.ndim - 2))
-    return (planes.astype(np.int64) * weights).sum(axis=1)
-
-
-def encode(encoder: InputEncoder, levels: np.ndarray) -> Signal:
-    """Input levels [B, ...] as the first signal: one analog plane or MSB-first bit planes."""
+def encode(encoder: InputEncoder, levels: np.ndarray, as_levels: bool = False) -> Signal:
+    """Input levels [B, ...] as the first signal: one analog plane or MSB-first bit planes (held as
+    their levels if as_levels)."""
     if encoder.encoding == "direct":
         return Signal(levels[:, None], encoder.grid, True)
+    if as_levels:
+        return Signal(None, encoder.grid, False, levels=levels.astype(level_dtype(encoder.steps)), steps=encoder.steps)
     return Signal(to_planes(levels, encoder.steps), encoder.grid, False)
 
 

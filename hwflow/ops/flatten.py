@@ -35,9 +35,11 @@ class Flatten(Node):
 
     def execute(self, signal: Signal, trace: bool) -> tuple[Signal, LayerTrace]:
         shape = tuple(self.out_shape)
-        if signal.planes is None:  # after the readout
+        if signal.output is not None:  # after the readout
             return Signal(None, signal.grid, False, signal.output.reshape((len(signal.output),) + shape)), LayerTrace()
-        return Signal(signal.planes.reshape(signal.planes.shape[:2] + shape), signal.grid, signal.analog), LayerTrace()
+        if signal.levels is not None:
+            return signal.with_data(signal.levels.reshape((len(signal.levels),) + shape), True), LayerTrace()
+        return signal.with_data(signal.planes.reshape(signal.planes.shape[:2] + shape), False), LayerTrace()
 
     def lower(self, cur: Cursor, options: FirmwareOptions) -> tuple[dict, Cursor]:
         n, shape = math.prod(cur.shape), list(self.out_shape)

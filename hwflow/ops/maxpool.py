@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from hwflow.errors import HwflowError
-from hwflow.geometry import pad_before, patches
+from hwflow.geometry import pad_before, padded, patches, tap
 from hwflow.hls.block import SPIKE_SPEC, Cursor, HlsBlock, line_buffer_slots, simple_call, streams_pixels
 from hwflow.hls.schedule import STEP_DEPTH, pipelined
 from hwflow.ir import LayerTrace, Node, Signal
@@ -62,8 +62,16 @@ class MaxPool(Node):
     spatial: ClassVar[bool] = True
 
     def execute(self, signal: Signal, trace: bool) -> tuple[Signal, LayerTrace]:
-        """Bit-serial max: a window's output bit is the OR over inputs still tied for the maximum."""
-        planes = signal.planes
+        """Bit-serial max: a window's output bit is the OR over inputs still tied for the maximum.
+
+        Without `trace` the same planes come from the window maximum of the levels the planes carry
+        (MSB first, the bit-serial OR over inputs still tied is that maximum's next bit)."""
+        if not trace:
+            xp, ho, wo = padded(signal.as_levels(), self.pool, self.strides, self.padding)
+            top = np.maximum.reduce([tap(xp, i, j, ho, wo, self.strides)
+                                     for i in range(self.pool[0]) for j in range(self.pool[1])])
+            return signal.with_data(top, True), LayerTrace()
+        planes = signal.as_planes()
         b, steps = planes.shape[:2]
         flat = planes.reshape((b * steps,) + planes.shape[2:])
         win = patches(flat, self.pool, self.strides, self.padding)  # [B*T, Ho, Wo, ph, pw, C]

@@ -35,6 +35,10 @@ class Neuron:
     rhe(u / thr) + offset = rhe(u / thr + offset) (T >= 2) and clip(k, -offset, offset - 1) + offset =
     clip(k + offset, 0, 2**T - 1). The next layer adds W (k + offset) and subtracts offset * sum(W) in its
     bias (SynapticLayer.in_offset), so every synapse still only adds.
+    sign (QKeras binary(), T = 1): fires iff the pre-activation u >= 0. The shift is threshold + 1, so the one
+    (strict) compare v = u + threshold + 1 > threshold holds iff u > -1, i.e. u >= 0 (u is an integer). The plane
+    carries b = [u >= 0]; binary()'s value 2 b - 1 is taken up by the next layer's weights and bias
+    (hwflow.convert.Parser.start_linear), binary(use_01=True)'s value is b itself.
     threshold_log2 is None until hwflow.passes.AlignGrids has put the layer on its membrane grid.
     """
 
@@ -43,6 +47,7 @@ class Neuron:
     threshold_log2: int | None = None
     divisor: int = 1
     offset: int = 0
+    sign: bool = False
 
     @property
     def threshold(self) -> int:
@@ -51,12 +56,30 @@ class Neuron:
     @property
     def bias_shift(self) -> int:
         """Added to the membrane: half a threshold (rounding), and the offset's levels (offset binary)."""
+        if self.sign:
+            return self.threshold + 1
         return self.threshold // 2 + self.offset * self.threshold
 
     @property
     def grid(self) -> Grid:
         """The activation's levels (the true ones; the planes carry them plus offset)."""
         return Grid(-self.offset, 2**self.time_steps - 1 - self.offset, self.time_steps - self.integer)
+
+
+def fired_levels(v: np.ndarray, neuron: Neuron) -> np.ndarray:
+    """The level fire's T spikes carry, in closed form: min(2 q + [r > thr], 2**T - 1), at least 0, where
+    v = 2 thr q + r, 0 <= r < 2 thr. The first T-1 steps (>= against thr * 2**(T-1-t), subtract reset)
+    are the greedy digits of min(q, 2**(T-1) - 1) and leave r (>= 2 thr when clipped); the last step fires
+    iff r > thr. A negative v fires nothing, and then 2 q + 1 < 0."""
+    if neuron.divisor == 1:  # thr = 2**threshold_log2: shifts and masks
+        q = v >> (neuron.threshold_log2 + 1)
+        above = (v & (2 * neuron.threshold - 1)) > neuron.threshold
+    else:
+        q, r = np.divmod(v, 2 * neuron.threshold)
+        above = r > neuron.threshold
+    q <<= 1
+    q += above
+    return np.clip(q, 0, 2**neuron.time_steps - 1, out=q)
 
 
 def fire(v: np.ndarray, neuron: Neuron) -> np.ndarray:

@@ -23,8 +23,9 @@ def parse_activation(parser, layer) -> None:
         raise unsupported(layer, f" with activation {getattr(layer.activation, '__name__', layer.activation)!r}")
 
 
-@parses("BatchNormalization", note="folded into the preceding QDense/QConv2D")
+@parses("BatchNormalization", "QBatchNormalization",
+        note="folded into the QDense/QConv2D right before it (QBatchNormalization with its quantized parameters)")
 def parse_batchnorm(parser, layer) -> None:
     """hwflow.convert folds every foldable batch norm first: one left here could not be folded."""
-    raise HwflowError(f"BatchNormalization '{layer.name}' must directly follow a QDense/QConv2D with a "
-                      "bias quantizer, so that hwflow.fold_batchnorm can fold it")
+    raise HwflowError(f"{type(layer).__name__} '{layer.name}' must directly follow a QDense/QConv2D, so that "
+                      "hwflow.fold_batchnorm can fold it")

@@ -16,9 +16,9 @@ from hwflow.geometry import Padding, axis_paddings, pad_before
 from hwflow.hls.block import (SPIKE_SPEC, NAMESPACE, CallArgs, Chunks, Cursor, HlsBlock, check_reuse, line_buffer_slots,
                               streams_pixels)
 from hwflow.hls.schedule import STEP_DEPTH, pipelined, reuse_depth
-from hwflow.ir import LayerTrace, Node, Signal
+from hwflow.ir import LayerTrace, Node, Signal, level_dtype
 from hwflow.numerics import FLOAT32_EXACT_BITS, FLOAT64_EXACT_BITS, signed_bits, symmetric_bits
-from hwflow.ops.neuron import Neuron, fire
+from hwflow.ops.neuron import Neuron, fire, fired_levels
 from hwflow.ops.registry import hls_block
 from hwflow.options import FirmwareOptions
 from hwflow.quant import to_integers
@@ -62,6 +62,14 @@ class SynapticLayer(Node):
             return self.bias
         return self.bias - self.in_offset * self.weight.reshape(-1, self.weight.shape[-1]).sum(axis=0)
 
+    def take_pm1_input(self) -> None:
+        """Read a binary() input: its plane b stands for 2 b - 1, and W (2 b - 1) = (2 W) b - sum(W), so the
+        weights double and the bias loses sum(W) per output (every synapse still only adds)."""
+        frac = max(self.bias_frac, self.weight_frac + self.in_frac)
+        per_output = self.weight.reshape(-1, self.weight.shape[-1]).sum(axis=0)
+        self.bias = (self.bias << (frac - self.bias_frac)) - (per_output << (frac - self.weight_frac - self.in_frac))
+        self.weight, self.bias_frac = self.weight * 2, frac
+
     @property
     def is_readout(self) -> bool:
         return self.neuron is None
@@ -95,8 +103,9 @@ class SynapticLayer(Node):
         """W . s for a stack of planes [N, ...] -> [N, *out_shape], computed in dtype (exact there)."""
         raise NotImplementedError
 
-    def synaptic_ops(self, planes: np.ndarray) -> int:
-        """Accumulates driven by the input spikes, or multiply-accumulates for an analog input."""
+    def synaptic_ops(self, spikes: np.ndarray) -> int:
+        """Accumulates driven by the input spikes ([B, ...] per input value, over its planes), or
+        multiply-accumulates for an analog input (spikes then gives only the shape)."""
         raise NotImplementedError
 
     def ann_macs(self) -> int:
@@ -120,34 +129,45 @@ class SynapticLayer(Node):
             return np.float32
         return np.float64 if self.membrane_bits <= FLOAT64_EXACT_BITS else np.int64
 
-    def integrate(self, planes: np.ndarray, record: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        """Horner accumulation v <- 2 v + W . s(t) over the input planes, then + bias.
-
-        The weighted inputs W . s(t) of all steps are computed in one batched matmul; the Horner
-        recursion then runs step by step on the integer membranes.
-        """
+    def integrate(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Horner accumulation v <- 2 v + W . s(t) over the input planes, then + bias: the final membranes
+        and the membrane after each step. The weighted inputs W . s(t) of all steps are computed in one
+        batched matmul; the Horner recursion then runs step by step on the integer membranes."""
         b, steps = planes.shape[:2]
         stacked = planes.reshape((b * steps,) + planes.shape[2:])
         weighted = self.weighted(stacked, self.exact_dtype()).astype(np.int64).reshape((b, steps) + self.out_shape)
         v = np.zeros((b,) + self.out_shape, dtype=np.int64)
-        trace = np.empty_like(weighted) if record else None
+        trace = np.empty_like(weighted)
         for t in range(steps):
             v = 2 * v + weighted[:, t]
-            if record:
-                trace[:, t] = v
+            trace[:, t] = v
         return v + self.membrane_bias, trace
 
+    def accumulate(self, levels: np.ndarray) -> np.ndarray:
+        """The final membranes of integrate, from the levels the planes carry: Horner's sum over steps
+        is W applied once to them, sum_t 2**(S-1-t) W . s(t) = W . (sum_t 2**(S-1-t) s(t)) -- the same
+        integers (every partial sum is within membrane_bound, hence exact in exact_dtype)."""
+        return self.weighted(levels, self.exact_dtype()).astype(np.int64) + self.membrane_bias
+
     def execute(self, signal: Signal, trace: bool) -> tuple[Signal, LayerTrace]:
-        lt = LayerTrace(synaptic_ops=self.synaptic_ops(signal.planes))
-        v, lt.membrane_steps = self.integrate(signal.planes, record=trace)
+        """Integrate, then fire (or read out): step by step with `trace`, else on levels (same result)."""
+        lt = LayerTrace(synaptic_ops=self.synaptic_ops(signal.spikes()))
         if trace:
+            v, lt.membrane_steps = self.integrate(signal.as_planes())
             lt.membrane = v
+        else:
+            v = self.accumulate(signal.as_levels())
         if self.is_readout:
             output = (v.astype(np.float64) * 2.0**-self.frac).astype(np.float32)
             return Signal(None, signal.grid, False, output=output), lt
-        planes = fire(v, self.neuron)
-        lt.spike_count = int(planes.sum(dtype=np.int64))
-        return Signal(planes, self.neuron.grid, False), lt
+        t = self.neuron.time_steps
+        if trace:
+            out = Signal(fire(v, self.neuron), self.neuron.grid, False)
+        else:
+            out = Signal(None, self.neuron.grid, False, levels=fired_levels(v, self.neuron).astype(level_dtype(t)),
+                         steps=t)
+        lt.spike_count = int(out.spikes().sum(dtype=np.int64))
+        return out, lt
 
     # ---------------------------------------------------------------------------------- lowering
 
