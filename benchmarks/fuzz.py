@@ -6,8 +6,9 @@
 
 The architectures are the test suite's (tests/randmodels.py `archs`): 0-2 convolutions (QConv2D,
 QDepthwiseConv2D, QSeparableConv2D; kernels 1-3, strides 1-2, 'valid'/'same' or a ZeroPadding2D before), each
-with an optional max pool or average pool (2x2, 3x3 at stride 2, global), 0-2 dense layers (quantized_relu or
-signed quantized_bits activations), T 1-8 per layer,
+with an optional max pool or average pool (2x2, 3x3 at stride 2, global) and optionally a residual
+Add()([conv(a), a]), 0-2 dense layers (quantized_relu, signed quantized_bits or binary() activations,
+optionally a residual Add()([dense(a), a])), T 1-8 per layer,
 input grids of 1-8 bits, weights of 2-8 bits, a readout
 (optionally through a final softmax / sigmoid) or a spiking last layer, direct or bit-plane input. Each model
 gets 32 inputs rich in zeros and saturated levels; the SNN's outputs must equal model.predict bit for bit
@@ -44,7 +45,14 @@ def kinds(arch) -> list[str]:
     out += [f"{spec[6]}pool" for spec in arch.convs if spec[6]]
     out += ["zeropadding" for spec in arch.convs if spec[3] == "zero"]
     out += ["dense"] * len(arch.denses) + [arch.output or ("readout" if arch.readout else "spiking end")]
-    out += ["signed activation" for spec in arch.denses if spec[3:] and spec[3] and spec[1] >= 2]
+    out += ["conv residual" for spec in arch.convs
+            if spec[8:] and spec[8] and spec[3] == "same" and spec[2] == 1 and spec[7] != "separable"]
+    out += ["signed activation" for spec in arch.denses if spec[3:] and spec[3] is True and spec[1] >= 2]
+    out += ["binary activation" for spec in arch.denses if spec[3:] and spec[3] == "binary"]
+    after_binary = False
+    for spec in arch.denses:
+        out += ["dense residual"] if spec[4:] and spec[4] and not after_binary else []
+        after_binary = spec[3:] and spec[3] == "binary"
     return out
 
 

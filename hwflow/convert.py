@@ -10,13 +10,23 @@ from hwflow.ops import HANDLERS, OPENS_INPUT
 from hwflow.ops.keras_layers import is_linear_activation, shape_of, unsupported
 from hwflow.ops.neuron import Neuron
 from hwflow.ops.output_function import function_name, set_output_function
+from hwflow.ops.residual import FUSES
 from hwflow.ops.synaptic import SynapticLayer
 from hwflow.quant import Grid, activation_code, input_grid
 from hwflow.snn import SNN
 
 
+def residual_of(layer, prev) -> bool:
+    """True if `layer` is Add()([prev(a), a]): prev's output plus prev's own input (hwflow.ops.residual)."""
+    if type(layer).__name__ != "Add" or type(prev).__name__ not in FUSES or len(layer.input) != 2:
+        return False
+    ids = sorted(id(t) for t in layer.input)
+    return ids == sorted((id(prev.output), id(prev.input)))
+
+
 def layer_chain(model) -> list:
-    """The model's layers as a single chain (Sequential, or functional without branches)."""
+    """The model's layers as a single chain (Sequential, or functional without branches but for the
+    residual Add()([layer(a), a]) that hwflow.ops.residual fuses into the layer)."""
     n_in, n_out = len(model.inputs), len(model.outputs)
     if (n_in, n_out) != (1, 1):
         raise HwflowError(f"model '{model.name}' has {n_in} input{'s' * (n_in != 1)} and {n_out} output"
@@ -25,7 +35,14 @@ def layer_chain(model) -> list:
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
     for prev, layer in zip(layers, layers[1:]):
         inputs = layer.input if isinstance(layer.input, list) else [layer.input]
-        if len(inputs) != 1 or inputs[0] is not prev.output:
+        if residual_of(layer, prev):
+            continue
+        if len(inputs) > 1:
+            names = ", ".join(f"'{t.node.layer.name}'" for t in inputs)
+            raise HwflowError(f"layer '{layer.name}' ({type(layer).__name__}) joins {names}; hwflow converts chains "
+                              "and fuses only the residual Add()([layer(a), a]) of a QDense/QConv2D and its own "
+                              "input (a residual over several layers, Concatenate or branches are not supported)")
+        if inputs[0] is not prev.output:
             raise HwflowError(f"layer '{layer.name}' does not take exactly the output of '{prev.name}'; "
                               "hwflow converts single-chain models (no branches or skip connections)")
     return layers

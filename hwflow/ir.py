@@ -144,8 +144,9 @@ class Node:
         """True if the node's output is spike planes (or the analog plane passed on), not readout values."""
         return True
 
-    def execute(self, signal: Signal, trace: bool) -> tuple[Signal, LayerTrace]:
-        """Reference execution on a batch: the output signal and what the node did."""
+    def execute(self, signal: Signal, trace: bool, counts: bool = True) -> tuple[Signal, LayerTrace]:
+        """Reference execution on a batch: the output signal and what the node did (its spike and operation
+        counts only if `counts`)."""
         raise NotImplementedError(f"{type(self).__name__} has no reference execution")
 
     def lower(self, cursor: Cursor, options: FirmwareOptions) -> tuple[dict, Cursor]:

@@ -16,13 +16,15 @@ class RunResult:
     input_spikes: int = 0
 
 
-def run(encoder: InputEncoder, layers: list[Node], levels: np.ndarray, trace: bool) -> RunResult:
+def run(encoder: InputEncoder, layers: list[Node], levels: np.ndarray, trace: bool, counts: bool = True) -> RunResult:
     """Run a batch of input levels through the network, node by node: time step by time step with
-    `trace` (every plane and membrane kept), else on the levels the planes carry (the same integers)."""
+    `trace` (every plane and membrane kept), else on the levels the planes carry (the same integers);
+    spike and operation counts only if `counts` (or `trace`)."""
     signal = encode(encoder, levels, as_levels=not trace)
-    result = RunResult(output=np.empty(0), input_spikes=int(signal.spikes().sum(dtype=np.int64)))
+    counts = counts or trace
+    result = RunResult(output=np.empty(0), input_spikes=int(signal.spikes().sum(dtype=np.int64)) if counts else 0)
     for layer in layers:
-        signal, lt = layer.execute(signal, trace)
+        signal, lt = layer.execute(signal, trace, counts)
         if trace and signal.planes is not None:
             lt.spikes = signal.planes
         result.layers[layer.name] = lt

@@ -1,6 +1,8 @@
 """The converted spiking network: IR plus the reference simulator behind predict/trace."""
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,23 +95,30 @@ class SNN:
         """Per layer: output spike planes [B, T, ...], Horner membranes per step, membranes, counts."""
         return simulate.run(self.encoder, self.layers, self.input_levels(x), trace=True)
 
-    def run(self, x: np.ndarray, batch_size: int = 1000, progress: bool = False, logits: bool = False) -> RunStats:
-        """Simulate a whole set in batches; outputs (the logits, before a final softmax / sigmoid, if
-        `logits`) and spike / operation totals per layer."""
+    def run(self, x: np.ndarray, batch_size: int = 1000, progress: bool = False, logits: bool = False,
+            counts: bool = True) -> RunStats:
+        """Simulate a whole set in batches, one thread per core (numpy and TensorFlow release the GIL);
+        outputs (the logits, before a final softmax / sigmoid, if `logits`) and, if `counts`, spike /
+        operation totals per layer (else those dicts stay empty)."""
         levels = self.input_levels(x)
         outputs, spikes, ops, input_spikes = [], {}, {}, 0
         starts = range(0, len(levels), batch_size)
-        if progress:
-            from tqdm import tqdm
-            starts = tqdm(starts, desc=f"simulating {self.name}", unit="batch")
-        for start in starts:
-            res = simulate.run(self.encoder, self.layers, levels[start:start + batch_size], trace=False)
-            outputs.append(res.output)
-            input_spikes += res.input_spikes
-            for s in self.synaptic_layers:
-                ops[s.name] = ops.get(s.name, 0) + res.layers[s.name].synaptic_ops
-                if not s.is_readout:
-                    spikes[s.name] = spikes.get(s.name, 0) + res.layers[s.name].spike_count
+        batch = lambda start: simulate.run(self.encoder, self.layers, levels[start:start + batch_size],  # noqa: E731
+                                           trace=False, counts=counts)
+        with ThreadPoolExecutor(max(1, min(os.cpu_count() or 1, len(starts)))) as pool:
+            results = pool.map(batch, starts)
+            if progress:
+                from tqdm import tqdm
+                results = tqdm(results, total=len(starts), desc=f"simulating {self.name}", unit="batch")
+            for res in results:
+                outputs.append(res.output)
+                if not counts:
+                    continue
+                input_spikes += res.input_spikes
+                for s in self.synaptic_layers:
+                    ops[s.name] = ops.get(s.name, 0) + res.layers[s.name].synaptic_ops
+                    if not s.is_readout:
+                        spikes[s.name] = spikes.get(s.name, 0) + res.layers[s.name].spike_count
         neurons = {s.name: s.n_out for s in self.synaptic_layers if not s.is_readout}
         out = np.concatenate(outputs) if outputs else np.empty((0,) + self.output_shape, np.float32)
         if not logits:
@@ -118,12 +127,12 @@ class SNN:
 
     def predict(self, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
         """Exactly what the source QKeras model's predict(x) returns, computed with spikes."""
-        return self.run(x, batch_size).output
+        return self.run(x, batch_size, counts=False).output
 
     def logits(self, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
         """What the firmware and the RTL output: predict(x) before a final softmax / sigmoid (the same
         array when the model has none)."""
-        return self.run(x, batch_size, logits=True).output
+        return self.run(x, batch_size, logits=True, counts=False).output
 
     def summary(self) -> str:
         """A table of the layers: shapes, T, threshold, weight and membrane widths."""

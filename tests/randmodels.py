@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 from hypothesis import strategies as st
-from qkeras import (QActivation, QConv2D, QDense, QDepthwiseConv2D, QSeparableConv2D, quantized_bits,
+from qkeras import (QActivation, QConv2D, QDense, QDepthwiseConv2D, QSeparableConv2D, binary, quantized_bits,
                     quantized_relu)
-from tensorflow.keras.layers import (Activation, AveragePooling2D, Flatten, GlobalAveragePooling2D, MaxPooling2D,
+from tensorflow.keras.layers import (Activation, Add, AveragePooling2D, Flatten, GlobalAveragePooling2D, MaxPooling2D,
                                      ZeroPadding2D)
 
 import hwflow
@@ -28,11 +28,14 @@ class Arch:
     channels: int
     input_bits: int
     input_integer: int
-    convs: list  # (filters, kernel, stride, padding, T, integer, pool[, kind]); padding 'valid', 'same' or 'zero'
-    #              (a ZeroPadding2D ((1, 0), (0, 1)) before a 'valid' convolution); pool in (None, 'max', 'avg'
-    #              (2x2), 'avg3' (3x3 at stride 2: area 9, an odd threshold), 'gap' (global, keepdims)),
-    #              kind in ('conv', 'depthwise' (depth multiplier 1 + filters % 2), 'separable'), default 'conv'
-    denses: list  # (units, T, integer[, signed]): signed (T >= 2): a quantized_bits(T, integer) activation
+    convs: list  # (filters, kernel, stride, padding, T, integer, pool[, kind[, residual]]); padding 'valid', 'same'
+    #              or 'zero' (a ZeroPadding2D ((1, 0), (0, 1)) before a 'valid' convolution); pool in (None, 'max',
+    #              'avg' (2x2), 'avg3' (3x3 at stride 2: area 9, an odd threshold), 'gap' (global, keepdims)),
+    #              kind in ('conv', 'depthwise' (depth multiplier 1 + filters % 2), 'separable'), default 'conv';
+    #              residual: Add()([conv(a), a]) where the shapes allow it ('same', stride 1; the conv keeps a's
+    #              channels, a depthwise one multiplier 1)
+    denses: list  # (units, T, integer[, signed[, residual]]): signed True (T >= 2): a quantized_bits(T, integer)
+    #              activation, 'binary': binary(); residual: Add()([dense(a), a]) (units = a's size; not after binary)
     weight_bits: int
     weight_integer: int
     bias_bits: int
@@ -47,28 +50,37 @@ def build(arch: Arch) -> tf.keras.Model:
     rng = np.random.default_rng(arch.seed)
     kq = quantized_bits(arch.weight_bits, arch.weight_integer, alpha=1)
     bq = quantized_bits(arch.bias_bits, arch.bias_integer, alpha=1)
-    layers = [tf.keras.Input((arch.hw, arch.hw, arch.channels)),
-              QActivation(quantized_relu(arch.input_bits, arch.input_integer))]
-    for filters, kernel, stride, padding, t, integer, pool, *kind in arch.convs:
+    inp = tf.keras.Input((arch.hw, arch.hw, arch.channels))
+    h = QActivation(quantized_relu(arch.input_bits, arch.input_integer))(inp)
+    for filters, kernel, stride, padding, t, integer, pool, *extra in arch.convs:
+        kind, residual = (extra + ["conv", False][len(extra):])[:2]
+        residual = residual and padding == "same" and stride == 1 and kind != "separable"
+        if residual:
+            filters = int(h.shape[-1]) if kind == "conv" else 2 * (filters // 2)  # same channels / multiplier 1
         if padding == "zero":
-            layers.append(ZeroPadding2D(((1, 0), (0, 1))))
-        layers += [conv_layer(kind[0] if kind else "conv", filters, kernel, stride,
-                              "valid" if padding == "zero" else padding, kq, bq),
-                   QActivation(quantized_relu(t, integer))]
+            h = ZeroPadding2D(((1, 0), (0, 1)))(h)
+        conv = conv_layer(kind, filters, kernel, stride, "valid" if padding == "zero" else padding, kq, bq)
+        h = QActivation(quantized_relu(t, integer))(Add()([conv(h), h]) if residual else conv(h))
         if pool == "max":
-            layers.append(MaxPooling2D(2, padding="same"))
+            h = MaxPooling2D(2, padding="same")(h)
         elif pool in AVERAGE_POOLS:
-            layers += [AVERAGE_POOLS[pool](), QActivation(quantized_relu(t, integer))]
-    layers.append(Flatten())
-    for units, t, integer, *sign in arch.denses:
-        act = quantized_bits(t, integer, alpha=1) if sign and sign[0] and t >= 2 else quantized_relu(t, integer)
-        layers += [QDense(units, kernel_quantizer=kq, bias_quantizer=bq), QActivation(act)]
-    layers.append(QDense(arch.out_units, kernel_quantizer=kq, bias_quantizer=bq))
+            h = QActivation(quantized_relu(t, integer))(AVERAGE_POOLS[pool]()(h))
+    h = Flatten()(h)
+    after_binary = False
+    for units, t, integer, *extra in arch.denses:
+        sign, residual = (list(extra) + [False, False])[:2]
+        residual = residual and not after_binary
+        dense = QDense(int(h.shape[-1]) if residual else units, kernel_quantizer=kq, bias_quantizer=bq)
+        act = (binary() if sign == "binary" else quantized_bits(t, integer, alpha=1) if sign and t >= 2
+               else quantized_relu(t, integer))
+        h = QActivation(act)(Add()([dense(h), h]) if residual else dense(h))
+        after_binary = sign == "binary"
+    h = QDense(arch.out_units, kernel_quantizer=kq, bias_quantizer=bq)(h)
     if not arch.readout:
-        layers.append(QActivation(quantized_relu(arch.denses[-1][1] if arch.denses else 3, 1)))
+        h = QActivation(quantized_relu(arch.denses[-1][1] if arch.denses else 3, 1))(h)
     elif arch.output:
-        layers.append(Activation(arch.output))
-    model = tf.keras.Sequential(layers)
+        h = Activation(arch.output)(h)
+    model = tf.keras.Model(inp, h)
     w_frac = arch.weight_bits - 1 - arch.weight_integer
     b_frac = arch.bias_bits - 1 - arch.bias_integer
     half_w, half_b = 2 ** (arch.weight_bits - 1), 2 ** (arch.bias_bits - 1)
@@ -143,9 +155,10 @@ def archs(draw) -> Arch:
     convs = [(draw(st.integers(1, 4)), draw(st.sampled_from([1, 2, 3])), draw(st.sampled_from([1, 2])),
               draw(st.sampled_from(["valid", "same", "zero"])), draw(T), draw(st.integers(0, 3)),
               draw(st.sampled_from([None, "max", "avg", "avg3", "gap"])),
-              draw(st.sampled_from(["conv", "depthwise", "separable"])))
+              draw(st.sampled_from(["conv", "depthwise", "separable"])), draw(st.booleans()))
              for _ in range(n_conv)]
-    denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3)), draw(st.booleans()))
+    denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3)),
+               draw(st.sampled_from([False, True, "binary"])), draw(st.booleans()))
               for _ in range(draw(st.integers(0, 2)))]
     wb = draw(st.integers(2, 8))
     bb = draw(st.integers(2, 10))

@@ -11,13 +11,14 @@
     zeropadding ZeroPadding2D/1D -> the explicit padding of the convolution or pool after it
     maxpool     MaxPooling2D, bit-serial                HwflowBitSerialMaxPool
     flatten     Flatten                                 HwflowSpikeFlatten
+    residual    Add()([layer(a), a]) -> identity weights of that layer (its blocks)
     passthrough Dropout, Activation('linear'); BatchNormalization (folded before parsing)
     output_function  a final softmax / sigmoid (Softmax, Activation, QActivation): TF on the exact logits
 
 How to add one: CONTRIBUTING.md.
 """
 from hwflow.ops import (avgpool, conv1d, conv2d, dense, depthwise, encoder, flatten, maxpool, neuron,  # noqa: F401
-                        output_function, passthrough, zeropadding)
+                        output_function, passthrough, residual, zeropadding)
 from hwflow.ops.registry import HANDLERS, HLS_BLOCKS, NODES, OPENS_INPUT, supported_layers
 
 __all__ = ["HANDLERS", "HLS_BLOCKS", "NODES", "OPENS_INPUT", "supported_layers"]

@@ -33,7 +33,7 @@ class Flatten(Node):
     kind: ClassVar[str] = "flatten"
     reshapes_only: ClassVar[bool] = True  # may follow the readout layer
 
-    def execute(self, signal: Signal, trace: bool) -> tuple[Signal, LayerTrace]:
+    def execute(self, signal: Signal, trace: bool, counts: bool = True) -> tuple[Signal, LayerTrace]:
         shape = tuple(self.out_shape)
         if signal.output is not None:  # after the readout
             return Signal(None, signal.grid, False, signal.output.reshape((len(signal.output),) + shape)), LayerTrace()

@@ -61,7 +61,7 @@ class MaxPool(Node):
     kind: ClassVar[str] = "maxpool"
     spatial: ClassVar[bool] = True
 
-    def execute(self, signal: Signal, trace: bool) -> tuple[Signal, LayerTrace]:
+    def execute(self, signal: Signal, trace: bool, counts: bool = True) -> tuple[Signal, LayerTrace]:
         """Bit-serial max: a window's output bit is the OR over inputs still tied for the maximum.
 
         Without `trace` the same planes come from the window maximum of the levels the planes carry

@@ -70,7 +70,18 @@ def fired_levels(v: np.ndarray, neuron: Neuron) -> np.ndarray:
     """The level fire's T spikes carry, in closed form: min(2 q + [r > thr], 2**T - 1), at least 0, where
     v = 2 thr q + r, 0 <= r < 2 thr. The first T-1 steps (>= against thr * 2**(T-1-t), subtract reset)
     are the greedy digits of min(q, 2**(T-1) - 1) and leave r (>= 2 thr when clipped); the last step fires
-    iff r > thr. A negative v fires nothing, and then 2 q + 1 < 0."""
+    iff r > thr. A negative v fires nothing, and then 2 q + 1 < 0.
+    v may hold its integers in float32 / float64 (below the mantissa); with a power-of-two threshold they are
+    used as they are: y = v / (2 thr) is exact (a power-of-two scale), q = floor(y), and r > thr iff y - q > 1/2
+    (y - q, y's fraction bits, is exact too)."""
+    if v.dtype.kind == "f" and neuron.divisor == 1:
+        y = v * v.dtype.type(0.5 / neuron.threshold)
+        q = np.floor(y)
+        above = (y - q) > 0.5
+        q *= 2
+        q += above
+        return np.clip(q, 0, 2**neuron.time_steps - 1, out=q)
+    v = v.astype(np.int64, copy=False)
     if neuron.divisor == 1:  # thr = 2**threshold_log2: shifts and masks
         q = v >> (neuron.threshold_log2 + 1)
         above = (v & (2 * neuron.threshold - 1)) > neuron.threshold

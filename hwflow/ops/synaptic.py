@@ -146,12 +146,14 @@ class SynapticLayer(Node):
     def accumulate(self, levels: np.ndarray) -> np.ndarray:
         """The final membranes of integrate, from the levels the planes carry: Horner's sum over steps
         is W applied once to them, sum_t 2**(S-1-t) W . s(t) = W . (sum_t 2**(S-1-t) s(t)) -- the same
-        integers (every partial sum is within membrane_bound, hence exact in exact_dtype)."""
-        return self.weighted(levels, self.exact_dtype()).astype(np.int64) + self.membrane_bias
+        integers, held in exact_dtype (every partial sum and the membrane are within membrane_bound)."""
+        v = self.weighted(levels, self.exact_dtype())
+        v += np.asarray(self.membrane_bias, dtype=v.dtype)
+        return v
 
-    def execute(self, signal: Signal, trace: bool) -> tuple[Signal, LayerTrace]:
+    def execute(self, signal: Signal, trace: bool, counts: bool = True) -> tuple[Signal, LayerTrace]:
         """Integrate, then fire (or read out): step by step with `trace`, else on levels (same result)."""
-        lt = LayerTrace(synaptic_ops=self.synaptic_ops(signal.spikes()))
+        lt = LayerTrace(synaptic_ops=self.synaptic_ops(signal.spikes()) if counts else 0)
         if trace:
             v, lt.membrane_steps = self.integrate(signal.as_planes())
             lt.membrane = v
@@ -166,7 +168,8 @@ class SynapticLayer(Node):
         else:
             out = Signal(None, self.neuron.grid, False, levels=fired_levels(v, self.neuron).astype(level_dtype(t)),
                          steps=t)
-        lt.spike_count = int(out.spikes().sum(dtype=np.int64))
+        if counts:
+            lt.spike_count = int(out.spikes().sum(dtype=np.int64))
         return out, lt
 
     # ---------------------------------------------------------------------------------- lowering
