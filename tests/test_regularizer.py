@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from qkeras import QActivation, QDense, quantized_bits, quantized_relu
+from qkeras import QActivation, QDense, binary, quantized_bits, quantized_relu
 
 import hwflow
 from hwflow.regularizer import SpikeRegularizer, popcount, spike_count
@@ -62,4 +62,26 @@ def test_gradient_is_the_l1_surrogate_through_the_ste() -> None:
 def test_regularizer_round_trips_through_config() -> None:
     reg = SpikeRegularizer(1e-3, 4, 0)
     again = SpikeRegularizer.from_config(reg.get_config())
-    assert (again.lam, again.bits, again.integer) == (1e-3, 4, 0)
+    assert (again.lam, again.bits, again.integer, again.frac, again.offset) == (1e-3, 4, 0, None, 0.0)
+
+
+@pytest.mark.parametrize("quantizer", [quantized_bits(3, 1, alpha=1), quantized_bits(4, 0, alpha=1),
+                                       quantized_bits(3, 1, keep_negative=0, alpha=1), binary(), binary(use_01=True),
+                                       quantized_relu(3, 1)], ids=str)
+def test_signed_and_binary_activations_count_the_spikes_their_planes_carry(quantizer) -> None:
+    """SpikeRegularizer.of(q): offset-binary levels k + 2**(T-1), binary()'s b = (a + 1) / 2, use_01's b = a."""
+    tf.keras.utils.set_random_seed(4)
+    kq, bq = quantized_bits(6, 0, alpha=1), quantized_bits(8, 3, alpha=1)
+    reg = SpikeRegularizer.of(quantizer, 1.0)
+    model = tf.keras.Sequential([
+        tf.keras.Input((16,)), QActivation(quantized_relu(4, 0)),
+        QDense(24, kernel_quantizer=kq, bias_quantizer=bq, name="d1"),
+        QActivation(quantizer, activity_regularizer=reg, name="a1"),
+        QDense(3, kernel_quantizer=kq, bias_quantizer=bq)])
+    x = (np.random.default_rng(5).integers(0, 16, (64, 16)) / 16).astype(np.float32)
+    snn = hwflow.convert(model)
+    spikes = snn.trace(x).layers["d1"].spike_count
+    assert 0 < spikes < 64 * 24 * snn.synaptic_layers[0].neuron.time_steps
+    act = tf.keras.Model(model.inputs, model.get_layer("a1").output)(x)
+    assert float(reg(act)) == spikes
+    assert SpikeRegularizer.from_config(reg.get_config()).get_config() == reg.get_config()
