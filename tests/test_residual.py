@@ -136,12 +136,12 @@ def test_what_is_not_fused_is_one_line(make, message: str) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(tools.find(tools.VERILATOR) is None, reason="Verilator is needed for RTL simulation")
 def test_firmware_and_rtl_of_residual_blocks_are_exact(tmp_path) -> None:
-    """The event blocks (io_parallel) with their RTL twin, and the folded RTL twin: == SNN == QKeras."""
-    from test_rtl import check as rtl_check
+    """The event blocks (Vivado, io_parallel) and the folded ones (Vitis, io_stream), each with its RTL twin:
+    == SNN == QKeras on every sample."""
     from test_strategies import check as hls_check
 
     model = model_of("conv 3x3 'same'", seed=5)
     snn = hwflow.convert(model, encoding="bitplane")
     x = grid_inputs(SHAPE, 40, seed=6)
     hls_check(tmp_path / "event", model, snn, x, strategy="event", lanes=2)
-    rtl_check(snn, model, x, tmp_path / "rtl", "folded", 3)
+    hls_check(tmp_path / "folded", model, snn, x, strategy="folded", lanes=3, io_type="io_stream", backend="Vitis")
