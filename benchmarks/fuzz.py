@@ -4,8 +4,9 @@
     python benchmarks/fuzz.py --models 10000 --shard 0/2 & python benchmarks/fuzz.py --models 10000 --shard 1/2; \
         python benchmarks/fuzz.py --merge 2      # the same 10,000 draws on two cores, then one fuzz.json
 
-The architectures are the test suite's (tests/randmodels.py `archs`): 0-2 convolutions (QConv2D,
-QDepthwiseConv2D, QSeparableConv2D; kernels 1-3, strides 1-2, 'valid'/'same' or a ZeroPadding2D before), each
+The architectures are the test suite's (tests/randmodels.py `archs`): an image or (a quarter of them) a
+sequence input; 0-2 convolutions (QConv2D, QDepthwiseConv2D, QSeparableConv2D, or on a sequence QConv1D with
+'causal' padding too; kernels 1-3, strides 1-2, 'valid'/'same' or a ZeroPadding2D/1D before), each
 with an optional max pool or average pool (2x2, 3x3 at stride 2, global) and optionally a residual
 Add()([conv(a), a]), 0-2 dense layers (quantized_relu, signed quantized_bits or binary() activations,
 optionally a residual Add()([dense(a), a])), T 1-8 per layer,
@@ -41,12 +42,12 @@ from hwflow.metrics import count_mismatches  # noqa: E402
 
 def kinds(arch) -> list[str]:
     """The layer kinds an architecture exercises (for the report's counts)."""
-    out = [spec[7] if len(spec) > 7 else "conv" for spec in arch.convs]
-    out += [f"{spec[6]}pool" for spec in arch.convs if spec[6]]
+    out = ["conv1d" if arch.sequence else spec[7] if len(spec) > 7 else "conv" for spec in arch.convs]
+    out += [f"{spec[6]}pool" for spec in arch.convs if spec[6] and not arch.sequence]
     out += ["zeropadding" for spec in arch.convs if spec[3] == "zero"]
     out += ["dense"] * len(arch.denses) + [arch.output or ("readout" if arch.readout else "spiking end")]
     out += ["conv residual" for spec in arch.convs
-            if spec[8:] and spec[8] and spec[3] == "same" and spec[2] == 1 and spec[7] != "separable"]
+            if spec[8:] and spec[8] and spec[3] == "same" and spec[2] == 1 and (arch.sequence or spec[7] != "separable")]
     out += ["signed activation" for spec in arch.denses if spec[3:] and spec[3] is True and spec[1] >= 2]
     out += ["binary activation" for spec in arch.denses if spec[3:] and spec[3] == "binary"]
     after_binary = False

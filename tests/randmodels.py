@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 from hypothesis import strategies as st
-from qkeras import (QActivation, QConv2D, QDense, QDepthwiseConv2D, QSeparableConv2D, binary, quantized_bits,
-                    quantized_relu)
+from qkeras import (QActivation, QConv1D, QConv2D, QDense, QDepthwiseConv2D, QSeparableConv2D, binary,
+                    quantized_bits, quantized_relu)
 from tensorflow.keras.layers import (Activation, Add, AveragePooling2D, Flatten, GlobalAveragePooling2D, MaxPooling2D,
-                                     ZeroPadding2D)
+                                     ZeroPadding1D, ZeroPadding2D)
 
 import hwflow
 from hwflow.geometry import patches
@@ -43,6 +43,12 @@ class Arch:
     out_units: int
     readout: bool  # False: the network ends in a QActivation
     output: str | None = None  # readout only: a final Activation('softmax' | 'sigmoid')
+    sequence: bool = False  # input (hw + 3, channels) and QConv1D convolutions: kind 'separable' draws 'causal'
+    #                         padding for a 'same' one, pools are left out
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (self.hw + 3, self.channels) if self.sequence else (self.hw, self.hw, self.channels)
 
 
 def build(arch: Arch) -> tf.keras.Model:
@@ -50,17 +56,24 @@ def build(arch: Arch) -> tf.keras.Model:
     rng = np.random.default_rng(arch.seed)
     kq = quantized_bits(arch.weight_bits, arch.weight_integer, alpha=1)
     bq = quantized_bits(arch.bias_bits, arch.bias_integer, alpha=1)
-    inp = tf.keras.Input((arch.hw, arch.hw, arch.channels))
+    inp = tf.keras.Input(arch.input_shape)
     h = QActivation(quantized_relu(arch.input_bits, arch.input_integer))(inp)
     for filters, kernel, stride, padding, t, integer, pool, *extra in arch.convs:
         kind, residual = (extra + ["conv", False][len(extra):])[:2]
-        residual = residual and padding == "same" and stride == 1 and kind != "separable"
+        residual = residual and padding == "same" and stride == 1 and (kind != "separable" or arch.sequence)
         if residual:
-            filters = int(h.shape[-1]) if kind == "conv" else 2 * (filters // 2)  # same channels / multiplier 1
+            filters = int(h.shape[-1]) if kind == "conv" or arch.sequence else 2 * (filters // 2)  # shape kept
         if padding == "zero":
-            h = ZeroPadding2D(((1, 0), (0, 1)))(h)
-        conv = conv_layer(kind, filters, kernel, stride, "valid" if padding == "zero" else padding, kq, bq)
+            h = (ZeroPadding1D((1, 0)) if arch.sequence else ZeroPadding2D(((1, 0), (0, 1))))(h)
+        padding = "valid" if padding == "zero" else padding
+        if arch.sequence:
+            conv = QConv1D(filters, kernel, strides=stride, kernel_quantizer=kq, bias_quantizer=bq,
+                           padding="causal" if kind == "separable" and padding == "same" else padding)
+        else:
+            conv = conv_layer(kind, filters, kernel, stride, padding, kq, bq)
         h = QActivation(quantized_relu(t, integer))(Add()([conv(h), h]) if residual else conv(h))
+        if arch.sequence:
+            continue
         if pool == "max":
             h = MaxPooling2D(2, padding="same")(h)
         elif pool in AVERAGE_POOLS:
@@ -85,7 +98,7 @@ def build(arch: Arch) -> tf.keras.Model:
     b_frac = arch.bias_bits - 1 - arch.bias_integer
     half_w, half_b = 2 ** (arch.weight_bits - 1), 2 ** (arch.bias_bits - 1)
     for layer in model.layers:
-        if isinstance(layer, (QDense, QConv2D, QDepthwiseConv2D)):  # kernel(s), then the bias
+        if isinstance(layer, (QDense, QConv1D, QConv2D, QDepthwiseConv2D)):  # kernel(s), then the bias
             *kernels, b = layer.get_weights()
             kernels = [rng.integers(-half_w, half_w, k.shape) * 2.0**-w_frac for k in kernels]
             b = rng.integers(-half_b, half_b, b.shape) * 2.0**-b_frac
@@ -117,7 +130,7 @@ def inputs(arch: Arch, n: int, seed: int) -> np.ndarray:
     """Inputs on the input grid, rich in zeros and in the top level (saturation)."""
     rng = np.random.default_rng(seed)
     top = 2**arch.input_bits - 1
-    levels = rng.integers(0, top + 1, (n, arch.hw, arch.hw, arch.channels))
+    levels = rng.integers(0, top + 1, (n,) + arch.input_shape)
     levels[rng.random(levels.shape) < 0.2] = 0
     levels[rng.random(levels.shape) < 0.1] = top
     return (levels * 2.0 ** (arch.input_integer - arch.input_bits)).astype(np.float32)
@@ -167,19 +180,23 @@ def archs(draw) -> Arch:
                 input_bits=draw(st.integers(1, 8)), input_integer=draw(st.integers(0, 2)), convs=convs,
                 denses=denses, weight_bits=wb, weight_integer=draw(st.integers(0, 3)), bias_bits=bb,
                 bias_integer=draw(st.integers(0, 4)), out_units=draw(st.integers(1, 6)), readout=readout,
-                output=draw(st.sampled_from([None, "softmax", "sigmoid"])) if readout else None)
+                output=draw(st.sampled_from([None, "softmax", "sigmoid"])) if readout else None,
+                sequence=draw(st.sampled_from([False, False, False, True])))
 
 
 def buildable(arch: Arch) -> bool:
     """Skip architectures whose spatial size collapses to zero, and those TensorFlow cannot run: a
     QSeparableConv2D on a single input channel (its oneDNN kernel fails on some shapes, e.g. 1x1 at
     stride 2: 'could not create a primitive descriptor for a reorder primitive'; benchmarks/fuzz.py)."""
-    size, channels = arch.hw, arch.channels
-    for filters, kernel, stride, padding, _, _, pool, *kind in arch.convs:
-        kind = kind[0] if kind else "conv"
+    size, channels = arch.input_shape[0], arch.channels
+    for filters, kernel, stride, padding, _, _, pool, *extra in arch.convs:
+        kind, residual = (extra + ["conv", False][len(extra):])[:2]
+        if arch.sequence:
+            kind, pool = "conv", None
         if kind == "separable" and channels == 1:
             return False
-        channels = channels * (1 + filters % 2) if kind == "depthwise" else filters
+        if not (residual and padding == "same" and stride == 1 and kind != "separable"):  # as build
+            channels = channels * (1 + filters % 2) if kind == "depthwise" else filters
         size += padding == "zero"
         size = -(-size // stride) if padding == "same" else (size - kernel) // stride + 1
         if size < 1:
