@@ -12,7 +12,7 @@
     maxpool     MaxPooling2D, bit-serial                HwflowBitSerialMaxPool
     flatten     Flatten                                 HwflowSpikeFlatten
     residual    Add()([layer(a), a]) -> identity weights of that layer (its blocks)
-    passthrough Dropout, Activation('linear'); BatchNormalization (folded before parsing)
+    passthrough Dropout (and the other inference identities), Activation("linear"); batch norm (folded first)
     output_function  a final softmax / sigmoid (Softmax, Activation, QActivation): TF on the exact logits
 
 How to add one: CONTRIBUTING.md.

@@ -7,9 +7,10 @@ from hwflow.ops.output_function import function_name, set_output_function
 from hwflow.ops.registry import parses
 
 
-@parses("Dropout", note="ignored at inference")
+@parses("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianDropout", "AlphaDropout", "GaussianNoise",
+        "ActivityRegularization", note="ignored at inference")
 def parse_dropout(parser, layer) -> None:
-    """Nothing: Dropout is the identity at inference."""
+    """Nothing: dropout, noise and activity regularization are the identity at inference."""
 
 
 @parses("Activation", note="'linear'; 'softmax' or 'sigmoid' as the model's last layer")
