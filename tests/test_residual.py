@@ -145,3 +145,16 @@ def test_firmware_and_rtl_of_residual_blocks_are_exact(tmp_path) -> None:
     x = grid_inputs(SHAPE, 40, seed=6)
     hls_check(tmp_path / "event", model, snn, x, strategy="event", lanes=2)
     hls_check(tmp_path / "folded", model, snn, x, strategy="folded", lanes=3, io_type="io_stream", backend="Vitis")
+
+
+@pytest.mark.parametrize("function", ["softmax", "sigmoid"])
+def test_logits_of_a_residual_model_with_a_final_function(function: str) -> None:
+    """QKeras's logits (what the firmware is compared with) come from the same graph, the Add kept."""
+    from hwflow.ops.output_function import logits_model
+
+    model = model_of("conv 3x3 'same'")
+    model = tf.keras.Model(model.inputs, tf.keras.layers.Activation(function)(model.outputs[0]))
+    snn = hwflow.convert(model)
+    x = grid_inputs(SHAPE, 200, seed=3)
+    np.testing.assert_array_equal(snn.logits(x), logits_model(model).predict(x, verbose=0))
+    np.testing.assert_array_equal(snn.predict(x), model.predict(x, verbose=0))

@@ -47,31 +47,24 @@ def parse_softmax(parser, layer) -> None:
 
 def logits_model(model):
     """The Keras model without its final softmax / sigmoid: what the firmware computes. The model itself
-    when it has none; otherwise a new Sequential of copies of its layers (the same weights) without the
-    function: a last Activation / Softmax dropped, a last QDense/QConv2D with activation=softmax made linear."""
+    when it has none; otherwise a model on the same layers (the same weights, graphs such as a residual
+    Add kept) that stops before the function: before a last Activation / Softmax, or through a linear
+    copy of a last QDense/QConv2D with activation=softmax."""
     import tensorflow as tf
 
-    chain = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]  # hwflow converts chains
-    last = chain[-1]
+    last = model.layers[-1]
     if type(last).__name__ in ("Activation", "QActivation", "Softmax"):
         fn = "softmax" if type(last).__name__ == "Softmax" else function_name(
             getattr(last, "quantizer", None) or getattr(last, "activation", None))
-        keep, linear_last = chain[:-1], False
-    else:
-        fn = function_name(getattr(last, "activation", None))
-        keep, linear_last = chain, True
-    if fn is None:
+        if fn is None:
+            return model
+        return tf.keras.Model(model.inputs, last.input, name=f"{model.name}_logits")
+    if function_name(getattr(last, "activation", None)) is None:
         return model
-    copies = []
-    for i, layer in enumerate(keep):
-        config = layer.get_config()
-        if linear_last and i == len(keep) - 1:
-            config = dict(config, activation="linear")
-        copies.append(type(layer).from_config(config))
-    logits = tf.keras.Sequential([tf.keras.Input(model.input_shape[1:]), *copies], name=f"{model.name}_logits")
-    for layer, copy in zip(keep, copies):
-        copy.set_weights(layer.get_weights())
-    return logits
+    linear = type(last).from_config(dict(last.get_config(), activation="linear", name=f"{last.name}_logits"))
+    out = linear(last.input)
+    linear.set_weights(last.get_weights())
+    return tf.keras.Model(model.inputs, out, name=f"{model.name}_logits")
 
 
 def qkeras_reference(model, x: np.ndarray, output_function: str | None, outputs: np.ndarray | None = None) -> np.ndarray:
