@@ -2,20 +2,30 @@
 
     python benchmarks/fuzz.py --models 10000
     python benchmarks/fuzz.py --models 10000 --shard 0/2 & python benchmarks/fuzz.py --models 10000 --shard 1/2; \
-        python benchmarks/fuzz.py --merge 2      # the same 10,000 draws on two cores, then one fuzz.json
+        python benchmarks/fuzz.py --merge 2      # the same 10,000 models on two cores, then one fuzz.json
+
+--models counts models compared: Hypothesis keeps drawing (up to --max-draws) until that many distinct
+architectures have been built, converted and compared. A draw equal to an earlier one (Hypothesis can reach the
+same architecture by different choices) is counted as a repeat and not compared again; the shards split the
+distinct draws in turn, so they compare disjoint sets and together exactly --models.
 
 The architectures are the test suite's (tests/randmodels.py `archs`): an image or (a quarter of them) a
 sequence input; 0-2 convolutions (QConv2D, QDepthwiseConv2D, QSeparableConv2D, or on a sequence QConv1D with
 'causal' padding too; kernels 1-3, strides 1-2, 'valid'/'same' or a ZeroPadding2D/1D before), each
-with an optional max pool or average pool (2x2, 3x3 at stride 2, global) and optionally a residual
-Add()([conv(a), a]), 0-2 dense layers (quantized_relu, signed quantized_bits or binary() activations,
-optionally a residual Add()([dense(a), a])), T 1-8 per layer,
+with an optional max pool or average pool (2x2, 3x3 at stride 2, global; AveragePooling2D or QKeras's
+QAveragePooling2D / QGlobalAveragePooling2D) and optionally a residual Add()([conv(a), a]), 0-2 dense layers
+(quantized_relu, signed quantized_bits or binary() activations, optionally a residual Add()([dense(a), a])),
+in a chain optionally a QBatchNormalization or a float BatchNormalization after every QConv2D and hidden QDense
+(the SNN is compared with the folded model, hwflow.fold_batchnorm), optionally a Reshape of the input image to a
+non-square one and a Reshape to a vector in place of the Flatten, T 1-8 per layer,
 input grids of 1-8 bits, weights of 2-8 bits, a readout
 (optionally through a final softmax / sigmoid) or a spiking last layer, direct or bit-plane input. Each model
 gets 32 inputs rich in zeros and saturated levels; the SNN's outputs must equal model.predict bit for bit
 (mismatching samples are counted, and the first failing architecture is printed). A model TensorFlow
 itself cannot run (an OpError in model.predict) has no reference and is counted apart. Hypothesis draws the
-architectures from a fixed seed (derandomized), so a run is repeatable. Writes reports/fuzz.json.
+architectures from a fixed seed (derandomized), so a run with the same --models and --max-draws is repeatable
+(Hypothesis's sequence depends on its example budget, so runs with different budgets draw different models).
+Writes reports/fuzz.json.
 """
 from __future__ import annotations
 
@@ -33,7 +43,7 @@ from common import REPORTS, machine, save  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from randmodels import archs, build, buildable, inputs  # noqa: E402
+from randmodels import archs, build, buildable, inputs, reference  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import hwflow  # noqa: E402
@@ -50,6 +60,9 @@ def kinds(arch) -> list[str]:
             if spec[8:] and spec[8] and spec[3] == "same" and spec[2] == 1 and (arch.sequence or spec[7] != "separable")]
     out += ["signed activation" for spec in arch.denses if spec[3:] and spec[3] is True and spec[1] >= 2]
     out += ["binary activation" for spec in arch.denses if spec[3:] and spec[3] == "binary"]
+    out += [f"{arch.batchnorm} batchnorm"] * (sum(arch.bn_after(spec[7]) for spec in arch.convs)
+                                              + sum(arch.bn_after("dense") for _ in arch.denses))
+    out += ["reshape"] * (arch.reshape + arch.image_reshaped)
     after_binary = False
     for spec in arch.denses:
         out += ["dense residual"] if spec[4:] and spec[4] and not after_binary else []
@@ -59,33 +72,42 @@ def kinds(arch) -> list[str]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", type=int, default=10_000)
+    p.add_argument("--models", type=int, default=10_000, help="distinct models to compare (over all shards)")
+    p.add_argument("--max-draws", type=int, help="Hypothesis's example budget (default 2 x --models)")
     p.add_argument("--samples", type=int, default=32, help="inputs per model")
-    p.add_argument("--shard", default="0/1", help="I/N: compare only draws I, I+N, I+2N, ... (fuzz_shardIofN.json)")
+    p.add_argument("--shard", default="0/1",
+                   help="I/N: compare only distinct draws I, I+N, I+2N, ... (fuzz_shardIofN.json)")
     p.add_argument("--merge", type=int, metavar="N", help="add up fuzz_shard*ofN.json into fuzz.json, and stop")
     args = p.parse_args()
     if args.merge:
         merge(args.merge)
         return
     shard, shards = (int(v) for v in args.shard.split("/"))
-    drawn = [0]
-    tally = dict(models=0, skipped_unbuildable=0, samples=0, mismatching_samples=0, inexact_tf_models=0,
-                 tf_cannot_run=0, refused=0)
+    target = args.models // shards + (shard < args.models % shards)  # this shard's share of --models
+    seen: set[str] = set()
+    tally = dict(models=0, draws=0, repeated_draws=0, skipped_unbuildable=0, samples=0, mismatching_samples=0,
+                 inexact_tf_models=0, tf_cannot_run=0, refused=0)
     tf_errors: list[str] = []
     refusals: list[str] = []
     covered: collections.Counter = collections.Counter()
     failures: list[str] = []
-    bar = tqdm(total=args.models, desc="random models", unit="model")
+    bar = tqdm(total=target, desc="random models compared", unit="model")
     t0 = time.perf_counter()
 
-    @settings(max_examples=args.models, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=args.max_draws or 2 * args.models, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     @given(arch=archs(), encoding=st.sampled_from(["direct", "bitplane"]))
     def one(arch, encoding: str) -> None:
-        bar.update(1)
-        drawn[0] += 1
-        if (drawn[0] - 1) % shards != shard:
+        if tally["models"] >= target:
             return
+        key = f"{arch!r} {encoding}"
+        if key in seen:
+            tally["repeated_draws"] += 1
+            return
+        seen.add(key)
+        if (len(seen) - 1) % shards != shard:
+            return
+        tally["draws"] += 1
         tf.keras.backend.clear_session()  # one model at a time: Keras's graph does not grow
         if not buildable(arch):
             tally["skipped_unbuildable"] += 1
@@ -103,7 +125,7 @@ def main() -> None:
             return
         x = inputs(arch, args.samples, arch.seed)
         try:
-            expected = model.predict(x, verbose=0)
+            expected = reference(model).predict(x, verbose=0)
         except tf.errors.OpError as exc:  # TensorFlow itself cannot run it (oneDNN kernels): no reference
             tally["tf_cannot_run"] += 1
             if len(tf_errors) < 3:
@@ -111,6 +133,7 @@ def main() -> None:
             return
         bad = count_mismatches(snn.predict(x), expected)
         tally["models"] += 1
+        bar.update(1)
         tally["samples"] += len(x)
         tally["mismatching_samples"] += bad
         covered.update(kinds(arch) + [encoding])
@@ -119,6 +142,9 @@ def main() -> None:
 
     one()
     bar.close()
+    if tally["models"] < target:
+        sys.exit(f"fuzz: only {tally['models']} of {target} models compared within the draw budget; "
+                 f"raise --max-draws")
     seconds = time.perf_counter() - t0
     result = dict(command="python " + " ".join(sys.argv), machine=machine(), **tally, seconds=seconds,
                   layer_kinds=dict(covered), failures=failures, tf_errors=tf_errors, refusals=refusals)
@@ -129,7 +155,8 @@ def main() -> None:
 def report(result: dict, out) -> None:
     """Print the tally; exit 1 if any sample mismatched."""
     tally, seconds, covered, failures = result, result["seconds"], result["layer_kinds"], result["failures"]
-    print(f"{tally['models']} models ({tally['skipped_unbuildable']} unbuildable drawn, {tally['inexact_tf_models']} "
+    print(f"{tally['models']} distinct models of {tally['draws']} distinct draws ({tally['repeated_draws']} repeated "
+          f"draws not compared again, {tally['skipped_unbuildable']} unbuildable, {tally['inexact_tf_models']} "
           f"not exact in TF float32, {tally['tf_cannot_run']} TensorFlow could not run, "
           f"{tally['refused']} refused by the converter), {tally['samples']} samples: "
           f"{tally['mismatching_samples']} mismatching; {seconds:.0f} s; kinds {dict(covered)}; written {out}")
@@ -142,9 +169,10 @@ def merge(shards: int) -> None:
     """fuzz.json: the shards' counts added up, their lists joined, the slowest shard's time."""
     parts = [json.loads((REPORTS / f"fuzz_shard{i}of{shards}.json").read_text()) for i in range(shards)]
     total = dict(parts[0], command=" & ".join(p["command"] for p in parts), seconds=max(p["seconds"] for p in parts))
-    for key in ("models", "skipped_unbuildable", "samples", "mismatching_samples", "inexact_tf_models", "tf_cannot_run",
-                "refused"):
+    for key in ("models", "draws", "skipped_unbuildable", "samples", "mismatching_samples", "inexact_tf_models",
+                "tf_cannot_run", "refused"):
         total[key] = sum(p[key] for p in parts)
+    total["repeated_draws"] = max(p["repeated_draws"] for p in parts)  # the last shard to stop saw every repeat
     total["layer_kinds"] = dict(sum((collections.Counter(p["layer_kinds"]) for p in parts), collections.Counter()))
     for key in ("failures", "tf_errors", "refusals"):
         total[key] = [x for p in parts for x in p[key]]

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 from hypothesis import strategies as st
-from qkeras import (QActivation, QConv1D, QConv2D, QDense, QDepthwiseConv2D, QSeparableConv2D, binary,
-                    quantized_bits, quantized_relu)
-from tensorflow.keras.layers import (Activation, Add, AveragePooling2D, Flatten, GlobalAveragePooling2D, MaxPooling2D,
-                                     ZeroPadding1D, ZeroPadding2D)
+from qkeras import (QActivation, QAveragePooling2D, QBatchNormalization, QConv1D, QConv2D, QDense, QDepthwiseConv2D,
+                    QGlobalAveragePooling2D, QSeparableConv2D, binary, quantized_bits, quantized_relu)
+from tensorflow.keras.layers import (Activation, Add, AveragePooling2D, BatchNormalization, Flatten,
+                                     GlobalAveragePooling2D, MaxPooling2D, Reshape, ZeroPadding1D, ZeroPadding2D)
 
 import hwflow
 from hwflow.geometry import patches
@@ -30,7 +30,9 @@ class Arch:
     input_integer: int
     convs: list  # (filters, kernel, stride, padding, T, integer, pool[, kind[, residual]]); padding 'valid', 'same'
     #              or 'zero' (a ZeroPadding2D ((1, 0), (0, 1)) before a 'valid' convolution); pool in (None, 'max',
-    #              'avg' (2x2), 'avg3' (3x3 at stride 2: area 9, an odd threshold), 'gap' (global, keepdims)),
+    #              'avg' (2x2), 'avg3' (3x3 at stride 2: area 9, an odd threshold), 'gap' (global, keepdims),
+    #              'qavg' (QAveragePooling2D 2x2), 'qgap' (QGlobalAveragePooling2D, keepdims): QKeras's forms,
+    #              the sum times a quantized 1/area),
     #              kind in ('conv', 'depthwise' (depth multiplier 1 + filters % 2), 'separable'), default 'conv';
     #              residual: Add()([conv(a), a]) where the shapes allow it ('same', stride 1; the conv keeps a's
     #              channels, a depthwise one multiplier 1)
@@ -45,10 +47,25 @@ class Arch:
     output: str | None = None  # readout only: a final Activation('softmax' | 'sigmoid')
     sequence: bool = False  # input (hw + 3, channels) and QConv1D convolutions: kind 'separable' draws 'causal'
     #                         padding for a 'same' one, pools are left out
+    batchnorm: str | None = None  # 'q': a QBatchNormalization after every QConv2D (kind 'conv') and hidden QDense,
+    #                               'float': a BatchNormalization there and those layers without bias_quantizer;
+    #                               random moving statistics; never with a residual (hwflow folds chains only);
+    #                               the SNN equals the folded model (`reference`)
+    reshape: bool = False  # an image of even side: a Reshape to (hw / 2, 2 hw, channels) after the input quantizer
+    #                        (a non-square image), and a Reshape to a vector in place of the Flatten
 
     @property
     def input_shape(self) -> tuple[int, ...]:
         return (self.hw + 3, self.channels) if self.sequence else (self.hw, self.hw, self.channels)
+
+    @property
+    def image_reshaped(self) -> bool:
+        """The input image is relabelled to (hw / 2, 2 hw, channels)."""
+        return self.reshape and not self.sequence and self.hw % 2 == 0
+
+    def bn_after(self, kind: str) -> bool:
+        """A batch norm follows a layer of this kind ('conv' / 'dense'; a 2D QConv2D or a hidden QDense)."""
+        return bool(self.batchnorm) and (kind == "dense" or (kind == "conv" and not self.sequence))
 
 
 def build(arch: Arch) -> tf.keras.Model:
@@ -58,9 +75,12 @@ def build(arch: Arch) -> tf.keras.Model:
     bq = quantized_bits(arch.bias_bits, arch.bias_integer, alpha=1)
     inp = tf.keras.Input(arch.input_shape)
     h = QActivation(quantized_relu(arch.input_bits, arch.input_integer))(inp)
+    if arch.image_reshaped:
+        h = Reshape((arch.hw // 2, 2 * arch.hw, arch.channels))(h)
     for filters, kernel, stride, padding, t, integer, pool, *extra in arch.convs:
         kind, residual = (extra + ["conv", False][len(extra):])[:2]
         residual = residual and padding == "same" and stride == 1 and (kind != "separable" or arch.sequence)
+        assert not (residual and arch.batchnorm), "archs draws no residual with batch norm"
         if residual:
             filters = int(h.shape[-1]) if kind == "conv" or arch.sequence else 2 * (filters // 2)  # shape kept
         if padding == "zero":
@@ -70,23 +90,25 @@ def build(arch: Arch) -> tf.keras.Model:
             conv = QConv1D(filters, kernel, strides=stride, kernel_quantizer=kq, bias_quantizer=bq,
                            padding="causal" if kind == "separable" and padding == "same" else padding)
         else:
-            conv = conv_layer(kind, filters, kernel, stride, padding, kq, bq)
-        h = QActivation(quantized_relu(t, integer))(Add()([conv(h), h]) if residual else conv(h))
+            conv = conv_layer(kind, filters, kernel, stride, padding, kq, bn_bias(arch, kind, bq))
+        h = Add()([conv(h), h]) if residual else batchnorm(arch, kind, conv(h))
+        h = QActivation(quantized_relu(t, integer))(h)
         if arch.sequence:
             continue
         if pool == "max":
             h = MaxPooling2D(2, padding="same")(h)
         elif pool in AVERAGE_POOLS:
             h = QActivation(quantized_relu(t, integer))(AVERAGE_POOLS[pool]()(h))
-    h = Flatten()(h)
+    h = Reshape((int(np.prod(h.shape[1:])),))(h) if arch.reshape else Flatten()(h)
     after_binary = False
     for units, t, integer, *extra in arch.denses:
         sign, residual = (list(extra) + [False, False])[:2]
         residual = residual and not after_binary
-        dense = QDense(int(h.shape[-1]) if residual else units, kernel_quantizer=kq, bias_quantizer=bq)
+        dense = QDense(int(h.shape[-1]) if residual else units, kernel_quantizer=kq,
+                       bias_quantizer=bn_bias(arch, "dense", bq))
         act = (binary() if sign == "binary" else quantized_bits(t, integer, alpha=1) if sign and t >= 2
                else quantized_relu(t, integer))
-        h = QActivation(act)(Add()([dense(h), h]) if residual else dense(h))
+        h = QActivation(act)(Add()([dense(h), h]) if residual else batchnorm(arch, "dense", dense(h)))
         after_binary = sign == "binary"
     h = QDense(arch.out_units, kernel_quantizer=kq, bias_quantizer=bq)(h)
     if not arch.readout:
@@ -108,11 +130,36 @@ def build(arch: Arch) -> tf.keras.Model:
             layer.set_weights([(rng.integers(-half_w, half_w, d.shape) * 2.0**-w_frac).astype(np.float32),
                                (rng.integers(-4, 4, p.shape) / 2).astype(np.float32),
                                (rng.integers(-half_b, half_b, b.shape) * 2.0**-b_frac).astype(np.float32)])
+        elif isinstance(layer, BatchNormalization):  # QBatchNormalization too: statistics far from identity
+            n = layer.moving_mean.shape[0]
+            layer.set_weights([rng.uniform(0.5, 3.0, n), rng.uniform(-1.0, 1.0, n), rng.uniform(-1.0, 1.0, n),
+                               rng.uniform(0.1, 4.0, n)])
     return model
 
 
+def bn_bias(arch: Arch, kind: str, bq):
+    """The bias quantizer of a layer of `kind`: none before a float batch norm (hwflow rounds the folded bias)."""
+    return None if arch.batchnorm == "float" and arch.bn_after(kind) else bq
+
+
+def batchnorm(arch: Arch, kind: str, h):
+    """h through the architecture's batch norm if one follows a layer of `kind`."""
+    if not arch.bn_after(kind):
+        return h
+    return (QBatchNormalization() if arch.batchnorm == "q" else BatchNormalization())(h)
+
+
+def reference(model: tf.keras.Model) -> tf.keras.Model:
+    """What the SNN equals: the model with its batch norms folded (hwflow.fold_batchnorm), else the model."""
+    from hwflow.fold import BATCHNORMS
+    return (hwflow.fold_batchnorm(model) if any(type(layer).__name__ in BATCHNORMS for layer in model.layers)
+            else model)
+
+
 AVERAGE_POOLS = {"avg": lambda: AveragePooling2D(2), "avg3": lambda: AveragePooling2D(3, strides=2),
-                 "gap": lambda: GlobalAveragePooling2D(keepdims=True)}
+                 "gap": lambda: GlobalAveragePooling2D(keepdims=True),
+                 "qavg": lambda: QAveragePooling2D(2, average_quantizer=quantized_bits(4, 0, alpha=1)),
+                 "qgap": lambda: QGlobalAveragePooling2D(keepdims=True, average_quantizer=quantized_bits(8, 0, alpha=1))}
 
 
 def conv_layer(kind: str, filters: int, kernel: int, stride: int, padding: str, kq, bq) -> tf.keras.layers.Layer:
@@ -167,12 +214,16 @@ def archs(draw) -> Arch:
     n_conv = draw(st.integers(0, 2))
     convs = [(draw(st.integers(1, 4)), draw(st.sampled_from([1, 2, 3])), draw(st.sampled_from([1, 2])),
               draw(st.sampled_from(["valid", "same", "zero"])), draw(T), draw(st.integers(0, 3)),
-              draw(st.sampled_from([None, "max", "avg", "avg3", "gap"])),
+              draw(st.sampled_from([None, "max", "avg", "avg3", "gap", "qavg", "qgap"])),
               draw(st.sampled_from(["conv", "depthwise", "separable"])), draw(st.booleans()))
              for _ in range(n_conv)]
     denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3)),
                draw(st.sampled_from([False, True, "binary"])), draw(st.booleans()))
               for _ in range(draw(st.integers(0, 2)))]
+    batchnorm = draw(st.sampled_from([None, None, "q", "float"]))
+    if batchnorm:  # hwflow folds batch norm in chains only
+        convs = [spec[:8] + (False,) for spec in convs]
+        denses = [spec[:4] + (False,) for spec in denses]
     wb = draw(st.integers(2, 8))
     bb = draw(st.integers(2, 10))
     readout = draw(st.booleans())
@@ -181,14 +232,17 @@ def archs(draw) -> Arch:
                 denses=denses, weight_bits=wb, weight_integer=draw(st.integers(0, 3)), bias_bits=bb,
                 bias_integer=draw(st.integers(0, 4)), out_units=draw(st.integers(1, 6)), readout=readout,
                 output=draw(st.sampled_from([None, "softmax", "sigmoid"])) if readout else None,
-                sequence=draw(st.sampled_from([False, False, False, True])))
+                sequence=draw(st.sampled_from([False, False, False, True])), batchnorm=batchnorm,
+                reshape=draw(st.booleans()))
 
 
 def buildable(arch: Arch) -> bool:
     """Skip architectures whose spatial size collapses to zero, and those TensorFlow cannot run: a
     QSeparableConv2D on a single input channel (its oneDNN kernel fails on some shapes, e.g. 1x1 at
     stride 2: 'could not create a primitive descriptor for a reorder primitive'; benchmarks/fuzz.py)."""
-    size, channels = arch.input_shape[0], arch.channels
+    sizes, channels = [arch.input_shape[0]] * (1 if arch.sequence else 2), arch.channels
+    if arch.image_reshaped:
+        sizes = [arch.hw // 2, 2 * arch.hw]
     for filters, kernel, stride, padding, _, _, pool, *extra in arch.convs:
         kind, residual = (extra + ["conv", False][len(extra):])[:2]
         if arch.sequence:
@@ -197,15 +251,28 @@ def buildable(arch: Arch) -> bool:
             return False
         if not (residual and padding == "same" and stride == 1 and kind != "separable"):  # as build
             channels = channels * (1 + filters % 2) if kind == "depthwise" else filters
-        size += padding == "zero"
-        size = -(-size // stride) if padding == "same" else (size - kernel) // stride + 1
-        if size < 1:
+        if pool == "qgap" and any(sizes) and _qgap_area_refused(sizes, padding, kernel, stride):
             return False
-        if pool:
-            size = {"max": -(-size // 2), "avg": size // 2, "avg3": (size - 3) // 2 + 1, "gap": 1}[pool]
-        if size < 1:
-            return False
+        for i, size in enumerate(sizes):
+            size += padding == "zero"
+            size = -(-size // stride) if padding == "same" else (size - kernel) // stride + 1
+            if size >= 1 and pool:
+                size = {"max": -(-size // 2), "avg": size // 2, "qavg": size // 2, "avg3": (size - 3) // 2 + 1,
+                        "gap": 1, "qgap": 1}[pool]
+            if size < 1:
+                return False
+            sizes[i] = size
     return True
+
+
+def _qgap_area_refused(sizes: list[int], padding: str, kernel: int, stride: int) -> bool:
+    """A QGlobalAveragePooling2D over an area that is not a power of two: TensorFlow's float32 product with the
+    quantized 1/area may round across a level boundary, which hwflow refuses in one line (tests/test_pooling.py)."""
+    area = 1
+    for size in sizes:
+        size += padding == "zero"
+        area *= -(-size // stride) if padding == "same" else (size - kernel) // stride + 1
+    return area < 1 or area & (area - 1) != 0
 
 
 # ------------------------------------------------------------ fixed architectures the tests share
@@ -214,6 +281,7 @@ def firmware_outputs(model, snn: hwflow.SNN, x: np.ndarray, y: np.ndarray) -> No
     """Firmware / RTL outputs y are the logits: equal to the SNN's and to QKeras's (before a final
     softmax / sigmoid), and through the same TensorFlow function equal to model.predict."""
     from hwflow.ops.output_function import apply, logits_model
+    model = reference(model)
     np.testing.assert_array_equal(y, snn.logits(x))
     np.testing.assert_array_equal(y, logits_model(model).predict(x, verbose=0))
     np.testing.assert_array_equal(apply(snn.output_function, y), model.predict(x, verbose=0))

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import hwflow
 from hwflow.ops import synaptic
-from randmodels import Arch, archs, buildable, build, inputs, rounding_cases
+from randmodels import Arch, archs, buildable, build, inputs, reference, rounding_cases
 
 @pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -20,7 +20,7 @@ def test_random_models_equal_qkeras(arch: Arch, encoding: str) -> None:
     snn = hwflow.convert(model, encoding=encoding)
     assert snn.tf_float32_exact, snn.summary()
     x = inputs(arch, 64, arch.seed)
-    np.testing.assert_array_equal(snn.predict(x), model.predict(x, verbose=0))
+    np.testing.assert_array_equal(snn.predict(x), reference(model).predict(x, verbose=0))
     assert_levels_run_equals_step_run(snn, x)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from qkeras import (QActivation, QBatchNormalization, QConv1D, QConv2D, QDense, QDepthwiseConv2D, binary,
+from qkeras import (QActivation, QBatchNormalization, QConv1D, QConv2D, QConv2DBatchnorm, QDense, QDepthwiseConv2D,
+                    QDepthwiseConv2DBatchnorm, binary,
                     quantized_bits, quantized_relu)
 from tensorflow.keras.layers import Add, Concatenate, Flatten, MaxPooling2D
 
@@ -20,10 +21,16 @@ SHAPE = (6, 6, 2)
 
 
 def grid_weights(model: tf.keras.Model, seed: int) -> tf.keras.Model:
-    """Every kernel and bias on the 1/8 grid -1 .. 7/8 (randmodels.grid_model's weights)."""
+    """Every kernel and bias on the 1/8 grid -1 .. 7/8 (randmodels.grid_model's weights); the batch norm of a
+    QConv2DBatchnorm / QDepthwiseConv2DBatchnorm gets statistics far from identity."""
     rng = np.random.default_rng(seed)
     for w in model.weights:
         w.assign(rng.integers(-8, 8, w.shape) / 8)
+    for layer in model.layers:
+        if hasattr(layer, "batchnorm"):
+            n = layer.batchnorm.moving_mean.shape[0]
+            layer.batchnorm.set_weights([rng.uniform(0.5, 3.0, n), rng.uniform(-1.0, 1.0, n),
+                                         rng.uniform(-1.0, 1.0, n), rng.uniform(0.1, 4.0, n)])
     return model
 
 
@@ -41,6 +48,10 @@ BLOCKS = {  # name: the residual block on the activated input a
                                                                 bias_quantizer=Q4)(a)]),
     "depthwise 3x3": lambda a: Add()([QDepthwiseConv2D(3, padding="same", depthwise_quantizer=Q4,
                                                        bias_quantizer=Q4)(a), a]),
+    "QDepthwiseConv2DBatchnorm 3x3": lambda a: Add()([QDepthwiseConv2DBatchnorm(
+        3, padding="same", depthwise_quantizer=Q4, bias_quantizer=quantized_bits(8, 3, alpha=1))(a), a]),
+    "QConv2DBatchnorm 1x1 (pointwise)": lambda a: Add()([QConv2DBatchnorm(
+        2, 1, kernel_quantizer=Q4, bias_quantizer=quantized_bits(8, 3, alpha=1))(a), a]),
     "signed input": lambda a: (lambda s: Add()([QConv2D(2, 1, kernel_quantizer=Q4, bias_quantizer=Q4)(s), s]))(
         QActivation(quantized_bits(3, 1, alpha=1))(QConv2D(2, 1, kernel_quantizer=Q4, bias_quantizer=Q4)(a))),
 }
@@ -144,6 +155,8 @@ def test_firmware_and_rtl_of_residual_blocks_are_exact(tmp_path) -> None:
     snn = hwflow.convert(model, encoding="bitplane")
     x = grid_inputs(SHAPE, 40, seed=6)
     hls_check(tmp_path / "event", model, snn, x, strategy="event", lanes=2)
+    model = model_of("QDepthwiseConv2DBatchnorm 3x3", seed=5)  # a batch norm folded inside the block
+    snn = hwflow.convert(model, encoding="bitplane")
     hls_check(tmp_path / "folded", model, snn, x, strategy="folded", lanes=3, io_type="io_stream", backend="Vitis")
 
 

@@ -71,8 +71,8 @@ def test_the_jet_model_signed_inputs_auto_po2_and_a_final_softmax() -> None:
     only a last readout may carry, signed input only with direct encoding."""
     cfg = load_config("jet_mlp")
     model = build_model(cfg)
-    assert type(model.layers[0].quantizer).__name__ == "quantized_bits"
-    assert model.layers[1].kernel_quantizer_internal.alpha == "auto_po2"
+    assert type(model.get_layer("input_quant").quantizer).__name__ == "quantized_bits"
+    assert model.get_layer("dense1").kernel_quantizer_internal.alpha == "auto_po2"
     assert model.layers[-1].get_config()["activation"] == "softmax"
     ds = load_dataset("jets", limit_test=2000)
     assert ds.x_train.shape == (40_000, 16) and set(np.unique(ds.y_test)) == set(range(5))
@@ -139,7 +139,7 @@ def test_mnist_loader() -> None:
 def test_model_builder_layers() -> None:
     model = build_model(load_config("digits_mlp", overrides={"train": {"lambda": 1e-3}}))
     names = [layer.name for layer in model.layers]
-    assert names == ["input_quant", "flatten1", "dense1", "act1", "dense2"]
+    assert names == ["input", "input_quant", "flatten1", "dense1", "act1", "dense2"]
     assert type(model.get_layer("dense1")).__name__ == "QDenseBatchnorm"
     assert model.get_layer("act1").activity_regularizer.lam == 1e-3
     for name in ("dense1", "dense2"):
@@ -185,6 +185,29 @@ def test_training_is_deterministic(trained_mlp) -> None:
     again = train(load_config("digits_mlp", overrides=FAST), verbose=0)
     for a, b in zip(result.model.get_weights(), again.model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_model_builder_residual_blocks() -> None:
+    """depthwise and residual: true build Add()([layer(a), a]) before the activation (the form hwflow fuses),
+    with QKeras's batch-norm folding layers; the float twin has the same Adds."""
+    cfg = load_config("mnist_resnet")
+    model = build_model(cfg)
+    adds = [layer for layer in model.layers if type(layer).__name__ == "Add"]
+    assert len(adds) == 4
+    assert [type(add.inbound_nodes[0].inbound_layers[0]).__name__ for add in adds] == [
+        "QDepthwiseConv2DBatchnorm", "QConv2DBatchnorm"] * 2
+    for add in adds:  # the layer's own input is the Add's other input
+        layer, skip = add.inbound_nodes[0].inbound_layers
+        assert layer.input is skip.output
+    assert sum(type(layer).__name__ == "Add" for layer in build_model(cfg, quantized=False).layers) == 4
+
+
+def test_a_residual_that_changes_the_shape_is_one_line() -> None:
+    layers = [{"type": "conv2d", "filters": 3, "kernel": 3, "padding": "same", "residual": True},
+              {"type": "flatten"}, {"type": "dense", "units": 10, "readout": True}]
+    with pytest.raises(HwflowError, match=r"layers\[0\] \(conv2d\) has residual: true but maps shape \(8, 8, 1\) "
+                                          r"to \(8, 8, 3\)"):
+        build_model(load_config("digits_mlp", overrides={"layers": layers}))
 
 
 def test_float_twin_has_no_quantizers() -> None:

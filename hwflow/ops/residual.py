@@ -9,7 +9,8 @@ firmware block, the RTL twin and their cycle formulas apply unchanged (the ident
 like any other; an event-driven block pays for them only when a spikes). TensorFlow computes the Add
 in float32 on the same integers: BoundWidths bounds the sum with the identity weights included.
 
-Only this form is fused: the layer is a QDense, QConv2D, QConv1D or depthwise/separable convolution
+Only this form is fused: the layer is a QDense, QConv2D, QConv1D or depthwise/separable convolution (or a
+batch-norm folding QDenseBatchnorm, QConv2DBatchnorm, QDepthwiseConv2DBatchnorm: its folded weights)
 without an activation of its own, stride 1, output shape = input shape, and the Add's other input is
 the layer's own input tensor (hwflow.convert.layer_chain checks the graph). A residual over two layers
 (conv, activation, conv, Add) needs a graph IR: refused with one line.
@@ -26,7 +27,8 @@ from hwflow.ops.registry import parses
 from hwflow.ops.synaptic import SynapticLayer
 from hwflow.rtl.block import image
 
-FUSES = ("QDense", "QConv2D", "QConv1D", "QDepthwiseConv2D", "QSeparableConv2D")
+FUSES = ("QDense", "QDenseBatchnorm", "QConv2D", "QConv2DBatchnorm", "QConv1D", "QDepthwiseConv2D",
+         "QDepthwiseConv2DBatchnorm", "QSeparableConv2D")
 
 
 def identity_index(layer: SynapticLayer, where: str) -> tuple:
