@@ -120,7 +120,7 @@ SECTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
             "ann_baseline": (_boolean, True), "testbench_samples": (_integer(1), defaults.TESTBENCH_SAMPLES)},
     "rtl": {"enabled": (_boolean, True), "architecture": (_choice(*ARCHITECTURES), defaults.RTL_ARCHITECTURE),
             "lanes": (_integer(1, MAX_LANES), defaults.RTL_LANES), "buffers": (_choice(*BUFFERS), defaults.RTL_BUFFERS),
-            "synthesize": (_boolean, True),
+            "synthesize": (_boolean, True), "samples": (_optional_integer(1), None),
             "family": (_choice(*FAMILIES), defaults.RTL_FAMILY), "ann_baseline": (_boolean, True)},
 }
 SCALARS: dict[str, tuple[Check, Any]] = {

@@ -3,21 +3,23 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
-from qkeras import QConv2D, QDense
+from qkeras import QConv2D, QDense, QDepthwiseConv2D
 
 from hwflow.errors import HwflowError
 from hwflow.quant import check_alpha, to_integers
 
 FOLDABLE = ("QDense", "QConv2D")
-PLAIN = {"QDenseBatchnorm": QDense, "QConv2DBatchnorm": QConv2D}
-PLAIN_KEYS = {QDense: ("units",), QConv2D: ("filters", "kernel_size", "strides", "padding", "data_format",
-                                             "dilation_rate")}
-COMMON_KEYS = ("name", "activation", "kernel_quantizer", "bias_quantizer", "kernel_initializer", "trainable")
+PLAIN = {"QDenseBatchnorm": QDense, "QConv2DBatchnorm": QConv2D, "QDepthwiseConv2DBatchnorm": QDepthwiseConv2D}
+_CONV_KEYS = ("kernel_size", "strides", "padding", "data_format", "dilation_rate")
+PLAIN_KEYS = {QDense: ("units", "kernel_quantizer", "kernel_initializer"),
+              QConv2D: ("filters", *_CONV_KEYS, "kernel_quantizer", "kernel_initializer"),
+              QDepthwiseConv2D: ("depth_multiplier", *_CONV_KEYS, "depthwise_quantizer", "depthwise_initializer")}
+COMMON_KEYS = ("name", "activation", "bias_quantizer", "trainable")
 
 
 def quantized_weights(layer) -> tuple[np.ndarray, np.ndarray | None]:
     """Kernel and bias exactly as the layer uses them in inference (quantized, batch norm folded)."""
-    kq = getattr(layer, "kernel_quantizer_internal", None)
+    kq = getattr(layer, "kernel_quantizer_internal", getattr(layer, "depthwise_quantizer_internal", None))
     bq = getattr(layer, "bias_quantizer_internal", None)
     for q in (kq, bq):
         if q is not None:
@@ -94,12 +96,32 @@ def accumulator_frac(layers: list, i: int, bn) -> int:
 
 
 def plain_clone(layer) -> tuple[tf.keras.layers.Layer, list[np.ndarray]]:
-    """A QDense / QConv2D equal to a QDenseBatchnorm / QConv2DBatchnorm in inference, with its weights."""
+    """A QDense / QConv2D / QDepthwiseConv2D equal to a QDenseBatchnorm / QConv2DBatchnorm /
+    QDepthwiseConv2DBatchnorm in inference, with its weights."""
     cls = PLAIN[type(layer).__name__]
     config = layer.get_config()
     kwargs = {k: config[k] for k in PLAIN_KEYS[cls] + COMMON_KEYS if k in config}
     kernel, bias = quantized_weights(layer)
     return cls(use_bias=True, **kwargs), [kernel, bias]
+
+
+def plain_graph(model) -> tf.keras.Model:
+    """A copy of a functional `model` (any graph) whose batch-norm-folding layers are the plain layers of their
+    folded quantized weights; every other layer is copied with its weights. Equal to `model` bit for bit."""
+    weights = {}
+
+    def clone(layer):
+        if type(layer).__name__ in PLAIN:
+            new, weights[layer.name] = plain_clone(layer)
+            return new
+        weights[layer.name] = layer.get_weights()
+        return type(layer).from_config(layer.get_config())
+
+    folded = tf.keras.models.clone_model(model, clone_function=clone)
+    for layer in folded.layers:
+        if layer.name in weights:
+            layer.set_weights(weights[layer.name])
+    return tf.keras.Model(folded.inputs, folded.outputs, name=f"{model.name}_folded")
 
 
 def has_batchnorm(model) -> bool:
@@ -108,14 +130,18 @@ def has_batchnorm(model) -> bool:
 
 
 def fold_batchnorm(model) -> tf.keras.Model:
-    """A Sequential copy of `model` with no batch norm left: BatchNormalization and QBatchNormalization
+    """A copy of `model` with no batch norm left (Sequential; any graph when it has only batch-norm-folding
+    layers, see plain_graph): BatchNormalization and QBatchNormalization
     layers (with their quantized parameters) are folded into the QDense / QConv2D before them and
     re-quantized -- a layer without a bias quantizer gets its folded bias rounded onto its accumulator
     grid -- (this changes the network slightly), and
-    QDenseBatchnorm / QConv2DBatchnorm become QDense / QConv2D holding their folded quantized weights
+    QDenseBatchnorm / QConv2DBatchnorm / QDepthwiseConv2DBatchnorm become QDense / QConv2D / QDepthwiseConv2D
+    holding their folded quantized weights
     (this changes nothing: the copy's predict equals the original's bit for bit)."""
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
     joined = next((layer for layer in layers if isinstance(layer.input, list) and len(layer.input) > 1), None)
+    if joined is not None and not any(type(layer).__name__ in BATCHNORMS for layer in layers):
+        return plain_graph(model)
     if joined is not None:
         raise HwflowError(f"layer '{joined.name}' ({type(joined).__name__}) joins two paths; hwflow folds batch "
                           "norm only in chains: use QConv2DBatchnorm / QDenseBatchnorm inside a residual block")

@@ -29,7 +29,7 @@ def build_model(cfg: dict, quantized: bool = True) -> tf.keras.Model:
     t, a_int = cfg["time_steps"], cfg["activation_integer"]
     lam = cfg["train"]["lambda"]
     name_of = cfg["name"] if quantized else f"{cfg['name']}_float"
-    inp = tf.keras.Input(shape=INPUT_SHAPES[cfg["dataset"]["name"]], name="input")
+    inp = tf.keras.Input(shape=INPUT_SHAPES[cfg["dataset"]["name"]], name="model_input")  # hls4ml reserves "input"
     h = inp
     counts: dict[str, int] = {}
 

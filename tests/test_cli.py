@@ -71,7 +71,7 @@ def test_train_convert_simulate(tmp_path, capsys, monkeypatch) -> None:
 def test_run_writes_report(tmp_path, capsys) -> None:
     out = tmp_path / "run"
     assert main(["run", "--set", "train.epochs=3", "--set", "time_steps=2", "--set", "hls.testbench_samples=50",
-                 "--out", str(out)]) == 0
+                 "--set", "rtl.samples=100", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     assert REQUIRED_KEYS <= set(report)
     assert report["model"] == "digits_mlp" and report["time_steps"] == 2 and report["samples"] == 360
@@ -89,6 +89,7 @@ def test_run_writes_report(tmp_path, capsys) -> None:
     assert (out / report["firmware_dir"] / "firmware" / "myproject.cpp").is_file()
     rtl = report["rtl"]  # the default run includes the RTL twin, simulated and synthesized
     assert (fw["rtl_vs_qkeras"], fw["rtl_trace"], rtl["cycles_vs_formula"]) == (0, None, 0)
+    assert rtl["samples"] == 100  # rtl.samples: the first 100 of the 360 test samples
     assert fw["csim_cycles_vs_rtl"] == 0  # the C-simulation counters against Verilator, sample by sample
     assert report["csim_cycles"]["strategy"] == rtl["architecture"] and report["csim_cycles"]["lanes"] == rtl["lanes"]
     ann_estimate = report["hls_ann"]["feasibility"]  # hls4ml's ANN, estimated and checked on the part

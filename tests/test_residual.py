@@ -57,8 +57,8 @@ BLOCKS = {  # name: the residual block on the activated input a
 }
 
 
-def model_of(name: str, seed: int = 0) -> tf.keras.Model:
-    x = tf.keras.Input(SHAPE)
+def model_of(name: str, seed: int = 0, input_name: str | None = None) -> tf.keras.Model:
+    x = tf.keras.Input(SHAPE, name=input_name)
     a = QActivation(quantized_relu(4, 1))(x)
     return grid_weights(tf.keras.Model(x, head(BLOCKS[name](a))), seed)
 
@@ -158,6 +158,33 @@ def test_firmware_and_rtl_of_residual_blocks_are_exact(tmp_path) -> None:
     model = model_of("QDepthwiseConv2DBatchnorm 3x3", seed=5)  # a batch norm folded inside the block
     snn = hwflow.convert(model, encoding="bitplane")
     hls_check(tmp_path / "folded", model, snn, x, strategy="folded", lanes=3, io_type="io_stream", backend="Vitis")
+
+
+@pytest.mark.parametrize("name", ["QDepthwiseConv2DBatchnorm 3x3", "QConv2DBatchnorm 1x1 (pointwise)"])
+def test_batchnorm_folding_layers_in_a_graph_fold_to_plain_layers(name: str) -> None:
+    """fold_batchnorm of a residual graph: the folding layers become plain ones, the Adds stay, bit for bit."""
+    model = model_of(name, seed=2)
+    folded = hwflow.fold_batchnorm(model)
+    kinds = [type(layer).__name__ for layer in folded.layers]
+    assert not any(k.endswith("Batchnorm") for k in kinds) and kinds.count("Add") == 3
+    x = grid_inputs(SHAPE, 300, seed=4, saturated=0.1)
+    np.testing.assert_array_equal(folded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+@pytest.mark.firmware
+def test_hls4ml_ann_of_a_batchnorm_residual_model_is_exact(tmp_path) -> None:
+    """The peer baseline on a QDepthwiseConv2DBatchnorm residual block whose input is named 'input' (a name
+    hls4ml reserves; hwflow's own model builder once used it): hls4ml's C simulation == QKeras."""
+    from hwflow.hls.ann import ann_to_hls
+    from hwflow.hls.lower import csim_batches
+    from hwflow.metrics import count_mismatches
+
+    model = model_of("QDepthwiseConv2DBatchnorm 3x3", seed=5, input_name="input")
+    ann = ann_to_hls(model, tmp_path / "ann")
+    hwflow.hls.compile(ann)
+    x = grid_inputs(SHAPE, 100, seed=6, saturated=0.1)
+    y = csim_batches(ann, x).astype(np.float32).reshape(len(x), -1)
+    assert count_mismatches(y, model.predict(x, verbose=0)) == 0
 
 
 @pytest.mark.parametrize("function", ["softmax", "sigmoid"])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from hwflow.config import base_dir, load_config
+from hwflow.config import base_dir, load_config, zoo_names
 from hwflow.datasets import load_dataset, read_idx
 from hwflow.errors import HwflowError
 from hwflow.model_builder import build_model
@@ -139,7 +139,7 @@ def test_mnist_loader() -> None:
 def test_model_builder_layers() -> None:
     model = build_model(load_config("digits_mlp", overrides={"train": {"lambda": 1e-3}}))
     names = [layer.name for layer in model.layers]
-    assert names == ["input", "input_quant", "flatten1", "dense1", "act1", "dense2"]
+    assert names == ["model_input", "input_quant", "flatten1", "dense1", "act1", "dense2"]
     assert type(model.get_layer("dense1")).__name__ == "QDenseBatchnorm"
     assert model.get_layer("act1").activity_regularizer.lam == 1e-3
     for name in ("dense1", "dense2"):
@@ -200,6 +200,18 @@ def test_model_builder_residual_blocks() -> None:
         layer, skip = add.inbound_nodes[0].inbound_layers
         assert layer.input is skip.output
     assert sum(type(layer).__name__ == "Add" for layer in build_model(cfg, quantized=False).layers) == 4
+
+
+@pytest.mark.parametrize("name", zoo_names())
+def test_hls4ml_converts_every_zoo_model(name: str) -> None:
+    """The ANN baseline's first step (hls4ml's converter, batch norm folded) takes every model the builder makes."""
+    from hwflow.hls.ann import ann_to_hls
+    from hwflow.ops.output_function import logits_model
+    from hwflow.options import FirmwareOptions
+
+    cfg = load_config(name)  # as hwflow.firmware.firmware_stage calls it
+    hls_model = ann_to_hls(logits_model(build_model(cfg)), "unused_never_written", FirmwareOptions.from_config(cfg))
+    assert not any(type(layer).__name__.endswith("Batchnorm") for layer in hls_model.get_layers())
 
 
 def test_a_residual_that_changes_the_shape_is_one_line() -> None:

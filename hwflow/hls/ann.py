@@ -5,6 +5,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import tensorflow as tf
+
 from hwflow.convert import convert
 from hwflow.defaults import DEFAULT_PROJECT_NAME
 from hwflow.fold import fold_batchnorm, has_batchnorm
@@ -77,6 +79,19 @@ def data_blocks(model) -> tuple[str, ...]:
                  if getattr(layer, "kernel", None) is None and type(layer).__name__ not in fused)
 
 
+def without_reserved_names(model) -> tf.keras.Model:
+    """`model`, or its copy (same weights) whose input layers named 'input' (hls4ml reserves the name) are
+    renamed 'model_input'."""
+    inputs = [layer for layer in model.layers if type(layer).__name__ == "InputLayer"]
+    if not any(layer.name == "input" for layer in inputs):
+        return model
+    renamed = [tf.keras.Input(batch_shape=layer.input.shape, dtype=layer.dtype,
+                              name="model_input" if layer.name == "input" else layer.name) for layer in inputs]
+    copy = tf.keras.models.clone_model(model, input_tensors=renamed if len(renamed) > 1 else renamed[0])
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def ann_to_hls(model, output_dir: str | Path, options: FirmwareOptions | None = None, *,
                project_name: str = DEFAULT_PROJECT_NAME, **settings):
     """hls4ml's ModelGraph of the QKeras model, configured to compute it exactly (options as for to_hls)
@@ -94,6 +109,7 @@ def ann_to_hls(model, output_dir: str | Path, options: FirmwareOptions | None = 
     snn = convert(model)  # validates the model and gives the input grid
     if has_batchnorm(model):
         model = fold_batchnorm(model)
+    model = without_reserved_names(model)
     chosen = ann_settings(model, opts, snn)
     config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=opts.backend,
                                                   default_reuse_factor=opts.reuse_factor)

@@ -35,10 +35,12 @@ def rtl_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path, pr
     buffers (the blocks one after another, as in the firmware), mismatches `csim_cycles_vs_rtl` counts the samples where they differ from the RTL's (interface stages and
     io_stream adapters accounted for: hwflow.rtl.design.RtlDesign.interface_cycles).
 
-    A network the generator does not cover, or a missing Verilator, gives `rtl.skipped` with the
+    rtl.samples limits the simulation to the first test samples (Verilator runs about a second per sample on
+    a convolutional network of the zoo's size). A network the generator does not cover, or a missing Verilator, gives `rtl.skipped` with the
     reason (the page shows it); a missing Yosys skips only the synthesis, saying so.
     """
     rc = cfg["rtl"]
+    x, y_qkeras = x[:rc["samples"]], y_qkeras[:rc["samples"]]  # rtl.samples: the first test samples (None: all)
     try:
         lower_stages(snn, rc["lanes"], rc["architecture"], rc["buffers"])
         verilator_cmd = tools.verilator()
@@ -55,7 +57,8 @@ def rtl_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path, pr
     mismatches = {"rtl_vs_qkeras": vs_qkeras, "rtl_trace": design.first_difference(x[:TRACE_SAMPLES])}
     if csim and (csim["strategy"], csim["lanes"], rc["buffers"]) == (rc["architecture"], rc["lanes"], "frame"):
         counted = np.asarray(csim["per_sample"], dtype=np.int64) - csim["stream_cycles"] + design.interface_cycles
-        mismatches["csim_cycles_vs_rtl"] = int((counted != cycles[:len(counted)]).sum())
+        n = min(len(counted), len(cycles))  # the samples both simulated
+        mismatches["csim_cycles_vs_rtl"] = int((counted[:n] != cycles[:n]).sum())
     if "tool" in fields["resources"]:
         fields["tools"]["yosys"] = fields["resources"]["tool"]
     fields["fmax"] = NOT_SYNTHESIZED
