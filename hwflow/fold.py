@@ -139,9 +139,9 @@ def fold_batchnorm(model) -> tf.keras.Model:
     holding their folded quantized weights
     (this changes nothing: the copy's predict equals the original's bit for bit)."""
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
-    joined = next((layer for layer in layers if isinstance(layer.input, list) and len(layer.input) > 1), None)
-    if joined is not None and not any(type(layer).__name__ in BATCHNORMS for layer in layers):
+    if not any(type(layer).__name__ in BATCHNORMS for layer in layers):
         return plain_graph(model)
+    joined = next((layer for layer in layers if isinstance(layer.input, list) and len(layer.input) > 1), None)
     if joined is not None:
         raise HwflowError(f"layer '{joined.name}' ({type(joined).__name__}) joins two paths; hwflow folds batch "
                           "norm only in chains: use QConv2DBatchnorm / QDenseBatchnorm inside a residual block")

@@ -35,8 +35,8 @@ def rtl_stage(snn, x: np.ndarray, y_qkeras: np.ndarray, cfg: dict, out: Path, pr
     buffers (the blocks one after another, as in the firmware), mismatches `csim_cycles_vs_rtl` counts the samples where they differ from the RTL's (interface stages and
     io_stream adapters accounted for: hwflow.rtl.design.RtlDesign.interface_cycles).
 
-    rtl.samples limits the simulation to the first test samples (Verilator runs about a second per sample on
-    a convolutional network of the zoo's size). A network the generator does not cover, or a missing Verilator, gives `rtl.skipped` with the
+    rtl.samples limits the simulation to the first test samples (Verilator runs 1-4 s per sample of
+    mnist_resnet). A network the generator does not cover, or a missing Verilator, gives `rtl.skipped` with the
     reason (the page shows it); a missing Yosys skips only the synthesis, saying so.
     """
     rc = cfg["rtl"]
