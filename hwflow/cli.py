@@ -11,8 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-import yaml
-
+from hwflow.config import load_yaml
 from hwflow.defaults import BACKENDS, IO_TYPES, RTL_FAMILY, STRATEGIES
 from hwflow.errors import CheckFailed, HwflowError
 from hwflow.rtl.block import ARCHITECTURES, BUFFERS, FAMILIES
@@ -33,7 +32,7 @@ def parse_overrides(pairs: list[str]) -> dict:
         *parents, leaf = key.split(".")
         for p in parents:
             node = node.setdefault(p, {})
-        node[leaf] = yaml.safe_load(value)
+        node[leaf] = load_yaml(value)
     return out
 
 

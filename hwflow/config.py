@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -21,6 +22,21 @@ SET = "--set"  # the source of command-line overrides, named in their error mess
 ORDER = ("name", "dataset", "input", "time_steps", "activation_integer", "weights", "bias", "layers",
          "train", "energy", "hls", "rtl")
 Check = Callable[[Any, str], Any]
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1's safe loader that also reads YAML 1.2 floats such as 1e-7 (1.1 reads them as strings)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML text as hwflow reads specs and --set values: safe, with 1e-7 a float."""
+    return yaml.load(text, Loader=_Loader)
 
 
 def base_dir() -> Path:
@@ -151,7 +167,7 @@ def load_config(path_or_name: str | Path, overrides: dict | None = None) -> dict
     path = _find(path_or_name)
     source = _display(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path.read_text())
     except yaml.YAMLError as exc:
         line = str(exc).replace("\n", " ")
         raise HwflowError(f"{source} is not valid YAML ({line}); fix the syntax") from None

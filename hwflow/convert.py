@@ -6,7 +6,7 @@ import warnings
 from hwflow.errors import HwflowError
 from hwflow.geometry import axis_paddings, out_size
 from hwflow.ir import InputEncoder, Node
-from hwflow.ops import HANDLERS, OPENS_INPUT
+from hwflow.ops import HANDLERS, OPENS_INPUT, ternary
 from hwflow.ops.keras_layers import is_linear_activation, shape_of, unsupported
 from hwflow.ops.neuron import Neuron
 from hwflow.ops.output_function import function_name, set_output_function
@@ -67,6 +67,7 @@ class Parser:
         self.zero_padding = None  # (ZeroPadding2D layer, its ((top, bottom), (left, right))) before a convolution
         self.offset = 0  # the current activation's offset binary (Neuron.offset; 0 unless signed)
         self.pm1 = False  # the current activation is binary(): its plane b means 2 b - 1
+        self.pair = 0  # the current activation is ternary(): this many units, each a (p, n) plane pair (ops.ternary)
         if input_quantizer is not None:
             self.set_input(self.as_quantizer(input_quantizer), shape_of(model.input_shape), "input_quantizer")
 
@@ -100,11 +101,19 @@ class Parser:
                               "T must equal the activation quantizer's bits")
         if self.neuron_check is not None:
             self.neuron_check(q)
+        pair = 0
+        if code.pair_threshold is not None:
+            if self.deferred:
+                raise HwflowError(f"{self.deferred[0].kind} '{self.deferred[0].name}' comes between "
+                                  f"'{self.pending.name}' and its ternary() activation ({where}); put it after the "
+                                  "activation of a quantized_relu layer, or drop it")
+            pair = self.pending.out_shape[-1]
+            ternary.pair_outputs(self.pending, code.pair_threshold)
         self.pending.neuron = Neuron(code.bits, code.bits - code.frac, divisor=self.divisor, offset=code.offset,
                                      sign=code.sign)
         self.layers.append(self.pending)
         self.pending, self.divisor, self.neuron_check = None, 1, None
-        self.grid, self.steps, self.offset, self.pm1 = code.grid, code.bits, code.offset, code.pm1
+        self.grid, self.steps, self.offset, self.pm1, self.pair = code.grid, code.bits, code.offset, code.pm1, pair
         self.layers.extend(self.deferred)
         self.deferred = []
 
@@ -127,6 +136,8 @@ class Parser:
         node.in_offset = self.offset
         if self.pm1:
             node.take_pm1_input()
+        if self.pair:
+            ternary.take_pair_input(node, self.pair)
         self.pending, self.divisor, self.neuron_check = node, divisor, neuron_check
         act = getattr(keras_layer, "activation", None)
         if function_name(act) is not None:
@@ -179,7 +190,7 @@ class Parser:
             zero = self.zero_padding[0]
             raise HwflowError(f"{type(zero).__name__} '{zero.name}' ends the model; hwflow folds a zero padding only "
                               "into the convolution or average pool right after it")
-        if self.pending is None and (self.offset or self.pm1):
+        if self.pending is None and (self.offset or self.pm1 or self.pair):
             last = next(x for x in reversed(self.layers) if isinstance(x, SynapticLayer))
             raise HwflowError(f"the model ends in the signed activation of '{last.name}'; hwflow outputs unsigned "
                               "levels or the readout's values: end it with a quantized_relu or a linear QDense")

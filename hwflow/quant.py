@@ -95,6 +95,7 @@ class ActivationCode:
     offset: int = 0
     sign: bool = False  # QKeras binary(): one plane b = [x >= 0] (Neuron.sign)
     pm1: bool = False  # with sign: the value is 2 b - 1 (binary()), not b (binary(use_01=True))
+    pair_threshold: float | None = None  # ternary(): two sign planes p, n per unit, value p - n (hwflow.ops.ternary)
 
     @property
     def grid(self) -> Grid:
@@ -118,9 +119,12 @@ def binary_code(q: object, where: str) -> ActivationCode:
 
 def activation_code(q: object, where: str) -> ActivationCode:
     """The code of a hidden activation: quantized_relu, or quantized_bits (signed: offset binary, half the levels
-    below zero), or binary (one sign plane), or a HwflowError saying why it is unsupported."""
+    below zero), or binary (one sign plane), or ternary (a pair of sign planes), or a HwflowError saying why it
+    is unsupported."""
     if quantizer_name(q) == "binary":
         return binary_code(q, where)
+    if quantizer_name(q) == "ternary":
+        return ternary_code(q, where)
     if quantizer_name(q) != "quantized_bits":
         rg = relu_grid(q, where)
         return ActivationCode(rg.bits, rg.bits - rg.integer)
@@ -138,6 +142,22 @@ def activation_code(q: object, where: str) -> ActivationCode:
     if not 1 <= bits <= MAX_TIME_STEPS:
         raise HwflowError(f"{where}: {q!s} has {bits} bits; hwflow supports 1 to {MAX_TIME_STEPS} time steps")
     return ActivationCode(bits, grid.frac, -grid.lo)
+
+
+def ternary_code(q: object, where: str) -> ActivationCode:
+    """QKeras's ternary() activation: sign(x) * [|x| >= float32(threshold)], as two sign planes per unit
+    (hwflow.ops.ternary). alpha=None is needed for the exact +-1 (QKeras's tanh path, as binary_code)."""
+    threshold = q.default_threshold if getattr(q, "threshold", None) is None else q.threshold
+    problems = []
+    if getattr(q, "alpha", None) is not None:
+        problems.append(f"alpha={q.alpha!r} must be None (QKeras then computes -1, 0, +1 exactly)")
+    if getattr(q, "use_stochastic_rounding", False):
+        problems.append("use_stochastic_rounding must be False")
+    if isinstance(threshold, str) or not float(np.float32(threshold)) > 0:
+        problems.append(f"threshold={threshold!r} must be a number > 0")
+    if problems:
+        raise HwflowError(f"{where}: {q!s} is not an exact ternary activation: " + "; ".join(problems))
+    return ActivationCode(1, 0, sign=True, pair_threshold=float(threshold))
 
 
 def input_grid(q: object, where: str) -> Grid:

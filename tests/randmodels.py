@@ -8,7 +8,8 @@ import numpy as np
 import tensorflow as tf
 from hypothesis import strategies as st
 from qkeras import (QActivation, QAveragePooling2D, QBatchNormalization, QConv1D, QConv2D, QDense, QDepthwiseConv2D,
-                    QGlobalAveragePooling2D, QSeparableConv2D, binary, quantized_bits, quantized_relu)
+                    QGlobalAveragePooling2D, QSeparableConv2D, binary, quantized_bits, quantized_relu,
+                    ternary)
 from tensorflow.keras.layers import (Activation, Add, AveragePooling2D, BatchNormalization, Flatten,
                                      GlobalAveragePooling2D, MaxPooling2D, Reshape, ZeroPadding1D, ZeroPadding2D)
 
@@ -37,7 +38,9 @@ class Arch:
     #              residual: Add()([conv(a), a]) where the shapes allow it ('same', stride 1; the conv keeps a's
     #              channels, a depthwise one multiplier 1)
     denses: list  # (units, T, integer[, signed[, residual]]): signed True (T >= 2): a quantized_bits(T, integer)
-    #              activation, 'binary': binary(); residual: Add()([dense(a), a]) (units = a's size; not after binary)
+    #              activation, 'binary': binary(), 'ternary': ternary() (integer odd: its 0.33 threshold, else
+    #              2**-(integer // 2 + 1), a dyadic one the pre-activations hit); residual: Add()([dense(a), a])
+    #              (units = a's size; not after binary or ternary)
     weight_bits: int
     weight_integer: int
     bias_bits: int
@@ -66,6 +69,11 @@ class Arch:
     def bn_after(self, kind: str) -> bool:
         """A batch norm follows a layer of this kind ('conv' / 'dense'; a 2D QConv2D or a hidden QDense)."""
         return bool(self.batchnorm) and (kind == "dense" or (kind == "conv" and not self.sequence))
+
+
+def ternary_of(integer: int):
+    """A dense spec's ternary(): QKeras's default threshold 0.33 (integer odd), else the dyadic 2**-(integer // 2 + 1)."""
+    return ternary() if integer % 2 else ternary(threshold=0.5 ** (integer // 2 + 1))
 
 
 def build(arch: Arch) -> tf.keras.Model:
@@ -100,16 +108,16 @@ def build(arch: Arch) -> tf.keras.Model:
         elif pool in AVERAGE_POOLS:
             h = QActivation(quantized_relu(t, integer))(AVERAGE_POOLS[pool]()(h))
     h = Reshape((int(np.prod(h.shape[1:])),))(h) if arch.reshape else Flatten()(h)
-    after_binary = False
+    after_binary = False  # binary or ternary
     for units, t, integer, *extra in arch.denses:
         sign, residual = (list(extra) + [False, False])[:2]
         residual = residual and not after_binary
         dense = QDense(int(h.shape[-1]) if residual else units, kernel_quantizer=kq,
                        bias_quantizer=bn_bias(arch, "dense", bq))
-        act = (binary() if sign == "binary" else quantized_bits(t, integer, alpha=1) if sign and t >= 2
-               else quantized_relu(t, integer))
+        act = (binary() if sign == "binary" else ternary_of(integer) if sign == "ternary"
+               else quantized_bits(t, integer, alpha=1) if sign and t >= 2 else quantized_relu(t, integer))
         h = QActivation(act)(Add()([dense(h), h]) if residual else batchnorm(arch, "dense", dense(h)))
-        after_binary = sign == "binary"
+        after_binary = sign in ("binary", "ternary")
     h = QDense(arch.out_units, kernel_quantizer=kq, bias_quantizer=bq)(h)
     if not arch.readout:
         h = QActivation(quantized_relu(arch.denses[-1][1] if arch.denses else 3, 1))(h)
@@ -218,7 +226,7 @@ def archs(draw) -> Arch:
               draw(st.sampled_from(["conv", "depthwise", "separable"])), draw(st.booleans()))
              for _ in range(n_conv)]
     denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3)),
-               draw(st.sampled_from([False, True, "binary"])), draw(st.booleans()))
+               draw(st.sampled_from([False, True, "binary", "ternary"])), draw(st.booleans()))
               for _ in range(draw(st.integers(0, 2)))]
     batchnorm = draw(st.sampled_from([None, None, "q", "float"]))
     if batchnorm:  # hwflow folds batch norm in chains only

@@ -31,6 +31,20 @@ def test_sweep_help_names_its_default_folder() -> None:
     assert "runs/NAME)" in sub.choices["run"].format_help()
 
 
+def test_exponent_floats_without_a_dot_are_numbers_in_set_and_in_specs(tmp_path) -> None:
+    """The --set help's own example (train.lambda=1e-6) and a spec's `lambda: 1e-7` read as floats, not strings
+    (YAML 1.1 wants 1.0e-6)."""
+    from hwflow.cli import parse_overrides
+    from hwflow.config import load_config
+    assert parse_overrides(["train.lambda=1e-6", "x=-2E+3", "y=1e5x"]) == {"train": {"lambda": 1e-6}, "x": -2000.0,
+                                                                          "y": "1e5x"}
+    spec = (hwflow.package_data.ZOO_DIR / "digits_mlp.yaml").read_text().replace("lambda: 0.0", "lambda: 1e-7")
+    assert "lambda: 1e-7" in spec
+    (tmp_path / "m.yaml").write_text(spec)
+    assert load_config(tmp_path / "m.yaml")["train"]["lambda"] == 1e-7
+    assert load_config("digits_mlp", parse_overrides(["train.lambda=1e-6"]))["train"]["lambda"] == 1e-6
+
+
 def test_summary_counts_two_complement_weight_bits() -> None:
     model = tf.keras.Sequential([tf.keras.Input((4,)), QActivation("quantized_relu(4,0)"),
                                  QDense(2, kernel_quantizer=quantized_bits(8, 7, alpha=1),

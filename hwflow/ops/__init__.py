@@ -12,13 +12,14 @@
     maxpool     MaxPooling2D, bit-serial                HwflowBitSerialMaxPool
     flatten     Flatten                                 HwflowSpikeFlatten
     residual    Add()([layer(a), a]) -> identity weights of that layer (its blocks)
+    ternary     QActivation(ternary()) -> two sign neurons per unit, +-1 one spike (the synaptic blocks)
     passthrough Dropout (and the other inference identities), Activation("linear"); batch norm (folded first)
     output_function  a final softmax / sigmoid (Softmax, Activation, QActivation): TF on the exact logits
 
 How to add one: CONTRIBUTING.md.
 """
 from hwflow.ops import (avgpool, conv1d, conv2d, dense, depthwise, encoder, flatten, maxpool, neuron,  # noqa: F401
-                        output_function, passthrough, residual, zeropadding)
+                        output_function, passthrough, residual, ternary, zeropadding)
 from hwflow.ops.registry import HANDLERS, HLS_BLOCKS, NODES, OPENS_INPUT, supported_layers
 
 __all__ = ["HANDLERS", "HLS_BLOCKS", "NODES", "OPENS_INPUT", "supported_layers"]

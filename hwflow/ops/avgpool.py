@@ -25,6 +25,7 @@ from hwflow.errors import HwflowError
 from hwflow.geometry import axis_paddings, out_size
 from hwflow.ops.conv2d import Conv2D
 from hwflow.ops.flatten import Flatten
+from hwflow.ops import ternary
 from hwflow.ops.keras_layers import shape_of, unsupported
 from hwflow.ops.registry import parses
 from hwflow.quant import activation_code, to_integers
@@ -39,6 +40,8 @@ def parse_avgpool(parser, layer) -> None:
     kind = type(layer).__name__
     if parser.pending is not None or parser.analog():
         raise unsupported(layer, " directly after a linear layer or on the analog input (put it after a QActivation)")
+    if parser.pair:
+        raise ternary.refuse_pair(kind, layer.name)
     if parser.pm1:
         raise unsupported(layer, " after a binary() activation (average its +-1 values with a QConv2D instead)")
     if getattr(layer, "data_format", "channels_last") != "channels_last":

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from hwflow.hls.block import Cursor, HlsBlock, simple_call
 from hwflow.ir import LayerTrace, Node, Signal
+from hwflow.ops import ternary
 from hwflow.ops.keras_layers import shape_of, unsupported
 from hwflow.ops.registry import hls_block, node, parses
 from hwflow.options import FirmwareOptions
@@ -56,9 +57,16 @@ class Flatten(Node):
         return cur if len(self.out_shape) == 1 else dataclasses.replace(cur, shape=image(self.out_shape))
 
 
+def emit_reshape(parser, layer, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> None:
+    """Emit the Flatten node; after a ternary pair (hwflow.ops.ternary), with both channel dimensions doubled."""
+    if parser.pair and parser.pending is None:
+        in_shape, out_shape = ternary.paired_shape(in_shape), ternary.paired_shape(out_shape)
+    parser.emit(Flatten(name=layer.name, in_shape=in_shape, out_shape=out_shape))
+
+
 @parses("Flatten")
 def parse_flatten(parser, layer) -> None:
-    parser.emit(Flatten(name=layer.name, in_shape=shape_of(layer.input_shape), out_shape=shape_of(layer.output_shape)))
+    emit_reshape(parser, layer, shape_of(layer.input_shape), shape_of(layer.output_shape))
 
 
 @parses("Reshape", note="to a vector, or keeping the channel count")
@@ -68,4 +76,4 @@ def parse_reshape(parser, layer) -> None:
     if len(out_shape) != 1 and (len(in_shape) < 2 or len(out_shape) > 3 or in_shape[-1] != out_shape[-1]):
         raise unsupported(layer, f" from {in_shape} to {out_shape}: it regroups channels (hwflow converts a Reshape "
                                  "to a vector, or one that keeps the last dimension)")
-    parser.emit(Flatten(name=layer.name, in_shape=in_shape, out_shape=out_shape))
+    emit_reshape(parser, layer, in_shape, out_shape)

@@ -11,6 +11,7 @@ from hwflow.geometry import pad_before, padded, patches, tap
 from hwflow.hls.block import SPIKE_SPEC, Cursor, HlsBlock, line_buffer_slots, simple_call, streams_pixels
 from hwflow.hls.schedule import STEP_DEPTH, pipelined
 from hwflow.ir import LayerTrace, Node, Signal
+from hwflow.ops import ternary
 from hwflow.ops.keras_layers import shape_of, unsupported
 from hwflow.ops.registry import hls_block, node, parses
 from hwflow.options import FirmwareOptions
@@ -127,5 +128,7 @@ def parse_maxpool(parser, layer) -> None:
     """A bit-serial max pool (after the neuron of a pending linear layer, which it commutes with)."""
     if parser.analog():
         raise unsupported(layer, " on the analog input (use encoding='bitplane' or pool after a layer)")
+    if parser.pair and parser.pending is None:
+        raise ternary.refuse_pair("MaxPooling2D", layer.name)
     parser.emit(MaxPool(name=layer.name, in_shape=shape_of(layer.input_shape), out_shape=shape_of(layer.output_shape),
                         pool=tuple(layer.pool_size), strides=tuple(layer.strides), padding=layer.padding))

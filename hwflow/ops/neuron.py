@@ -106,7 +106,8 @@ def fire(v: np.ndarray, neuron: Neuron) -> np.ndarray:
     return spikes
 
 
-@parses("QActivation", note="quantized_relu, or quantized_bits (signed, in offset binary): sets the spike code, "
+@parses("QActivation", note="quantized_relu, or quantized_bits (signed, in offset binary), binary(), ternary() (two "
+                              "sign neurons per unit): sets the spike code, "
                               "T = log2(levels) steps; 'softmax' or 'sigmoid' as the model's last layer",
          opens_input=True)
 def parse_qactivation(parser, layer) -> None:

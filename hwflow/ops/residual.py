@@ -23,6 +23,7 @@ from hwflow.errors import HwflowError
 from hwflow.geometry import axis_paddings, pad_before
 from hwflow.ops.conv2d import Conv2D
 from hwflow.ops.dense import Dense
+from hwflow.ops import ternary
 from hwflow.ops.registry import parses
 from hwflow.ops.synaptic import SynapticLayer
 from hwflow.rtl.block import image
@@ -57,6 +58,8 @@ def parse_add(parser, layer) -> None:
     if node is None or parser.deferred or parser.divisor != 1:
         raise HwflowError(f"{where} does not directly follow a QDense/QConv2D without activation; hwflow fuses "
                           "Add()([layer(a), a]) only")
+    if parser.pair:
+        raise ternary.refuse_pair("Add", layer.name)
     if parser.pm1:
         raise HwflowError(f"{where} adds a binary() activation to '{node.name}'; put a quantized_relu or "
                           "quantized_bits activation before the residual block")

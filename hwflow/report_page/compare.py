@@ -23,6 +23,7 @@ from typing import Any, Iterable
 import yaml
 
 from hwflow.defaults import DEFAULT_CLOCK_NS, DEFAULT_PART, DEFAULT_PROJECT_NAME, E_AC_PJ, E_MAC_PJ
+from hwflow.config import load_yaml
 from hwflow.errors import HwflowError
 from hwflow.rtl.block import FMAX_SOURCE, RTL_SIM_SOURCE, SYNTH_SOURCE
 from hwflow.tool_reports.finder import Firmware, ToolReports, find_reports
@@ -105,7 +106,7 @@ def load_run(run_dir: Path) -> tuple[dict, dict]:
     except (OSError, ValueError) as exc:
         raise HwflowError(f"{path}: cannot read the run's report ({exc}); write it with 'hwflow run'") from exc
     try:
-        config = yaml.safe_load((run_dir / "config.yaml").read_text()) or {}
+        config = load_yaml((run_dir / "config.yaml").read_text()) or {}
     except (OSError, yaml.YAMLError):
         config = {}
     return report, config
