@@ -57,6 +57,23 @@ def test_the_kernels_are_the_convolutions_keras_computes() -> None:
     np.testing.assert_array_equal(tf.nn.conv2d(x, separable_as_conv(d, p), 1, "VALID").numpy(), separable)
 
 
+@pytest.mark.parametrize("strides, padding", [((1, 1), "same"), ((2, 2), "valid"), ((1, 2), "same")])
+def test_the_simulator_runs_a_lowered_depthwise_kernel_as_a_depthwise_convolution(strides, padding) -> None:
+    """hwflow.geometry.conv2d finds the depthwise kernel in its lowered Conv2D (multiplier 2: Keras's channel order)
+    and computes the same integers as the int64 tap sum; a kernel with one weight across channels is not one."""
+    from hwflow.geometry import conv2d, depthwise_kernel
+
+    rng = np.random.default_rng(4)
+    d = rng.integers(-8, 8, (3, 3, 4, 2)).astype(np.float64)
+    w = depthwise_as_conv(d)
+    np.testing.assert_array_equal(depthwise_kernel(w), d)
+    x = rng.integers(0, 16, (3, 7, 7, 4))
+    np.testing.assert_array_equal(conv2d(x.astype(np.float32), w, strides, padding), conv2d(x, w.astype(np.int64),
+                                                                                            strides, padding))
+    w[0, 0, 0, 3] = 1
+    assert depthwise_kernel(w) is None and depthwise_kernel(rng.integers(-8, 8, (3, 3, 1, 4))) is None
+
+
 @pytest.mark.parametrize("block", list(BLOCKS))
 @pytest.mark.parametrize("encoding", ["direct", "bitplane"])
 def test_the_snn_equals_qkeras(block: str, encoding: str) -> None:

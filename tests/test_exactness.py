@@ -130,3 +130,20 @@ def test_auto_po2_kernels_as_qkeras_examples_write_them(kernel: str) -> None:
     assert np.all(np.log2(scales) == np.round(np.log2(scales)))  # the scales are powers of two
     if kernel.startswith("quantized_bits"):
         assert len(scales) > 1  # per channel: several grids, one integer network
+
+
+@pytest.mark.parametrize("log2", [0, 1, 3])
+@pytest.mark.parametrize("divisor", [1, 3])
+def test_the_closed_form_levels_equal_the_t_fired_spikes(log2: int, divisor: int) -> None:
+    """hwflow.ops.neuron.fired_levels (what predict uses: float32, float64 and int64 membranes) == the level of
+    the T spikes fire() emits step by step, over every membrane from far below zero to past saturation."""
+    from hwflow.ops.neuron import Neuron, fire, fired_levels
+
+    for steps in (1, 2, 4):
+        neuron = Neuron(steps, 0, threshold_log2=log2, divisor=divisor)
+        span = 3 * neuron.threshold * 2**steps
+        v = np.arange(-span, span, dtype=np.int64).reshape(-1, 1)
+        spikes = fire(v, neuron)[:, :, 0].astype(np.int64)
+        want = spikes @ (2 ** np.arange(steps - 1, -1, -1))
+        for dtype in (np.float32, np.float64, np.int64):
+            np.testing.assert_array_equal(fired_levels(v.astype(dtype), neuron).reshape(-1), want)

@@ -119,8 +119,9 @@ def test_what_ternary_cannot_carry_is_one_line(layers, message: str) -> None:
 @pytest.mark.firmware
 @pytest.mark.skipif(tools.find(tools.VERILATOR) is None, reason="Verilator is needed for RTL simulation")
 def test_firmware_and_rtl_of_ternary_activations_are_exact(tmp_path) -> None:
-    """The pair is sign neurons and synapses: the event blocks' C simulation and their RTL twin == SNN == QKeras,
-    the C-simulation cycle counters == the RTL's; the folded RTL twin too."""
+    """The pair is sign neurons and synapses: the event blocks' C simulation (Vitis, io_parallel) and the folded
+    ones' (Vivado, io_stream), each with its RTL twin, == SNN == QKeras, the C-simulation cycle counters == the
+    RTL's; the ANN RTL twin too."""
     from test_rtl import check as rtl_check
     from test_strategies import check as hls_check
 
@@ -128,4 +129,5 @@ def test_firmware_and_rtl_of_ternary_activations_are_exact(tmp_path) -> None:
     snn = hwflow.convert(model, encoding="bitplane")
     x = grid_inputs((6, 6, 2), 40, seed=7, saturated=0.1)
     hls_check(tmp_path / "event", model, snn, x, strategy="event", lanes=2)
-    rtl_check(snn, model, x, tmp_path / "folded", "folded", 3)
+    hls_check(tmp_path / "folded", model, snn, x, strategy="folded", lanes=3, backend="Vivado", io_type="io_stream")
+    rtl_check(snn, model, x, tmp_path / "ann", "ann", 3)

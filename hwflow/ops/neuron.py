@@ -73,8 +73,15 @@ def fired_levels(v: np.ndarray, neuron: Neuron) -> np.ndarray:
     iff r > thr. A negative v fires nothing, and then 2 q + 1 < 0.
     v may hold its integers in float32 / float64 (below the mantissa); with a power-of-two threshold they are
     used as they are: y = v / (2 thr) is exact (a power-of-two scale), q = floor(y), and r > thr iff y - q > 1/2
-    (y - q, y's fraction bits, is exact too)."""
+    (y - q, y's fraction bits, is exact too). With thr >= 2 that is one rounding, z = v / thr:
+    2 q + [r > thr] = rint(z - 1/2), numpy's round half to even (z - 1/2 is a tie exactly when r = thr, which goes
+    to the even 2 q; otherwise the nearest integer to z - 1/2 is floor(z)); z - 1/2 is exact, |z| < 2**23."""
     if v.dtype.kind == "f" and neuron.divisor == 1:
+        if neuron.threshold >= 2:
+            z = v * v.dtype.type(1.0 / neuron.threshold)
+            z -= v.dtype.type(0.5)
+            np.rint(z, out=z)
+            return np.clip(z, 0, 2**neuron.time_steps - 1, out=z)
         y = v * v.dtype.type(0.5 / neuron.threshold)
         q = np.floor(y)
         above = (y - q) > 0.5
