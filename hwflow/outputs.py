@@ -190,13 +190,15 @@ def output_dir(out: Path, force: bool = False, writes: tuple[str, ...] = ()):
             os.replace(out / path, tmp / path)
             moved.append(path)
         if out.exists():
+            # only hwflow's own files, and folders the moves emptied, may be left: checked in place, where the
+            # manifests around `out` still count (a nested output, such as `hwflow hls`'s firmware/snn, is owned
+            # through them)
+            left = [p for p in foreign(out) if not (out / p).is_dir() or (out / p).is_symlink()]
+            if left:
+                raise HwflowError(f"internal: {listing(left)} would be deleted from {out}; nothing was changed")
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
             os.replace(out, old / out.name)
             os.replace(tmp, out)
-            gone = old / out.name  # only hwflow's own files, and folders the moves emptied, should be left in it
-            left = [p for p in foreign(gone) if not (gone / p).is_dir() or (gone / p).is_symlink()]
-            if left:
-                raise HwflowError(f"internal: {listing(left)} left in {old}; nothing was deleted")
             shutil.rmtree(old)
         else:
             os.replace(tmp, out)

@@ -189,3 +189,24 @@ def test_a_run_folder_of_an_older_hwflow_is_refused_before_any_work(tmp_path, ca
     assert "holds model.h5, which hwflow did not write" in err and "move or delete them yourself" in err
     assert (old / "model.h5").read_text().startswith("a model")
 
+
+
+def test_an_output_replaces_a_nested_output_it_owns_through_the_run_folder(tmp_path) -> None:
+    """`hwflow hls` writes RUN/firmware/snn, then `hwflow csim` writes all of RUN/firmware: the old snn files are
+    hwflow's (the run folder's manifest lists snn's), so they go and the new ones take their place; a user's file
+    in the old firmware folder is kept."""
+    from hwflow.outputs import foreign, output_dir, record
+
+    run = tmp_path / "run"
+    run.mkdir()
+    record(run, "model.h5")
+    with output_dir(run / "firmware" / "snn") as tmp:
+        (tmp / "old.cpp").write_text("old")
+    (run / "firmware" / "notes.txt").write_text("mine")
+    with output_dir(run / "firmware", force=True) as tmp:
+        (tmp / "snn").mkdir()
+        (tmp / "snn" / "new.cpp").write_text("new")
+    assert sorted(p.name for p in (run / "firmware" / "snn").iterdir() if p.name != ".hwflow-outputs.json") == \
+        ["new.cpp"]
+    assert (run / "firmware" / "notes.txt").read_text() == "mine" and foreign(run / "firmware") == ["notes.txt"]
+    assert not [p for p in run.iterdir() if p.name.startswith(".firmware")]
