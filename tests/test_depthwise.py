@@ -74,6 +74,20 @@ def test_the_simulator_runs_a_lowered_depthwise_kernel_as_a_depthwise_convolutio
     assert depthwise_kernel(w) is None and depthwise_kernel(rng.integers(-8, 8, (3, 3, 1, 4))) is None
 
 
+def test_operation_counts_leave_out_the_zero_cross_channel_weights() -> None:
+    """A depthwise layer's MACs are Keras's (taps x C x M per output pixel, not the lowered C x C*M), and a spike
+    reaches M synapses per tap; a separable layer's one kernel is a full convolution."""
+    model = model_with(BLOCKS["depthwise-same-stride2-multiplier2"]())
+    layer = hwflow.convert(model, encoding="bitplane").synaptic_layers[0]
+    kh, kw, c, cm = layer.weight.shape
+    assert layer.reach() == cm // c == 2 and layer.ann_macs() == int(layer.fan_out().sum()) * cm
+    spikes = np.zeros((1, 7, 7, c), np.uint8)
+    spikes[0, 3, 3, 1] = 1  # one spike: the (output pixel, tap) pairs that read its pixel, 2 synapses each
+    assert layer.synaptic_ops(spikes) == int(layer.fan_out()[3, 3]) * 2 > 0
+    separable = hwflow.convert(model_with(BLOCKS["separable-valid"]()), encoding="bitplane").synaptic_layers[0]
+    assert separable.reach() == separable.weight.shape[3]
+
+
 @pytest.mark.parametrize("block", list(BLOCKS))
 @pytest.mark.parametrize("encoding", ["direct", "bitplane"])
 def test_the_snn_equals_qkeras(block: str, encoding: str) -> None:

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from hwflow.errors import HwflowError
-from hwflow.geometry import Padding, axis_paddings, conv2d, fan_out, out_size, pad_before
+from hwflow.geometry import Padding, axis_paddings, conv2d, depthwise_kernel, fan_out, out_size, pad_before
 from hwflow.hls.block import Cursor, HlsBlock
 from hwflow.ops.keras_layers import shape_of, unsupported
 from hwflow.ops.registry import hls_block, node, parses
@@ -65,17 +65,23 @@ class Conv2D(SynapticLayer):
         """For each input pixel, how many (output pixel, tap) pairs read it: [H, W]."""
         return fan_out(image(self.in_shape)[:2], self.weight.shape[:2], self.strides, self.padding)
 
-    def synaptic_ops(self, spikes: np.ndarray) -> int:
+    def reach(self) -> int:
+        """Output channels one input channel reaches per tap: all of them, or a depthwise kernel's multiplier M
+        (hwflow.ops.depthwise lowers it with zero weights across channels, which are no synapses: the Keras
+        layer has none, and the operation counts and energy estimates leave them out on both sides)."""
         cin, cout = self.weight.shape[2:]
+        return cout // cin if depthwise_kernel(self.weight) is not None else cout
+
+    def synaptic_ops(self, spikes: np.ndarray) -> int:
+        cin = self.weight.shape[2]
         fan = self.fan_out()
         if self.analog_input:
-            return spikes.shape[0] * int(fan.sum()) * cin * cout
+            return spikes.shape[0] * int(fan.sum()) * cin * self.reach()
         per_pixel = spikes.sum(axis=3, dtype=np.int64)  # [B, H, W]
-        return int((per_pixel * fan).sum()) * cout
+        return int((per_pixel * fan).sum()) * self.reach()
 
     def ann_macs(self) -> int:
-        cin, cout = self.weight.shape[2:]
-        return int(self.fan_out().sum()) * cin * cout
+        return int(self.fan_out().sum()) * self.weight.shape[2] * self.reach()
 
     def block_geometry(self, cur: Cursor) -> dict:
         kh, kw, _, c_out = self.weight.shape
