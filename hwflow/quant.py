@@ -153,7 +153,8 @@ def ternary_code(q: object, where: str) -> ActivationCode:
         problems.append(f"alpha={q.alpha!r} must be None (QKeras then computes -1, 0, +1 exactly)")
     if getattr(q, "use_stochastic_rounding", False):
         problems.append("use_stochastic_rounding must be False")
-    if isinstance(threshold, str) or not float(np.float32(threshold)) > 0:
+    number = isinstance(threshold, (int, float, np.integer, np.floating)) and not isinstance(threshold, bool)
+    if not number or not float(np.float32(threshold)) > 0:
         problems.append(f"threshold={threshold!r} must be a number > 0")
     if problems:
         raise HwflowError(f"{where}: {q!s} is not an exact ternary activation: " + "; ".join(problems))

@@ -106,6 +106,8 @@ def residual_after_ternary() -> tf.keras.Model:
     (lambda: [Flatten(), dense(8), tern()], "the model ends in the signed activation of"),
     (lambda: [Flatten(), dense(8), QActivation(ternary(alpha=1.0)), dense()], "alpha=1.0 must be None"),
     (lambda: [Flatten(), dense(8), QActivation(ternary(threshold=0.0)), dense()], "must be a number > 0"),
+    (lambda: [Flatten(), dense(8), QActivation(ternary(threshold=np.linspace(0.2, 0.9, 8))), dense()],
+     "must be a number > 0"),
     (residual_after_ternary, "Add 'add"),
 ])
 def test_what_ternary_cannot_carry_is_one_line(layers, message: str) -> None:
