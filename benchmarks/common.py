@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -11,11 +12,21 @@ REPORTS = ROOT / "reports"
 
 
 def machine() -> dict:
-    """What the numbers were measured on."""
+    """What the numbers were measured on, and the code that measured them (the checkout's commit)."""
     import numpy as np
     import tensorflow as tf
     return {"cpu_count": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
-            "tensorflow": tf.__version__, "numpy": np.__version__}
+            "tensorflow": tf.__version__, "numpy": np.__version__, "commit": commit()}
+
+
+def commit() -> str:
+    """The checkout's commit, '+changes' when tracked files differ from it; 'unknown' outside a git checkout."""
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+    head = git("rev-parse", "--short", "HEAD")
+    if head.returncode:
+        return "unknown"
+    return head.stdout.strip() + ("+changes" if git("diff", "--quiet", "HEAD").returncode else "")
 
 
 def save(name: str, result: dict) -> Path:

@@ -125,7 +125,7 @@ SECTIONS: dict[str, dict[str, tuple[Check, Any]]] = {
     "train": {"epochs": (_integer(1), 20), "batch_size": (_integer(1), 64),
               "learning_rate": (_number(0.0, lo_open=True), 0.002), "seed": (_integer(0), 0),
               "lambda": (_number(0.0), 0.0), "validation_split": (_number(0.0, 1.0), 0.0),
-              "float_baseline": (_boolean, True)},
+              "float_baseline": (_boolean, True), "shift": (_integer(0), 0)},
     "energy": {"model": (_choice("int45", "fp32_45"), defaults.DEFAULT_ENERGY_MODEL),
                "e_add32_pj": (_number(0.0, lo_open=True), defaults.E_ADD32_PJ),
                "e_mul32_pj": (_number(0.0, lo_open=True), defaults.E_MUL32_PJ),

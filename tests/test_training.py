@@ -12,7 +12,7 @@ from hwflow.config import base_dir, load_config, zoo_names
 from hwflow.datasets import load_dataset, read_idx
 from hwflow.errors import HwflowError
 from hwflow.model_builder import build_model
-from hwflow.train import load_trained, train
+from hwflow.train import load_trained, shifted, train
 
 MNIST_DIR = base_dir() / "../shared/datasets/mnist"
 FAST = {"dataset": {"limit_train": 320, "limit_test": 100},
@@ -228,3 +228,42 @@ def test_float_twin_has_no_quantizers() -> None:
     kinds = {type(layer).__name__ for layer in build_model(cfg, quantized=False).layers}
     assert not any(k.startswith("Q") for k in kinds)
     assert {"Conv2D", "BatchNormalization", "ReLU", "MaxPooling2D", "Dense"} <= kinds
+
+
+def test_shifted_images_are_whole_pixel_moves_with_zeros_shifted_in() -> None:
+    """Every shifted image is its original moved by one offset within +-shift (so its pixels stay on the input
+    grid), the offsets differ between images and between draws, and shift 0 changes nothing."""
+    rng = np.random.default_rng(1)
+    x = (rng.integers(1, 256, size=(40, 6, 7, 1)) / 256).astype(np.float32)  # no zero pixel: a move shows
+    out = shifted(x, 2, np.random.default_rng(0))
+    assert out.shape == x.shape and out.dtype == x.dtype
+    padded = np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0)))
+    offsets = []
+    for i in range(len(x)):
+        hits = [(dy, dx) for dy in range(5) for dx in range(5)
+                if np.array_equal(out[i], padded[i, dy:dy + 6, dx:dx + 7])]
+        assert len(hits) == 1, i
+        offsets.append(hits[0])
+    assert len(set(offsets)) > 10
+    again = shifted(x, 2, np.random.default_rng(1))
+    assert not np.array_equal(again, out)
+    np.testing.assert_array_equal(shifted(x, 0, np.random.default_rng(0)), x)
+
+
+def test_training_with_shift_runs_every_epoch_and_is_deterministic(capsys) -> None:
+    def run(shift: int, verbose: int = 0):
+        return train(load_config("digits_mlp", overrides={**FAST, "train": {**FAST["train"], "epochs": 2,
+                                                                                "shift": shift,
+                                                                                "validation_split": 0.25}}),
+                     verbose=verbose)
+    first, second, plain = run(1, verbose=2), run(1), run(0)
+    assert "Epoch 1/2" in capsys.readouterr().out  # the progress counts the run's epochs
+    assert len(first.history["loss"]) == 2 and len(first.history["val_accuracy"]) == 2
+    for a, b in zip(first.model.get_weights(), second.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(plain.model.get_weights()[0], first.model.get_weights()[0])
+
+
+def test_shift_on_feature_vectors_is_one_line() -> None:
+    with pytest.raises(HwflowError, match=r"train.shift moves images but dataset jets .*set train.shift to 0"):
+        train(load_config("jet_mlp", overrides={"train": {"shift": 2}}), verbose=0)
