@@ -14,7 +14,8 @@ sequence input; 0-2 convolutions (QConv2D, QDepthwiseConv2D, QSeparableConv2D, o
 'causal' padding too; kernels 1-3, strides 1-2, 'valid'/'same' or a ZeroPadding2D/1D before), each
 with an optional max pool or average pool (2x2, 3x3 at stride 2, global; AveragePooling2D or QKeras's
 QAveragePooling2D / QGlobalAveragePooling2D) and optionally a residual Add()([conv(a), a]), 0-2 dense layers
-(quantized_relu, signed quantized_bits, binary() or ternary() activations, optionally a residual Add()([dense(a), a])),
+(quantized_relu, signed quantized_bits, binary(), ternary() or quantized_relu_po2 activations, optionally a residual
+Add()([dense(a), a])),
 in a chain optionally a QBatchNormalization or a float BatchNormalization after every QConv2D and hidden QDense
 (the SNN is compared with the folded model, hwflow.fold_batchnorm), optionally a Reshape of the input image to a
 non-square one and a Reshape to a vector in place of the Flatten, T 1-8 per layer,
@@ -59,7 +60,7 @@ def kinds(arch) -> list[str]:
     out += ["conv residual" for spec in arch.convs
             if spec[8:] and spec[8] and spec[3] == "same" and spec[2] == 1 and (arch.sequence or spec[7] != "separable")]
     out += ["signed activation" for spec in arch.denses if spec[3:] and spec[3] is True and spec[1] >= 2]
-    out += [f"{spec[3]} activation" for spec in arch.denses if spec[3:] and spec[3] in ("binary", "ternary")]
+    out += [f"{spec[3]} activation" for spec in arch.denses if spec[3:] and spec[3] in ("binary", "ternary", "po2")]
     out += [f"{arch.batchnorm} batchnorm"] * (sum(arch.bn_after(spec[7]) for spec in arch.convs)
                                               + sum(arch.bn_after("dense") for _ in arch.denses))
     out += ["reshape"] * (arch.reshape + arch.image_reshaped)

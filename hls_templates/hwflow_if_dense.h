@@ -53,6 +53,8 @@ struct if_dense_config {
     static const unsigned reuse_factor = 1;  // R: divides n_synapses
     static const unsigned block_factor = 100; // n_synapses / R: synapses processed per cycle
     static const unsigned reuse_depth = 8;   // D: ReuseLoop pipeline depth (hwflow/hls/schedule.py)
+    static const bool po2 = false;  // a quantized_relu_po2 neuron: fires once, against po2_threshold(t)
+    static long long po2_threshold(unsigned t) { return 0; }
     typedef ap_int<8> weight_t;
     typedef ap_int<8> bias_t;
     typedef ap_int<16> membrane_t;  // Horner state and integrated membrane

@@ -58,6 +58,8 @@ struct if_layer_config {
     static const unsigned lanes = 1, groups = 4, in_word = 1, in_wpp = 4;
     static const unsigned in_steps = 1, out_steps = 1, threshold_log2 = 1, threshold_scale = 1, readout_width = 16;
     static const bool event = true, analog = false;
+    static const bool po2 = false;  // a quantized_relu_po2 neuron: fires once, against po2_threshold(t)
+    static long long po2_threshold(unsigned t) { return 0; }
     static const unsigned in_plane = 4, in_size = 4, out_plane = 4, out_size = 4, weight_rows = 16;
     static const unsigned weight_size = 16, bias_size = 4;  // weight_rows and groups, times lanes
     static const unsigned pixels = 1, taps = 1;  // output pixels (for trip counts), kernel taps
@@ -118,7 +120,7 @@ template <> struct lane_output<false> {
                 for (unsigned l = 0; l < CONFIG_T::lanes; l++) {
                     #pragma HLS UNROLL
                     const unsigned n = spike_index::plane<CONFIG_T::lanes>(g, l);
-                    const bool spike = fire_step(v[g][l], thr, last); // the neuron of hwflow_if_neuron.h
+                    const bool spike = neuron_step<CONFIG_T>(v[g][l], thr, last); // hwflow_if_neuron.h
                     if (n < CONFIG_T::n_out) {
                         y[spike_index::plane<plane_size>(t, spike_index::plane<CONFIG_T::n_out>(p, n))] = spike;
                     }

@@ -11,7 +11,9 @@
  *                     spike = v >= thr_t, except at the last step where spike = v > thr_t (a tie
  *                     onto an odd level rounds to the even level below: QKeras' round half to
  *                     even); subtract reset v -= spike ? thr_t : 0. Membranes above the top level
- *                     saturate (every step fires), negative membranes never fire (ReLU).
+ *                     saturate (every step fires), negative membranes never fire (ReLU). A po2 neuron
+ *                     (quantized_relu_po2) fires once: at the first step t with v >= po2_threshold(t), or at
+ *                     the last step (po2_fire_step).
  *   membrane_readout  v[N] -> ap_fixed<W, W - frac> values v * 2^-frac (the readout layer):
  *                     a reinterpretation of the membrane's bits, no arithmetic.
  *
@@ -40,13 +42,19 @@ struct if_neuron_config {
     static const unsigned out_size = 40;       // T * n_out: length of the spike array
     static const unsigned threshold_log2 = 1;  // threshold = threshold_scale * 2^threshold_log2 membrane units
     static const unsigned threshold_scale = 1;
+    static const bool po2 = false;  // a quantized_relu_po2 neuron: fires once, against po2_threshold(t)
+    static long long po2_threshold(unsigned t) { return 0; }
     typedef ap_int<16> membrane_t;
     typedef ap_int<8> threshold_t;             // holds threshold_scale * 2^(threshold_log2 + T - 1)
 };
 
-// The threshold of fire step t: threshold_scale * 2^(threshold_log2 + T-1-t), a constant shifted.
+// The threshold of fire step t: threshold_scale * 2^(threshold_log2 + T-1-t), a constant shifted; a po2
+// neuron's step t threshold from its table (a ROM of T-1 constants).
 template <typename CONFIG_T> inline typename CONFIG_T::threshold_t step_threshold(unsigned t) {
     #pragma HLS INLINE
+    if (CONFIG_T::po2) {
+        return typename CONFIG_T::threshold_t(CONFIG_T::po2_threshold(t));
+    }
     return typename CONFIG_T::threshold_t(CONFIG_T::threshold_scale)
            << (CONFIG_T::threshold_log2 + CONFIG_T::out_steps - 1 - t);
 }
@@ -60,6 +68,27 @@ template <class membrane_T, class threshold_T> inline bool fire_step(membrane_T 
         u -= thr;
     }
     return spike;
+}
+
+// One fire step of a po2 neuron (quantized_relu_po2, hwflow/ops/po2.py): it fires once, at the first step whose
+// threshold u reaches (they descend), or at the last step; then u is parked at the most negative value of its
+// type, which no membrane reaches (the width holds -bound..bound), so no later step fires.
+template <class membrane_T, class threshold_T> inline bool po2_fire_step(membrane_T &u, threshold_T thr, bool last) {
+    #pragma HLS INLINE
+    membrane_T parked = 0;
+    parked[membrane_T::width - 1] = 1;
+    const bool spike = last ? (u != parked) : (u >= thr);
+    if (spike) {
+        u = parked;
+    }
+    return spike;
+}
+
+// The neuron of CONFIG_T: the IF neuron's fire_step, or a po2 neuron's.
+template <typename CONFIG_T, class membrane_T, class threshold_T>
+inline bool neuron_step(membrane_T &u, threshold_T thr, bool last) {
+    #pragma HLS INLINE
+    return CONFIG_T::po2 ? po2_fire_step(u, thr, last) : fire_step(u, thr, last);
 }
 
 template <class res_T, typename CONFIG_T>
@@ -83,7 +112,7 @@ FireSteps:
     FireNeurons:
         for (unsigned n = 0; n < CONFIG_T::n_out; n++) {
             #pragma HLS UNROLL
-            spikes[spike_index::plane<CONFIG_T::n_out>(t, n)] = fire_step(u[n], thr, last);
+            spikes[spike_index::plane<CONFIG_T::n_out>(t, n)] = neuron_step<CONFIG_T>(u[n], thr, last);
         }
     }
     HWFLOW_CYCLES(1); // drain

@@ -6,7 +6,7 @@ import warnings
 from hwflow.errors import HwflowError
 from hwflow.geometry import axis_paddings, out_size
 from hwflow.ir import InputEncoder, Node
-from hwflow.ops import HANDLERS, OPENS_INPUT, ternary
+from hwflow.ops import HANDLERS, OPENS_INPUT, po2, ternary
 from hwflow.ops.keras_layers import is_linear_activation, shape_of, unsupported
 from hwflow.ops.neuron import Neuron
 from hwflow.ops.output_function import function_name, set_output_function
@@ -99,6 +99,8 @@ class Parser:
         if self.time_steps is not None and code.bits != self.time_steps:
             raise HwflowError(f"{where}: {q!s} has {code.bits} bits but time_steps={self.time_steps} was asked; "
                               "T must equal the activation quantizer's bits")
+        if code.po2 is not None and (self.divisor != 1 or self.neuron_check is not None):
+            raise HwflowError(f"{where}: {q!s} after an average pool is not supported; use quantized_relu there")
         if self.neuron_check is not None:
             self.neuron_check(q)
         pair = 0
@@ -109,8 +111,13 @@ class Parser:
                                   "activation of a quantized_relu layer, or drop it")
             pair = self.pending.out_shape[-1]
             ternary.pair_outputs(self.pending, code.pair_threshold)
+        bounds, bound_frac = None, 0
+        if code.po2 is not None:
+            layer = self.pending
+            bound_frac = max(layer.in_frac + layer.weight_frac, layer.bias_frac)
+            bounds = po2.exponent_bounds(q, -code.frac, code.bits - code.frac - 1, bound_frac, where)
         self.pending.neuron = Neuron(code.bits, code.bits - code.frac, divisor=self.divisor, offset=code.offset,
-                                     sign=code.sign)
+                                     sign=code.sign, po2_bounds=bounds, po2_frac=bound_frac)
         self.layers.append(self.pending)
         self.pending, self.divisor, self.neuron_check = None, 1, None
         self.grid, self.steps, self.offset, self.pm1, self.pair = code.grid, code.bits, code.offset, code.pm1, pair

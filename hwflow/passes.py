@@ -26,7 +26,8 @@ class AlignGrids:
     The pre-activation is sum(W k) 2**-(in_frac + weight_frac) + B 2**-bias_frac. Choose the
     membrane unit 2**-F with F = max(in_frac + weight_frac, bias_frac, T - i + 1), so that both
     terms are integers and the threshold (one output level, 2**(F - (T - i)) units) is even and
-    its half, the bias shift, an integer. Weights and bias are shifted left; nothing is rounded.
+    its half, the bias shift, an integer (a po2 neuron: F at least its thresholds' grid). Weights and bias
+    are shifted left; nothing is rounded.
     A layer is aligned once: its natural_frac is then set.
     """
 
@@ -38,7 +39,10 @@ class AlignGrids:
         natural = max(layer.in_frac + layer.weight_frac, layer.bias_frac)
         frac = natural
         neuron = layer.neuron
-        if neuron is not None:
+        if neuron is not None and neuron.po2_bounds is not None:  # thresholds B on the grid 2**-po2_frac
+            frac = max(frac, neuron.po2_frac)
+            neuron = dataclasses.replace(neuron, threshold_log2=frac - neuron.po2_frac)
+        elif neuron is not None:
             level_frac = neuron.time_steps - neuron.integer
             frac = max(frac, level_frac + 1)
             neuron = dataclasses.replace(neuron, threshold_log2=frac - level_frac)

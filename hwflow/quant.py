@@ -1,7 +1,7 @@
 """Reading QKeras quantizers as exact fixed-point grids."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -96,6 +96,7 @@ class ActivationCode:
     sign: bool = False  # QKeras binary(): one plane b = [x >= 0] (Neuron.sign)
     pm1: bool = False  # with sign: the value is 2 b - 1 (binary()), not b (binary(use_01=True))
     pair_threshold: float | None = None  # ternary(): two sign planes p, n per unit, value p - n (hwflow.ops.ternary)
+    po2: object | None = field(default=None, compare=False)  # quantized_relu_po2: the quantizer (hwflow.ops.po2)
 
     @property
     def grid(self) -> Grid:
@@ -125,6 +126,8 @@ def activation_code(q: object, where: str) -> ActivationCode:
         return binary_code(q, where)
     if quantizer_name(q) == "ternary":
         return ternary_code(q, where)
+    if quantizer_name(q) == "quantized_relu_po2":
+        return po2_code(q, where)
     if quantizer_name(q) != "quantized_bits":
         rg = relu_grid(q, where)
         return ActivationCode(rg.bits, rg.bits - rg.integer)
@@ -159,6 +162,33 @@ def ternary_code(q: object, where: str) -> ActivationCode:
     if problems:
         raise HwflowError(f"{where}: {q!s} is not an exact ternary activation: " + "; ".join(problems))
     return ActivationCode(1, 0, sign=True, pair_threshold=float(threshold))
+
+
+def po2_code(q: object, where: str) -> ActivationCode:
+    """QKeras's quantized_relu_po2: levels 2**e for e in [min_exp, max_exp] (zero and negative inputs give
+    2**min_exp), sent as the binary code of 2**(e - min_exp) over T = max_exp - min_exp + 1 planes: one spike,
+    at the step of its exponent (hwflow.ops.po2 finds the neuron's thresholds)."""
+    problems = []
+    if getattr(q, "negative_slope", 0) != 0:
+        problems.append("negative_slope must be 0")
+    if getattr(q, "use_stochastic_rounding", False):
+        problems.append("use_stochastic_rounding must be False")
+    if getattr(q, "quadratic_approximation", False):
+        problems.append("quadratic_approximation must be False")
+    if getattr(q, "log2_rounding", "rnd") not in ("rnd", "floor"):
+        problems.append(f"log2_rounding={q.log2_rounding!r} must be 'rnd' or 'floor'")
+    if float(getattr(q, "qnoise_factor", 1.0)) != 1.0:
+        problems.append("qnoise_factor must be 1.0")
+    if problems:
+        raise HwflowError(f"{where}: {q!s} is not an exact binary-coded activation: " + "; ".join(problems))
+    lo, hi = int(q._min_exp), int(q._max_exp)
+    if q.max_value is not None:  # inputs are clipped to max_value before the logarithm: its level is the top
+        hi = int(np.log2(float(np.asarray(q(np.array([q.max_value], dtype=np.float32)))[0])))
+    steps = hi - lo + 1
+    if not 1 <= steps <= MAX_TIME_STEPS or -lo > MAX_FRAC_BITS:
+        raise HwflowError(f"{where}: {q!s} has exponents {lo}..{hi}, {steps} time steps; hwflow supports 1 to "
+                          f"{MAX_TIME_STEPS} (use fewer bits, or a max_value above 1)")
+    return ActivationCode(steps, -lo, po2=q)
 
 
 def input_grid(q: object, where: str) -> Grid:

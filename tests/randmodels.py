@@ -9,7 +9,7 @@ import tensorflow as tf
 from hypothesis import strategies as st
 from qkeras import (QActivation, QAveragePooling2D, QBatchNormalization, QConv1D, QConv2D, QDense, QDepthwiseConv2D,
                     QGlobalAveragePooling2D, QSeparableConv2D, binary, quantized_bits, quantized_relu,
-                    ternary)
+                    quantized_relu_po2, ternary)
 from tensorflow.keras.layers import (Activation, Add, AveragePooling2D, BatchNormalization, Flatten,
                                      GlobalAveragePooling2D, MaxPooling2D, Reshape, ZeroPadding1D, ZeroPadding2D)
 
@@ -39,8 +39,8 @@ class Arch:
     #              channels, a depthwise one multiplier 1)
     denses: list  # (units, T, integer[, signed[, residual]]): signed True (T >= 2): a quantized_bits(T, integer)
     #              activation, 'binary': binary(), 'ternary': ternary() (integer odd: its 0.33 threshold, else
-    #              2**-(integer // 2 + 1), a dyadic one the pre-activations hit); residual: Add()([dense(a), a])
-    #              (units = a's size; not after binary or ternary)
+    #              2**-(integer // 2 + 1), a dyadic one the pre-activations hit), 'po2': quantized_relu_po2 (`po2_of`);
+    #              residual: Add()([dense(a), a]) (units = a's size; not after binary or ternary)
     weight_bits: int
     weight_integer: int
     bias_bits: int
@@ -69,6 +69,12 @@ class Arch:
     def bn_after(self, kind: str) -> bool:
         """A batch norm follows a layer of this kind ('conv' / 'dense'; a 2D QConv2D or a hidden QDense)."""
         return bool(self.batchnorm) and (kind == "dense" or (kind == "conv" and not self.sequence))
+
+
+def po2_of(t: int, integer: int):
+    """A dense spec's quantized_relu_po2: 1 + (t - 1) % 3 bits (exponents -2**(bits-1) .. 2**(bits-1) - 1, T = 2**bits
+    steps), with max_value 2**integer for an odd integer (its exponent then the top)."""
+    return quantized_relu_po2(1 + (t - 1) % 3, max_value=2.0**integer if integer % 2 else None)
 
 
 def ternary_of(integer: int):
@@ -115,6 +121,7 @@ def build(arch: Arch) -> tf.keras.Model:
         dense = QDense(int(h.shape[-1]) if residual else units, kernel_quantizer=kq,
                        bias_quantizer=bn_bias(arch, "dense", bq))
         act = (binary() if sign == "binary" else ternary_of(integer) if sign == "ternary"
+               else po2_of(t, integer) if sign == "po2"
                else quantized_bits(t, integer, alpha=1) if sign and t >= 2 else quantized_relu(t, integer))
         h = QActivation(act)(Add()([dense(h), h]) if residual else batchnorm(arch, "dense", dense(h)))
         after_binary = sign in ("binary", "ternary")
@@ -226,7 +233,7 @@ def archs(draw) -> Arch:
               draw(st.sampled_from(["conv", "depthwise", "separable"])), draw(st.booleans()))
              for _ in range(n_conv)]
     denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3)),
-               draw(st.sampled_from([False, True, "binary", "ternary"])), draw(st.booleans()))
+               draw(st.sampled_from([False, True, "binary", "ternary", "po2"])), draw(st.booleans()))
               for _ in range(draw(st.integers(0, 2)))]
     batchnorm = draw(st.sampled_from([None, None, "q", "float"]))
     if batchnorm:  # hwflow folds batch norm in chains only

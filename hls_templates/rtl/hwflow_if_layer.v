@@ -23,7 +23,8 @@
 // with the doubling moved onto the weight (a shift by S-1-t), the same integer after the last
 // plane, whatever order the synapses are added in. The bias (with the half-threshold shift) first.
 // Firing. T steps per group of LANES neurons: spike when v >= thr<<(T-1-t) (strictly greater at
-// the last step: QKeras's round half to even), subtract reset.
+// the last step: QKeras's round half to even), subtract reset. PO2=1 (quantized_relu_po2): spike at the
+// first step with v >= PO2_THR[t] (no shift in the bias), or at the last step; one spike per neuron.
 // Weight ROM: row (tap*C_IN + c)*G + g holds W[ky][kx][c][g*LANES+l] at lane l, tap = ky*K_W + kx.
 //
 // Architectures (EVENT):
@@ -36,7 +37,8 @@
 //             both architectures (a direct first layer; every layer of the ANN).
 //   ANN=1: the ANN of the same integer network: instead of firing, one cycle per group gives each
 //          neuron its level, floor(v / thr) but a tie (v = k*thr, v holding the bias shift) with k
-//          odd goes to k-1 (QKeras's round half to even), clipped to 0..2^T-1, in T+1 bits.
+//          odd goes to k-1 (QKeras's round half to even), clipped to 0..2^T-1, in T+1 bits (PO2: 2^c, c the
+//          steps t < T-1 with v >= PO2_THR[t]).
 // Cycles from `start` to `done` (P = OUT_H*OUT_W output pixels, G = ceil(N_OUT/LANES), A = K_H*K_W
 // taps; checked cycle by cycle in tests/test_rtl.py):
 //   P*(G + 1 + F) + sum over pixels of I + 1       (per pixel: bias G, integrate I, last accumulate 1,
@@ -71,6 +73,8 @@ module hwflow_if_layer #(
     parameter V_BITS = 16,
     parameter THR_LOG2 = 1,
     parameter THR_SCALE = 1,    // threshold = THR_SCALE << THR_LOG2 (odd THR_SCALE: an average pool's area)
+    parameter PO2 = 0,          // 1: a quantized_relu_po2 neuron, fires once against the step thresholds PO2_THR
+    parameter PO2_THR = 0,      // step t's threshold at bits t*(V_BITS+1) (signed), t = 0..T-1 (the last unused)
     parameter IN_RING = IN_H,   // input rows the producer's memory holds
     parameter OUT_RING = OUT_H, // output rows this block's memory holds
     parameter IN_ROWS = IN_H,   // the producer's output rows (its image may be relabelled as this one)
@@ -256,20 +260,35 @@ module hwflow_if_layer #(
                 wire signed [V_BITS-1:0] wide = wt;
                 assign term = acc_bit ? wide <<< acc_shift : {V_BITS{1'b0}};
             end
-            // firing: the membrane (first step) or the residual, against thr << (T-1-tau)
+            // firing: the membrane (first step) or the residual, against thr << (T-1-tau), subtract reset; a po2
+            // neuron fires once, at the first step whose threshold it reaches or at the last, then parks at the
+            // most negative value, which no membrane reaches (hls_templates/hwflow_if_neuron.h po2_fire_step)
             wire signed [V_BITS-1:0] level = tau == 0 ? v : residual;
-            wire signed [V_BITS:0] thr = $signed({1'b0, THR_UNIT << (THR_LOG2 + T - 1 - tau)});
-            wire fires = tau == T - 1 ? $signed({level[V_BITS-1], level}) > thr
-                                      : $signed({level[V_BITS-1], level}) >= thr;
+            wire signed [V_BITS:0] thr;
+            wire fires;
+            wire signed [V_BITS-1:0] after;
+            if (PO2) begin : po2_neuron
+                localparam [V_BITS-1:0] PARKED = {1'b1, {(V_BITS-1){1'b0}}};
+                assign thr = PO2_THR[tau*(V_BITS+1) +: V_BITS+1];
+                assign fires = tau == T - 1 ? level != PARKED : $signed({level[V_BITS-1], level}) >= thr;
+                assign after = fires ? PARKED : level;
+            end else begin : if_neuron
+                assign thr = $signed({1'b0, THR_UNIT << (THR_LOG2 + T - 1 - tau)});
+                assign fires = tau == T - 1 ? $signed({level[V_BITS-1], level}) > thr
+                                            : $signed({level[V_BITS-1], level}) >= thr;
+                assign after = fires ? level - thr[V_BITS-1:0] : level;
+            end
             always @(posedge clk) begin
                 if (state == S_INIT)
                     vmem[v_addr] <= brom[g][l*V_BITS +: V_BITS];
                 else if (acc_valid)
                     vmem[v_addr] <= v + term;
                 if (state == S_FIRE)
-                    residual <= fires ? level - thr[V_BITS-1:0] : level;
+                    residual <= after;
             end
-            assign spikes[l] = fires;
+            // a lane past N_OUT (the last group's padding) never spikes: a po2 neuron would fire once even
+            // there, and an event consumer would read its spike as an input channel that does not exist
+            assign spikes[l] = fires && fire_g * LANES + l < N_OUT;
             // ANN: the level of v, half to even, clipped (v already holds the half-threshold shift):
             // q = v / threshold (a shift; a constant divider for THR_SCALE > 1, exact where v >= 0, and a
             // negative v clips to 0 either way), a tie when the remainder is 0 and q odd.
@@ -287,7 +306,19 @@ module hwflow_if_layer #(
             end
             wire tie = exact && q[0] && THR_LOG2 != 0;
             wire signed [V_BITS-1:0] k = q - tie;
-            assign level_word[l*(T+1) +: T+1] = k < 0 ? 0 : (k > (1 << T) - 1 ? (1 << T) - 1 : k[T:0]);
+            if (PO2) begin : po2_level  // 2^c, c = the steps whose threshold v reaches
+                reg [T:0] k_po2;
+                integer i;
+                always @* begin
+                    k_po2 = 1;
+                    for (i = 0; i < T - 1; i = i + 1)
+                        if ($signed({v[V_BITS-1], v}) >= $signed(PO2_THR[i*(V_BITS+1) +: V_BITS+1]))
+                            k_po2 = k_po2 << 1;
+                end
+                assign level_word[l*(T+1) +: T+1] = k_po2;
+            end else begin : if_level
+                assign level_word[l*(T+1) +: T+1] = k < 0 ? 0 : (k > (1 << T) - 1 ? (1 << T) - 1 : k[T:0]);
+            end
 `ifndef SYNTHESIS
             always @(posedge clk)  // trace: the membrane before firing (output pixel, channel)
                 if (!rst && !ANN && state == S_FIRE && tau == 0 && fire_g * LANES + l < N_OUT && $test$plusargs("trace"))

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from hwflow.convert import convert
 from hwflow.defaults import DEFAULT_PROJECT_NAME
+from hwflow.errors import HwflowError
 from hwflow.fold import fold_batchnorm, has_batchnorm
 from hwflow.hls.block import grid_spec, spec_cpp
 from hwflow.hls.feasibility import MAX_PARTITION, MAX_WORD_BITS, Feasibility, MacLayer, estimate_ann
@@ -107,6 +108,10 @@ def ann_to_hls(model, output_dir: str | Path, options: FirmwareOptions | None = 
 
     opts = FirmwareOptions.of(options, **settings)
     snn = convert(model)  # validates the model and gives the input grid
+    po2 = next((s.name for s in snn.synaptic_layers if s.neuron is not None and s.neuron.po2_bounds is not None), None)
+    if po2 is not None:
+        raise HwflowError(f"hls4ml {hls4ml.__version__} does not convert quantized_relu_po2 activations (layer '{po2}'), "
+                          "so this model has no hls4ml ANN; hwflow's SNN firmware (hwflow.hls.to_hls) computes it")
     if has_batchnorm(model):
         model = fold_batchnorm(model)
     model = without_reserved_names(model)

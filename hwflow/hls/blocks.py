@@ -155,6 +155,15 @@ def call_lines(node, block: HlsBlock) -> list[str]:
             *probe(node, "write")]
 
 
+def constant(name: str, value) -> str:
+    """A config struct member: an unsigned constant, or for a list a function of the index t returning
+    list[t] (a ROM: a po2 neuron's step thresholds)."""
+    if not isinstance(value, (list, tuple)):
+        return f"    static const unsigned {name} = {int(value)};\n"
+    cases = "".join(f" case {t}: return {int(v)}LL;" for t, v in enumerate(value))
+    return f"    static long long {name}(unsigned t) {{ switch (t) {{{cases} default: return 0; }} }}\n"
+
+
 def templates(block: HlsBlock, cls: type[Layer]) -> tuple[type, type]:
     """The config and function template classes of a block."""
 
@@ -163,8 +172,7 @@ def templates(block: HlsBlock, cls: type[Layer]) -> tuple[type, type]:
             super().__init__(cls)
 
         def format(self, node):
-            consts = "".join(f"    static const unsigned {k} = {int(v)};\n"
-                             for k, v in block.constants(attributes(node, block)).items())
+            consts = "".join(constant(k, v) for k, v in block.constants(attributes(node, block)).items())
             typedefs = "".join(f"    typedef {node.get_attr(n + '_t').name} {n}_t;\n" for n in block.types
                                if node.get_attr(n + "_t") is not None)
             return f"struct config{node.index} : {NAMESPACE}::{block.struct} {{\n{consts}{typedefs}}};\n"

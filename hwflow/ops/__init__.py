@@ -13,13 +13,14 @@
     flatten     Flatten                                 HwflowSpikeFlatten
     residual    Add()([layer(a), a]) -> identity weights of that layer (its blocks)
     ternary     QActivation(ternary()) -> two sign neurons per unit, +-1 one spike (the synaptic blocks)
+    po2         QActivation(quantized_relu_po2) -> a neuron that fires once, at its exponent's step (the synaptic blocks)
     passthrough Dropout (and the other inference identities), Activation("linear"); batch norm (folded first)
     output_function  a final softmax / sigmoid (Softmax, Activation, QActivation): TF on the exact logits
 
 How to add one: CONTRIBUTING.md.
 """
 from hwflow.ops import (avgpool, conv1d, conv2d, dense, depthwise, encoder, flatten, maxpool, neuron,  # noqa: F401
-                        output_function, passthrough, residual, ternary, zeropadding)
+                        output_function, passthrough, po2, residual, ternary, zeropadding)
 from hwflow.ops.registry import HANDLERS, HLS_BLOCKS, NODES, OPENS_INPUT, supported_layers
 
 __all__ = ["HANDLERS", "HLS_BLOCKS", "NODES", "OPENS_INPUT", "supported_layers"]

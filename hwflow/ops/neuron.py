@@ -39,6 +39,10 @@ class Neuron:
     (strict) compare v = u + threshold + 1 > threshold holds iff u > -1, i.e. u >= 0 (u is an integer). The plane
     carries b = [u >= 0]; binary()'s value 2 b - 1 is taken up by the next layer's weights and bias
     (hwflow.convert.Parser.start_linear), binary(use_01=True)'s value is b itself.
+    po2_bounds (QKeras quantized_relu_po2, hwflow.ops.po2): the pre-activation thresholds B of fire steps 0..T-2 in
+    units of 2**-po2_frac (a descending sequence, the boundaries of the exponents hi..lo+1); the neuron has no
+    shift, fires once, at the first step t with v >= B[t] << threshold_log2, or at the last step: the level
+    2**(T-1-t), one spike.
     threshold_log2 is None until hwflow.passes.AlignGrids has put the layer on its membrane grid.
     """
 
@@ -48,6 +52,13 @@ class Neuron:
     divisor: int = 1
     offset: int = 0
     sign: bool = False
+    po2_bounds: tuple[int, ...] | None = None
+    po2_frac: int = 0
+
+    @property
+    def step_thresholds(self) -> list[int]:
+        """A po2 neuron's thresholds of fire steps 0..T-2 in membrane units (the last step has none)."""
+        return [b << self.threshold_log2 for b in self.po2_bounds]
 
     @property
     def threshold(self) -> int:
@@ -58,6 +69,8 @@ class Neuron:
         """Added to the membrane: half a threshold (rounding), and the offset's levels (offset binary)."""
         if self.sign:
             return self.threshold + 1
+        if self.po2_bounds is not None:
+            return 0
         return self.threshold // 2 + self.offset * self.threshold
 
     @property
@@ -75,7 +88,14 @@ def fired_levels(v: np.ndarray, neuron: Neuron) -> np.ndarray:
     used as they are: y = v / (2 thr) is exact (a power-of-two scale), q = floor(y), and r > thr iff y - q > 1/2
     (y - q, y's fraction bits, is exact too). With thr >= 2 that is one rounding, z = v / thr:
     2 q + [r > thr] = rint(z - 1/2), numpy's round half to even (z - 1/2 is a tie exactly when r = thr, which goes
-    to the even 2 q; otherwise the nearest integer to z - 1/2 is floor(z)); z - 1/2 is exact, |z| < 2**23."""
+    to the even 2 q; otherwise the nearest integer to z - 1/2 is floor(z)); z - 1/2 is exact, |z| < 2**23.
+    A po2 neuron fires once, at the first step whose threshold v reaches (they descend): the level 2**c, c the
+    number of steps t < T-1 with v >= threshold[t]."""
+    if neuron.po2_bounds is not None:
+        count = np.zeros(v.shape, dtype=np.int64)
+        for thr in neuron.step_thresholds:
+            count += v >= thr
+        return np.left_shift(1, count)
     if v.dtype.kind == "f" and neuron.divisor == 1:
         if neuron.threshold >= 2:
             z = v * v.dtype.type(1.0 / neuron.threshold)
@@ -101,9 +121,17 @@ def fired_levels(v: np.ndarray, neuron: Neuron) -> np.ndarray:
 
 
 def fire(v: np.ndarray, neuron: Neuron) -> np.ndarray:
-    """Emit T binary spikes MSB first, subtract reset; strict comparison at the last step (ties to even)."""
+    """Emit T binary spikes MSB first, subtract reset; strict comparison at the last step (ties to even).
+    A po2 neuron fires once (Neuron.po2_bounds)."""
     steps = neuron.time_steps
     spikes = np.empty((v.shape[0], steps) + v.shape[1:], dtype=np.uint8)
+    if neuron.po2_bounds is not None:  # one spike: the first step whose threshold v reaches, else the last
+        fired = np.zeros(v.shape, dtype=bool)
+        for t, thr in enumerate(neuron.step_thresholds + [None]):
+            s = ~fired if thr is None else ~fired & (v >= thr)
+            fired |= s
+            spikes[:, t] = s
+        return spikes
     v = v.copy()
     for t in range(steps):
         threshold = neuron.threshold << (steps - 1 - t)
@@ -114,7 +142,7 @@ def fire(v: np.ndarray, neuron: Neuron) -> np.ndarray:
 
 
 @parses("QActivation", note="quantized_relu, or quantized_bits (signed, in offset binary), binary(), ternary() (two "
-                              "sign neurons per unit): sets the spike code, "
+                              "sign neurons per unit), quantized_relu_po2 (one spike per unit): sets the spike code, "
                               "T = log2(levels) steps; 'softmax' or 'sigmoid' as the model's last layer",
          opens_input=True)
 def parse_qactivation(parser, layer) -> None:

@@ -22,7 +22,8 @@ from hwflow.ops.neuron import Neuron, fire, fired_levels
 from hwflow.ops.registry import hls_block
 from hwflow.options import FirmwareOptions
 from hwflow.quant import to_integers
-from hwflow.rtl.block import RowCycles, RtlCursor, RtlStage, clog2, event_integrate_rows, lane_groups, readmemh
+from hwflow.rtl.block import (RowCycles, RtlCursor, RtlStage, VerilogBits, clog2, event_integrate_rows,
+                              lane_groups, readmemh)
 
 
 @dataclass
@@ -209,20 +210,28 @@ class SynapticLayer(Node):
             w = max(membrane_bits, self.frac + 1)
             spec = ("fixed", w, w - self.frac, True)
             d.update(out_steps=0, threshold_log2=0, threshold_scale=1, threshold_bits=2, readout_width=int(w),
-                     out_shape=list(self.out_shape), out_precision=spec)
+                     out_shape=list(self.out_shape), out_precision=spec, **self.po2_attributes())
             return d, Cursor(self.name, "values", tuple(self.out_shape), 1, spec, rtl=rtl)
         t = self.neuron.time_steps
         d.update(out_steps=int(t), threshold_log2=int(self.neuron.threshold_log2),
                  threshold_scale=int(self.neuron.divisor), threshold_bits=self.threshold_bits, readout_width=0,
-                 out_shape=[int(t)] + list(self.out_shape), out_precision=SPIKE_SPEC)
+                 out_shape=[int(t)] + list(self.out_shape), out_precision=SPIKE_SPEC, **self.po2_attributes())
         return d, Cursor(self.name, "planes", tuple(self.out_shape), t, SPIKE_SPEC, self.neuron.grid, rtl=rtl)
 
     @property
     def threshold_bits(self) -> int:
-        """Two's-complement width of the first step's threshold, threshold * 2**(T-1) (2 for the readout)."""
+        """Two's-complement width of the first step's threshold, threshold * 2**(T-1) (2 for the readout; a po2
+        neuron's largest step threshold)."""
         if self.is_readout:
             return 2
+        if self.neuron.po2_bounds is not None:
+            return max(self.neuron.step_thresholds, default=1).bit_length() + 1
         return (self.neuron.threshold << (self.neuron.time_steps - 1)).bit_length() + 1
+
+    def po2_attributes(self) -> dict:
+        """The firmware's po2 flag and step thresholds (membrane units, steps 0..T-2; empty without a po2 neuron)."""
+        po2 = self.neuron is not None and self.neuron.po2_bounds is not None
+        return dict(po2=po2, step_thresholds=[int(x) for x in self.neuron.step_thresholds] if po2 else [])
 
     # ------------------------------------------------------------------------------- RTL twin
 
@@ -247,6 +256,9 @@ class SynapticLayer(Node):
                       IN_STEPS=cur.steps, OUT_STEPS=t, ANALOG=int(analog), IN_BITS=cur.bits if analog else 1,
                       EVENT=int(architecture == "event" and not analog), ANN=int(ann), W_BITS=max(self.weight_bits, 2),
                       V_BITS=v_bits, THR_LOG2=thr_log2, THR_SCALE=thr_scale)
+        if self.po2_attributes()["po2"]:  # the step thresholds as one packed word, step t at bits t*(V_BITS+1)
+            thresholds = self.po2_attributes()["step_thresholds"]
+            params.update(PO2=1, PO2_THR=VerilogBits.packed(thresholds + [0], v_bits + 1))
         taps = kh * kw * c * groups  # weight rows per input plane and output pixel
         if analog:
             integrate = lambda planes: np.full(ho, wo * taps)  # noqa: E731
@@ -337,7 +349,7 @@ def keras_fields(layer, in_shape: tuple[int, ...], out_shape: tuple[int, ...], i
 
 SYNAPTIC_PARAMS: dict[str, type] = {
     "analog": bool, "readout": bool, "in_steps": int, "out_steps": int, "threshold_log2": int,
-    "threshold_scale": int, "n_synapses": int,
+    "threshold_scale": int, "n_synapses": int, "po2": bool, "step_thresholds": list,
     "membrane_bits": int, "psum_bits": int, "weight_bits": int, "bias_bits": int, "threshold_bits": int,
     "level_bits": int, "level_signed": bool, "readout_width": int}
 SYNAPTIC_TYPES = ("weight", "bias", "membrane", "psum", "level", "threshold")
@@ -349,7 +361,12 @@ def synaptic_constants(a: dict, n_psum: int) -> dict:
     return dict(in_steps=a["in_steps"], n_synapses=n_syn, reuse_factor=r, block_factor=n_syn // r,
                 reuse_depth=reuse_depth(n_syn, r, n_psum), out_steps=a["out_steps"],
                 out_size=math.prod(a["out_shape"]), threshold_log2=a["threshold_log2"],
-                threshold_scale=a["threshold_scale"], readout_width=a["readout_width"])
+                threshold_scale=a["threshold_scale"], readout_width=a["readout_width"], **po2_constants(a))
+
+
+def po2_constants(a: dict) -> dict:
+    """A po2 neuron's config constants: the flag and its step thresholds (hwflow_if_neuron.h step_threshold)."""
+    return dict(po2=a["po2"], po2_threshold=a["step_thresholds"]) if a["po2"] else {}
 
 
 LANE_GEOMETRY = ("c_in", "n_out", "in_h", "in_w", "out_h", "out_w", "k_h", "k_w", "s_h", "s_w", "pad_t", "pad_l",
@@ -363,6 +380,7 @@ def lane_constants(a: dict) -> dict:
     return dict({k: a[k] for k in LANE_GEOMETRY}, groups=groups, in_wpp=-(-a["c_in"] // a["in_word"]),
                 in_steps=a["in_steps"], out_steps=a["out_steps"], threshold_log2=a["threshold_log2"],
                 threshold_scale=a["threshold_scale"], readout_width=a["readout_width"], event=a["event"],
+                **po2_constants(a),
                 in_plane=in_plane,
                 in_size=a["in_steps"] * in_plane, out_plane=pixels * a["n_out"],
                 out_size=max(a["out_steps"], 1) * pixels * a["n_out"], weight_rows=taps * a["c_in"] * groups,

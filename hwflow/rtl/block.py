@@ -96,8 +96,19 @@ class RtlStage:
         return int(np.sum(self.row_cycles(planes))) + 1
 
     def verilog_params(self) -> str:
-        items = [f".{k}({v!r})" if isinstance(v, str) else f".{k}({int(v)})" for k, v in self.params.items()]
-        return ", ".join(items).replace("'", '"')
+        items = [f".{k}({v})" if isinstance(v, VerilogBits) else f'.{k}("{v}")' if isinstance(v, str)
+                 else f".{k}({int(v)})" for k, v in self.params.items()]
+        return ", ".join(items)
+
+
+class VerilogBits(str):
+    """A sized Verilog literal, written into a parameter as it is (a packed table)."""
+
+    @classmethod
+    def packed(cls, values: list[int], bits: int) -> VerilogBits:
+        """values[i] (two's complement, `bits` each) at bits i*bits.. of one word, as hex."""
+        word = sum((int(v) & ((1 << bits) - 1)) << (i * bits) for i, v in enumerate(values))
+        return cls(f"{max(len(values), 1) * bits}'h{word:x}")
 
 
 def clog2(n: int) -> int:

@@ -81,9 +81,11 @@ def network(snn) -> dict:
     if other is not None:
         raise HwflowError(f"layer '{other.name}' ({other.kind}): the da4ml baseline covers dense networks (QDense, "
                           "Flatten); a fully parallel convolution would not fit a part anyway")
-    sign = next((layer for layer in layers if layer.neuron is not None and layer.neuron.sign), None)
-    if sign is not None:
-        raise HwflowError(f"layer '{sign.name}' fires a binary() sign; the da4ml baseline rounds onto quantized_relu "
+    other = next((layer for layer in layers if layer.neuron is not None
+                  and (layer.neuron.sign or layer.neuron.po2_bounds is not None)), None)
+    if other is not None:
+        kind = "a binary() sign" if other.neuron.sign else "a quantized_relu_po2 level"
+        raise HwflowError(f"layer '{other.name}' fires {kind}; the da4ml baseline rounds onto quantized_relu "
                           "levels only: compare with the folded ANN (architecture ann) instead")
     weights = sum(int(np.count_nonzero(layer.weight)) for layer in layers)
     if weights > MAX_WEIGHTS:
