@@ -26,7 +26,7 @@ gets 32 inputs rich in zeros and saturated levels; the SNN's outputs must equal 
 itself cannot run (an OpError in model.predict) has no reference and is counted apart. Hypothesis draws the
 architectures from a fixed seed (derandomized), so a run with the same --models and --max-draws is repeatable
 (Hypothesis's sequence depends on its example budget, so runs with different budgets draw different models).
-Writes reports/fuzz.json.
+Writes reports/fuzz.json (--name: another file, for a probe beside the recorded run).
 """
 from __future__ import annotations
 
@@ -78,10 +78,11 @@ def main() -> None:
     p.add_argument("--samples", type=int, default=32, help="inputs per model")
     p.add_argument("--shard", default="0/1",
                    help="I/N: compare only distinct draws I, I+N, I+2N, ... (fuzz_shardIofN.json)")
-    p.add_argument("--merge", type=int, metavar="N", help="add up fuzz_shard*ofN.json into fuzz.json, and stop")
+    p.add_argument("--merge", type=int, metavar="N", help="add up NAME_shard*ofN.json into NAME.json, and stop")
+    p.add_argument("--name", default="fuzz", help="result file reports/NAME.json (a probe beside the recorded run)")
     args = p.parse_args()
     if args.merge:
-        merge(args.merge)
+        merge(args.merge, args.name)
         return
     shard, shards = (int(v) for v in args.shard.split("/"))
     target = args.models // shards + (shard < args.models % shards)  # this shard's share of --models
@@ -149,7 +150,7 @@ def main() -> None:
     seconds = time.perf_counter() - t0
     result = dict(command="python " + " ".join(sys.argv), machine=machine(), **tally, seconds=seconds,
                   layer_kinds=dict(covered), failures=failures, tf_errors=tf_errors, refusals=refusals)
-    out = save("fuzz" if shards == 1 else f"fuzz_shard{shard}of{shards}", result)
+    out = save(args.name if shards == 1 else f"{args.name}_shard{shard}of{shards}", result)
     report(result, out)
 
 
@@ -166,9 +167,9 @@ def report(result: dict, out) -> None:
         sys.exit(1)
 
 
-def merge(shards: int) -> None:
-    """fuzz.json: the shards' counts added up, their lists joined, the slowest shard's time."""
-    parts = [json.loads((REPORTS / f"fuzz_shard{i}of{shards}.json").read_text()) for i in range(shards)]
+def merge(shards: int, name: str) -> None:
+    """NAME.json: the shards' counts added up, their lists joined, the slowest shard's time."""
+    parts = [json.loads((REPORTS / f"{name}_shard{i}of{shards}.json").read_text()) for i in range(shards)]
     total = dict(parts[0], command=" & ".join(p["command"] for p in parts), seconds=max(p["seconds"] for p in parts))
     for key in ("models", "draws", "skipped_unbuildable", "samples", "mismatching_samples", "inexact_tf_models",
                 "tf_cannot_run", "refused"):
@@ -177,7 +178,7 @@ def merge(shards: int) -> None:
     total["layer_kinds"] = dict(sum((collections.Counter(p["layer_kinds"]) for p in parts), collections.Counter()))
     for key in ("failures", "tf_errors", "refusals"):
         total[key] = [x for p in parts for x in p[key]]
-    report(total, save("fuzz", total))
+    report(total, save(name, total))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ RUNS = [
     ["rtl_zoo.py", "mnist_cnn", "--reuse", "--architectures", "event,folded", "--lanes", "8,5,1", "--name",
      "rtl_zoo_mnist_cnn"],
     ["line_buffers.py", "zoo_mnist_cnn", "--architectures", "event,ann", "--samples", "1000"],
+    ["po2_spikes.py", "--samples", "200"],
 ]
 
 if __name__ == "__main__":

@@ -70,8 +70,16 @@ SATURATED = Arch(seed=0, hw=2, channels=1, input_bits=1, input_integer=0, convs=
                  weight_integer=0, bias_bits=2, bias_integer=1, out_units=5, readout=False)
 
 
+# found by this test: a Reshape of the input image before a dense layer read a vector-packed encoder memory
+# (two input channels per word) as an image of one channel per pixel; the encoder now lays out an image there
+RESHAPED_DENSE = Arch(seed=0, hw=4, channels=1, input_bits=1, input_integer=0, convs=[], denses=[(5, 1, 0, False, False)],
+                      weight_bits=2, weight_integer=0, bias_bits=2, bias_integer=0, out_units=1, readout=True,
+                      reshape=True)
+
+
 @pytest.mark.slow
 @example(arch=SATURATED, encoding="direct", architecture="event", lanes=1, buffers="frame")
+@example(arch=RESHAPED_DENSE, encoding="bitplane", architecture="event", lanes=3, buffers="frame")
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(arch=archs(), encoding=st.sampled_from(["direct", "bitplane"]),
        architecture=st.sampled_from(["event", "folded", "ann"]), lanes=st.integers(1, 9),

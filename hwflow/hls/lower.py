@@ -22,7 +22,7 @@ from hwflow.hls.schedule import pipeline_style
 from hwflow.hls.toolchain import require_gxx
 from hwflow.ir import Node
 from hwflow.numerics import FLOAT64_EXACT_BITS
-from hwflow.ops.encoder import INPUT_NAME, lower_input, lower_output
+from hwflow.ops.encoder import INPUT_NAME, lower_input, lower_output, reads_image
 from hwflow.options import FirmwareOptions
 from hwflow.snn import SNN
 
@@ -38,8 +38,7 @@ def layer_list(snn: SNN, options: FirmwareOptions) -> tuple[list[dict], str]:
     if options.sequential:
         from hwflow.rtl.generate import check_options
         check_options(snn, options.lanes, options.strategy)
-    blocks = [layer for layer in snn.layers if not getattr(layer, "reshapes_only", False)]
-    layers, cur = lower_input(snn.encoder, options, spatial=bool(blocks) and getattr(blocks[0], "spatial", False))
+    layers, cur = lower_input(snn.encoder, options, spatial=reads_image(snn.layers))
     for layer in snn.layers:
         if not isinstance(layer, Node):
             raise HwflowError(f"layer '{getattr(layer, 'name', '?')}' of kind {type(layer).__name__} has no HLS "

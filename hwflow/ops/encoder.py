@@ -76,6 +76,18 @@ def lower_output(cur: Cursor) -> list[dict]:
                  steps=t, out_shape=list(cur.shape), out_precision=("fixed", t, t - cur.grid.frac, False))]
 
 
+def reads_image(layers: list) -> bool:
+    """Whether the lane schedules lay the input out as an image (lower_input_rtl's `spatial`): the first block is
+    a convolution or a pool, or a Reshape to an image comes before it (the blocks after it read that memory
+    relabelled as the new image, which holds only where the input was laid out as one)."""
+    for layer in layers:
+        if not getattr(layer, "reshapes_only", False):
+            return getattr(layer, "spatial", False)
+        if len(layer.out_shape) > 1:
+            return True
+    return False
+
+
 def lower_input_rtl(encoder: InputEncoder, lanes: int, architecture: str,
                     spatial: bool) -> tuple[RtlStage, RtlCursor]:
     """hls_templates/rtl/hwflow_encode.v: one input level per beat; N + 1 cycles (the ANN takes levels).

@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 
 from hwflow.errors import HwflowError
-from hwflow.ops.encoder import lower_input_rtl, lower_output_rtl
+from hwflow.ops.encoder import lower_input_rtl, lower_output_rtl, reads_image
 from hwflow.outputs import output_dir
 from hwflow.package_data import TEMPLATE_DIR
 from hwflow.defaults import MAX_LANES
@@ -48,8 +48,7 @@ def lower_stages(snn, lanes: int, architecture: str, buffers: str = "frame") -> 
     """The encoder, one stage per layer with a block (reshapes pass through), and the output stage,
     with the memories between them sized for `buffers`."""
     check_options(snn, lanes, architecture, buffers)
-    blocks = [layer for layer in snn.layers if not layer.reshapes_only]
-    stage, cur = lower_input_rtl(snn.encoder, lanes, architecture, spatial=bool(blocks) and blocks[0].spatial)
+    stage, cur = lower_input_rtl(snn.encoder, lanes, architecture, spatial=reads_image(snn.layers))
     stages = [stage]
     for layer in snn.layers:
         if layer.reshapes_only:
