@@ -288,7 +288,11 @@ module hwflow_if_layer #(
             end
             // a lane past N_OUT (the last group's padding) never spikes: a po2 neuron would fire once even
             // there, and an event consumer would read its spike as an input channel that does not exist
-            assign spikes[l] = fires && fire_g * LANES + l < N_OUT;
+            if ((G - 1) * LANES + l >= N_OUT) begin : padding
+                assign spikes[l] = fires && fire_g != G - 1;
+            end else begin : real_lane
+                assign spikes[l] = fires;
+            end
             // ANN: the level of v, half to even, clipped (v already holds the half-threshold shift):
             // q = v / threshold (a shift; a constant divider for THR_SCALE > 1, exact where v >= 0, and a
             // negative v clips to 0 either way), a tie when the remainder is 0 and q odd.
