@@ -256,9 +256,9 @@ class SynapticLayer(Node):
                       IN_STEPS=cur.steps, OUT_STEPS=t, ANALOG=int(analog), IN_BITS=cur.bits if analog else 1,
                       EVENT=int(architecture == "event" and not analog), ANN=int(ann), W_BITS=max(self.weight_bits, 2),
                       V_BITS=v_bits, THR_LOG2=thr_log2, THR_SCALE=thr_scale)
-        if self.po2_attributes()["po2"]:  # the step thresholds as one packed word, step t at bits t*(V_BITS+1)
-            thresholds = self.po2_attributes()["step_thresholds"]
-            params.update(PO2=1, PO2_THR=VerilogBits.packed(thresholds + [0], v_bits + 1))
+        po2 = self.po2_attributes()
+        if po2["po2"]:  # the step thresholds as one packed word, step t at bits t*(V_BITS+1)
+            params.update(PO2=1, PO2_THR=VerilogBits.packed(po2["step_thresholds"] + [0], v_bits + 1))
         taps = kh * kw * c * groups  # weight rows per input plane and output pixel
         if analog:
             integrate = lambda planes: np.full(ho, wo * taps)  # noqa: E731
