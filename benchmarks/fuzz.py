@@ -12,8 +12,8 @@ distinct draws in turn, so they compare disjoint sets and together exactly --mod
 The architectures are the test suite's (tests/randmodels.py `archs`): an image or (a quarter of them) a
 sequence input; 0-2 convolutions (QConv2D, QDepthwiseConv2D, QSeparableConv2D, or on a sequence QConv1D with
 'causal' padding too; kernels 1-3, strides 1-2, 'valid'/'same' or a ZeroPadding2D/1D before), each
-with an optional max pool or average pool (2x2, 3x3 at stride 2, global; AveragePooling2D or QKeras's
-QAveragePooling2D / QGlobalAveragePooling2D) and optionally a residual Add()([conv(a), a]), 0-2 dense layers
+with an optional max pool, average pool (2x2, 3x3 at stride 2, global; AveragePooling2D or QKeras's
+QAveragePooling2D / QGlobalAveragePooling2D) or UpSampling2D (2, 1-2), and optionally a residual Add()([conv(a), a]), 0-2 dense layers
 (quantized_relu, signed quantized_bits, binary(), ternary() or quantized_relu_po2 activations, optionally a residual
 Add()([dense(a), a])),
 in a chain optionally a QBatchNormalization or a float BatchNormalization after every QConv2D and hidden QDense
@@ -54,7 +54,7 @@ from hwflow.metrics import count_mismatches  # noqa: E402
 def kinds(arch) -> list[str]:
     """The layer kinds an architecture exercises (for the report's counts)."""
     out = ["conv1d" if arch.sequence else spec[7] if len(spec) > 7 else "conv" for spec in arch.convs]
-    out += [f"{spec[6]}pool" for spec in arch.convs if spec[6] and not arch.sequence]
+    out += ["upsample" if spec[6] == "up" else f"{spec[6]}pool" for spec in arch.convs if spec[6] and not arch.sequence]
     out += ["zeropadding" for spec in arch.convs if spec[3] == "zero"]
     out += ["dense"] * len(arch.denses) + [arch.output or ("readout" if arch.readout else "spiking end")]
     out += ["conv residual" for spec in arch.convs

@@ -10,6 +10,10 @@
  * maximum level. Padded taps (Keras 'same') are skipped: they are zero and never the maximum.
  * Logic only: AND / OR gates, no arithmetic.
  *
+ * Upsampling (up_height, up_width > 1; hwflow/ops/upsample.py): output pixel (oh, ow) is pooled
+ * pixel (oh / up_height, ow / up_width), nearest upsampling after the pool. With a 1x1 window the
+ * block copies every input pixel's planes to an up_height x up_width block: UpSampling2D.
+ *
  * Loop structure and cycle model (T = steps, O = Ho * Wo * C output neurons, Q = pool_height *
  * pool_width taps per window; hwflow/ops/maxpool.py, CYCLES.md):
  *
@@ -24,7 +28,8 @@
  * per cycle (the producer's lanes); per pixel, word and plane Q cycles read the taps and 1 writes:
  *   Ho * Wo * ceil(C / word) * T * (Q + 1) + 1 cycles (+ 1: done).
  * bitserial_max_pool_lanes_stream: the same on io_stream through a line buffer of (pool_height - 1)
- * rows plus pool_width pixels (hwflow_spike_stream.h), the same cycles plus its stream words.
+ * rows plus pool_width pixels (hwflow_spike_stream.h; one row more when up_height > 1: the output
+ * rows of one pooled row re-read its input rows), the same cycles plus its stream words.
  */
 
 #include "nnet_common.h"
@@ -51,6 +56,8 @@ struct bitserial_pool_config {
     static const unsigned in_size = 16;     // T * in_plane
     static const unsigned out_size = 4;     // T * out_plane
     static const unsigned pool_size = 4;    // Q = pool_height * pool_width
+    static const unsigned up_height = 1;    // output rows per pooled row (nearest upsampling)
+    static const unsigned up_width = 1;     // output columns per pooled column
 };
 
 template <class data_T, class res_T, typename CONFIG_T>
@@ -88,8 +95,10 @@ PoolSteps:
                         #pragma HLS UNROLL
                         const unsigned ph = q / CONFIG_T::pool_width;
                         const unsigned pw = q % CONFIG_T::pool_width;
-                        const int ih = spike_index::window<CONFIG_T::stride_height, CONFIG_T::pad_top>(oh, ph);
-                        const int iw = spike_index::window<CONFIG_T::stride_width, CONFIG_T::pad_left>(ow, pw);
+                        const int ih = spike_index::window<CONFIG_T::stride_height, CONFIG_T::pad_top>(
+                            oh / CONFIG_T::up_height, ph);
+                        const int iw = spike_index::window<CONFIG_T::stride_width, CONFIG_T::pad_left>(
+                            ow / CONFIG_T::up_width, pw);
                         valid[q] = ih >= 0 && ih < int(CONFIG_T::in_height) && iw >= 0 && iw < int(CONFIG_T::in_width);
                         bit[q] = false;
                         if (valid[q]) {
@@ -150,9 +159,9 @@ Words:
                 #pragma HLS PIPELINE II=1
                 HWFLOW_CYCLES(1);
                 const int ih = spike_index::window<CONFIG_T::stride_height, CONFIG_T::pad_top>(
-                    oh, q / CONFIG_T::pool_width);
+                    oh / CONFIG_T::up_height, q / CONFIG_T::pool_width);
                 const int iw = spike_index::window<CONFIG_T::stride_width, CONFIG_T::pad_left>(
-                    ow, q % CONFIG_T::pool_width);
+                    ow / CONFIG_T::up_width, q % CONFIG_T::pool_width);
                 const bool valid =
                     ih >= 0 && ih < int(CONFIG_T::in_height) && iw >= 0 && iw < int(CONFIG_T::in_width);
                 for (unsigned l = 0; l < CONFIG_T::word; l++) {
@@ -210,9 +219,9 @@ OutRows:
                 spikes, line, next,
                 spike_index::plane<CONFIG_T::in_width>(
                     spike_index::window_last<CONFIG_T::stride_height, CONFIG_T::pad_top, CONFIG_T::pool_height,
-                                             CONFIG_T::in_height>(oh),
+                                             CONFIG_T::in_height>(oh / CONFIG_T::up_height),
                     spike_index::window_last<CONFIG_T::stride_width, CONFIG_T::pad_left, CONFIG_T::pool_width,
-                                             CONFIG_T::in_width>(ow)));
+                                             CONFIG_T::in_width>(ow / CONFIG_T::up_width)));
             lane_pool_pixel<reader, typename data_T::value_type, typename res_T::value_type, CONFIG_T,
                             CONFIG_T::n_chan>(line, px, oh, ow, 0);
             pixel_write<res_T, CONFIG_T::steps>(px, out);

@@ -155,6 +155,7 @@ LAYERS: dict[str, dict[str, tuple[Check, Any]]] = {
                   "residual": (_boolean, False)},
     "maxpool": {"pool": (_integer(1), 2)},
     "avgpool": {"pool": (_integer(1), 2)},
+    "upsample": {"size": (_integer(1), 2)},
     "flatten": {},
 }
 

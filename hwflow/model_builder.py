@@ -98,6 +98,8 @@ def build_model(cfg: dict, quantized: bool = True) -> tf.keras.Model:
             add(tf.keras.layers.MaxPooling2D(layer["pool"], name=name("pool")))
         elif kind == "avgpool":
             add(tf.keras.layers.AveragePooling2D(layer["pool"], name=name("pool")))
+        elif kind == "upsample":
+            add(tf.keras.layers.UpSampling2D(layer["size"], name=name("upsample")))
         elif kind == "flatten":
             add(tf.keras.layers.Flatten(name=name("flatten")))
     return tf.keras.Model(inp, h, name=name_of)

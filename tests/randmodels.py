@@ -11,7 +11,8 @@ from qkeras import (QActivation, QAveragePooling2D, QBatchNormalization, QConv1D
                     QGlobalAveragePooling2D, QSeparableConv2D, binary, quantized_bits, quantized_relu,
                     quantized_relu_po2, ternary)
 from tensorflow.keras.layers import (Activation, Add, AveragePooling2D, BatchNormalization, Flatten,
-                                     GlobalAveragePooling2D, MaxPooling2D, Reshape, ZeroPadding1D, ZeroPadding2D)
+                                     GlobalAveragePooling2D, MaxPooling2D, Reshape, UpSampling2D, ZeroPadding1D,
+                                     ZeroPadding2D)
 
 import hwflow
 from hwflow.geometry import patches
@@ -33,7 +34,7 @@ class Arch:
     #              or 'zero' (a ZeroPadding2D ((1, 0), (0, 1)) before a 'valid' convolution); pool in (None, 'max',
     #              'avg' (2x2), 'avg3' (3x3 at stride 2: area 9, an odd threshold), 'gap' (global, keepdims),
     #              'qavg' (QAveragePooling2D 2x2), 'qgap' (QGlobalAveragePooling2D, keepdims): QKeras's forms,
-    #              the sum times a quantized 1/area),
+    #              the sum times a quantized 1/area), 'up' (UpSampling2D (2, up_columns)),
     #              kind in ('conv', 'depthwise' (depth multiplier 1 + filters % 2), 'separable'), default 'conv';
     #              residual: Add()([conv(a), a]) where the shapes allow it ('same', stride 1; the conv keeps a's
     #              channels, a depthwise one multiplier 1)
@@ -60,6 +61,11 @@ class Arch:
     @property
     def input_shape(self) -> tuple[int, ...]:
         return (self.hw + 3, self.channels) if self.sequence else (self.hw, self.hw, self.channels)
+
+    @property
+    def up_columns(self) -> int:
+        """The column factor of an 'up' pool (its rows are doubled)."""
+        return 1 + self.seed % 2
 
     @property
     def image_reshaped(self) -> bool:
@@ -111,6 +117,8 @@ def build(arch: Arch) -> tf.keras.Model:
             continue
         if pool == "max":
             h = MaxPooling2D(2, padding="same")(h)
+        elif pool == "up":
+            h = UpSampling2D((2, arch.up_columns))(h)
         elif pool in AVERAGE_POOLS:
             h = QActivation(quantized_relu(t, integer))(AVERAGE_POOLS[pool]()(h))
     h = Reshape((int(np.prod(h.shape[1:])),))(h) if arch.reshape else Flatten()(h)
@@ -229,7 +237,7 @@ def archs(draw) -> Arch:
     n_conv = draw(st.integers(0, 2))
     convs = [(draw(st.integers(1, 4)), draw(st.sampled_from([1, 2, 3])), draw(st.sampled_from([1, 2])),
               draw(st.sampled_from(["valid", "same", "zero"])), draw(T), draw(st.integers(0, 3)),
-              draw(st.sampled_from([None, "max", "avg", "avg3", "gap", "qavg", "qgap"])),
+              draw(st.sampled_from([None, "max", "avg", "avg3", "gap", "qavg", "qgap", "up"])),
               draw(st.sampled_from(["conv", "depthwise", "separable"])), draw(st.booleans()))
              for _ in range(n_conv)]
     denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3)),
@@ -273,7 +281,7 @@ def buildable(arch: Arch) -> bool:
             size = -(-size // stride) if padding == "same" else (size - kernel) // stride + 1
             if size >= 1 and pool:
                 size = {"max": -(-size // 2), "avg": size // 2, "qavg": size // 2, "avg3": (size - 3) // 2 + 1,
-                        "gap": 1, "qgap": 1}[pool]
+                        "gap": 1, "qgap": 1, "up": size * (2, arch.up_columns)[i]}[pool]
             if size < 1:
                 return False
             sizes[i] = size

@@ -96,7 +96,8 @@ def test_the_cycle_finder_finds_a_circle() -> None:
 
 def test_every_operation_is_registered_in_one_module() -> None:
     node_classes = {cls for cls in vars_of_ops() if issubclass(cls, Node) and cls not in (Node, SynapticLayer)}
-    assert {c.__name__ for c in node_classes} == set(NODES) == {"Dense", "Conv2D", "Conv1D", "MaxPool", "Flatten"}
+    assert {c.__name__ for c in node_classes} == set(NODES) == {"Dense", "Conv2D", "Conv1D", "MaxPool", "UpSample",
+                                                                "Flatten"}
     assert {"QDense", "QConv2D", "QConv2DBatchnorm", "AveragePooling2D", "MaxPooling2D", "Flatten",
             "QActivation", "Dropout"} <= set(HANDLERS)
     for cls in node_classes:  # each node executes and lowers itself

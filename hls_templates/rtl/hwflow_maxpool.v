@@ -11,6 +11,9 @@
 //             output bit is the OR over the window inputs still tied for the maximum ("alive"),
 //             and an input that had a 0 where the output had a 1 drops out. No adder, no compare.
 //   ANALOG=1 (the ANN's levels, BITS wide, one plane): the running maximum of the window.
+// U_H, U_W > 1: output pixel (oy, ox) is the window of pooled pixel (oy / U_H, ox / U_W), nearest
+// upsampling after the pool (the window corner moves every U_H rows / U_W columns); with a 1x1
+// window, UpSampling2D (hwflow/ops/upsample.py).
 // Cycles from `start` to `done` (P = OUT_H*OUT_W, A = P_H*P_W taps, WPP = ceil(C/WORD)):
 //   P * WPP * STEPS * (A + 1) + 1     (per plane: A taps read, 1 to write; then done 1)
 //   plus, with line buffers, the cycles an output row waits for its input rows or its ring slot.
@@ -26,6 +29,8 @@ module hwflow_maxpool #(
     parameter S_W = 2,
     parameter PAD_T = 0,
     parameter PAD_L = 0,
+    parameter U_H = 1,          // output rows per pooled row (nearest upsampling)
+    parameter U_W = 1,          // output columns per pooled column
     parameter STEPS = 1,
     parameter WORD = 1,
     parameter ANALOG = 0,
@@ -64,6 +69,8 @@ module hwflow_maxpool #(
 
     reg [$clog2(OUT_H + 1)-1:0] oy;
     reg [$clog2(OUT_W + 1)-1:0] ox;
+    reg [$clog2(U_H + 1)-1:0] uy;           // output row within its pooled row
+    reg [$clog2(U_W + 1)-1:0] ux;           // output column within its pooled column
     reg [$clog2(WPP + 1)-1:0] j;
     reg [$clog2(STEPS + 1)-1:0] t;
     reg [$clog2(P_H + 1)-1:0] py;
@@ -145,7 +152,7 @@ module hwflow_maxpool #(
             case (state)
                 S_IDLE: if (start) begin
                     state <= S_READ;
-                    {oy, ox, j, t, py, px, a, out_word, tcol, rows_q} <= 0;
+                    {oy, ox, uy, ux, j, t, py, px, a, out_word, tcol, rows_q} <= 0;
                     iy0 <= -PAD_T;
                     ix0 <= -PAD_L;
                     r0 <= R0;
@@ -176,15 +183,19 @@ module hwflow_maxpool #(
                         out_word <= OUT_RING < OUT_H && out_word + 1'b1 == RING_OUT ? 0 : out_word + 1'b1;
                         if (j == WPP - 1) begin
                             ox <= ox == OUT_W - 1 ? 0 : ox + 1'b1;
-                            ix0 <= ox == OUT_W - 1 ? -PAD_L : ix0 + S_W;
-                            c0 <= ox == OUT_W - 1 ? -PAD_L * WPP : c0 + S_W * WPP;
+                            ux <= ox == OUT_W - 1 || ux == U_W - 1 ? 0 : ux + 1'b1;
+                            ix0 <= ox == OUT_W - 1 ? -PAD_L : ux == U_W - 1 ? ix0 + S_W : ix0;
+                            c0 <= ox == OUT_W - 1 ? -PAD_L * WPP : ux == U_W - 1 ? c0 + S_W * WPP : c0;
                             if (ox == OUT_W - 1) begin
                                 oy <= oy + 1'b1;
-                                iy0 <= iy0 + S_H;
+                                uy <= uy == U_H - 1 ? 0 : uy + 1'b1;
                                 rows_q <= rows_q + 1'b1;
-                                if (OUT_H > 1) begin
-                                    r0 <= r0_wrap;
-                                    trow <= r0_wrap;
+                                if (uy == U_H - 1) begin
+                                    iy0 <= iy0 + S_H;
+                                    if (OUT_H > 1) begin
+                                        r0 <= r0_wrap;
+                                        trow <= r0_wrap;
+                                    end
                                 end
                             end
                             if (oy == OUT_H - 1 && ox == OUT_W - 1) state <= S_DONE;

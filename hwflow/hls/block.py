@@ -91,6 +91,12 @@ def line_buffer_slots(k_h: int, k_w: int, in_w: int) -> int:
     return 1 << clog2((k_h - 1) * in_w + k_w)
 
 
+def pool_line_slots(d: dict) -> int:
+    """The line buffer of a pool block (layer dict d): its window's rows, one more when it upsamples rows
+    (output rows up_height apart re-read the same input rows), hwflow_bitserial_pool.h."""
+    return line_buffer_slots(d["pool_height"] + (d.get("up_height", 1) > 1), d["pool_width"], d["in_width"])
+
+
 def streams_pixels(cur: Cursor, options: FirmwareOptions) -> bool:
     """Whether a window block (convolution, pool) of the folded / event strategies reads its input
     through a line buffer: io_stream, and the input is an image or a sequence (not a vector after a Flatten)."""

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 
 from hwflow.errors import HwflowError
-from hwflow.hls.block import grid_spec, line_buffer_slots
+from hwflow.hls.block import grid_spec, line_buffer_slots, pool_line_slots
 from hwflow.options import FirmwareOptions
 
 MAX_PARTITION = 4096  # elements: hls4ml's maximum_size for complete partitioning
@@ -163,7 +163,7 @@ def buffer_bits(d: dict, in_bits: int, options: FirmwareOptions) -> int:
         line = line_buffer_slots(d["k_h"], d["k_w"], d["in_w"]) * d["in_steps"] * d["c_in"]
         line *= d["level_bits"] if d["analog"] else 1
         return line + d["n_out"] * (d["out_steps"] or d["readout_width"])
-    line = line_buffer_slots(d["pool_height"], d["pool_width"], d["in_width"]) * d["steps"] * d["n_chan"]
+    line = pool_line_slots(d) * d["steps"] * d["n_chan"]
     return line + d["steps"] * d["n_chan"]
 
 

@@ -10,6 +10,7 @@
     avgpool     (Q)AveragePooling2D, (Q)GlobalAveragePooling2D -> an identity Conv2D, the neuron divides
     zeropadding ZeroPadding2D/1D -> the explicit padding of the convolution or pool after it
     maxpool     MaxPooling2D, bit-serial                HwflowBitSerialMaxPool
+    upsample    UpSampling2D/1D (nearest) -> a 1x1 max pool that upsamples (the max-pool blocks)
     flatten     Flatten                                 HwflowSpikeFlatten
     residual    Add()([layer(a), a]) -> identity weights of that layer (its blocks)
     ternary     QActivation(ternary()) -> two sign neurons per unit, +-1 one spike (the synaptic blocks)
@@ -20,7 +21,7 @@
 How to add one: CONTRIBUTING.md.
 """
 from hwflow.ops import (avgpool, conv1d, conv2d, dense, depthwise, encoder, flatten, maxpool, neuron,  # noqa: F401
-                        output_function, passthrough, po2, residual, ternary, zeropadding)
+                        output_function, passthrough, po2, residual, ternary, upsample, zeropadding)
 from hwflow.ops.registry import HANDLERS, HLS_BLOCKS, NODES, OPENS_INPUT, supported_layers
 
 __all__ = ["HANDLERS", "HLS_BLOCKS", "NODES", "OPENS_INPUT", "supported_layers"]

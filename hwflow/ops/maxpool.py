@@ -8,17 +8,17 @@ import numpy as np
 
 from hwflow.errors import HwflowError
 from hwflow.geometry import pad_before, padded, patches, tap
-from hwflow.hls.block import SPIKE_SPEC, Cursor, HlsBlock, line_buffer_slots, simple_call, streams_pixels
+from hwflow.hls.block import SPIKE_SPEC, Cursor, HlsBlock, pool_line_slots, simple_call, streams_pixels
 from hwflow.hls.schedule import STEP_DEPTH, pipelined
 from hwflow.ir import LayerTrace, Node, Signal
 from hwflow.ops import ternary
 from hwflow.ops.keras_layers import shape_of, unsupported
 from hwflow.ops.registry import hls_block, node, parses
 from hwflow.options import FirmwareOptions
-from hwflow.rtl.block import RtlCursor, RtlStage, clog2
+from hwflow.rtl.block import RtlCursor, RtlStage, clog2, image
 
 PARAMS = ("in_height", "in_width", "n_chan", "out_height", "out_width", "pool_height", "pool_width",
-          "stride_height", "stride_width", "pad_top", "pad_left", "steps")
+          "stride_height", "stride_width", "pad_top", "pad_left", "steps", "up_height", "up_width")
 
 
 def constants(a: dict) -> dict:
@@ -37,7 +37,7 @@ LANE_POOL = hls_block(HlsBlock(
     class_name="HwflowLanePool", struct="lane_pool_config", headers=("hwflow_bitserial_pool.h",),
     params={**dict.fromkeys(PARAMS + ("word", "wpp"), int), "line_buffer": bool},
     constants=lambda a: dict(constants(a), word=a["word"], wpp=a["wpp"], in_pixels=a["in_height"] * a["in_width"],
-                             line_slots=line_buffer_slots(a["pool_height"], a["pool_width"], a["in_width"]),
+                             line_slots=pool_line_slots(a),
                              pixel_size=a["steps"] * a["n_chan"]),
     call=simple_call("bitserial_max_pool_lanes", "pool"), stream_call=simple_call("bitserial_max_pool_lanes_stream", "pool"),
     cycles=lambda a: {"pool": lane_pool_cycles(a["out_height"] * a["out_width"], a["wpp"], a["steps"],
@@ -53,11 +53,13 @@ def lane_pool_cycles(pixels: int, wpp: int, steps: int, taps: int) -> int:
 @node
 @dataclass
 class MaxPool(Node):
-    """Max pooling on binary-coded spikes, computed bit-serially, most significant plane first."""
+    """Max pooling on binary-coded spikes, computed bit-serially, most significant plane first; then, with
+    `up`, each pooled pixel copied to an up[0] x up[1] block (nearest upsampling: hwflow.ops.upsample)."""
 
     pool: tuple[int, int]
     strides: tuple[int, int]
     padding: str
+    up: tuple[int, int] = (1, 1)
 
     kind: ClassVar[str] = "maxpool"
     spatial: ClassVar[bool] = True
@@ -89,13 +91,13 @@ class MaxPool(Node):
     def lower(self, cur: Cursor, options: FirmwareOptions) -> tuple[dict, Cursor]:
         """HwflowBitSerialMaxPool (every window at once), or HwflowLanePool on the RTL twin's schedule."""
         if cur.kind != "planes":
-            raise HwflowError(f"max pool '{self.name}' gets {cur.kind} data; bit-serial pooling needs spike planes")
-        (h, w, c), (ho, wo, _) = cur.shape, self.out_shape
-        (ph, pw), (sh, sw) = self.pool, self.strides
+            raise HwflowError(f"{self.kind} '{self.name}' gets {cur.kind} data; its bit-serial block needs spike planes")
+        (h, w, c), (ho, wo, _) = image(cur.shape), image(self.out_shape)
+        (ph, pw), (sh, sw), (uh, uw) = self.pool, self.strides, self.up
         d = dict(class_name=BITSERIAL_MAX_POOL.class_name, name=self.name, inputs=[cur.name], in_height=h,
                  in_width=w, n_chan=c, out_height=ho, out_width=wo, pool_height=ph, pool_width=pw, stride_height=sh,
                  stride_width=sw, pad_top=pad_before(h, ph, sh, self.padding),
-                 pad_left=pad_before(w, pw, sw, self.padding), steps=cur.steps,
+                 pad_left=pad_before(w, pw, sw, self.padding), steps=cur.steps, up_height=uh, up_width=uw,
                  out_shape=[cur.steps] + list(self.out_shape), out_precision=SPIKE_SPEC)
         rtl = None
         if options.sequential:
@@ -106,15 +108,15 @@ class MaxPool(Node):
 
     def lower_rtl(self, cur: RtlCursor, lanes: int, architecture: str) -> tuple[RtlStage, RtlCursor]:
         """An instance of hls_templates/rtl/hwflow_maxpool.v (its cycle formula is documented there)."""
-        if cur.kind == "values" or cur.shape != tuple(self.in_shape):
-            raise HwflowError(f"max pool '{self.name}' takes {self.in_shape} planes but gets {cur.kind} "
+        if cur.kind == "values" or cur.shape != image(self.in_shape):
+            raise HwflowError(f"{self.kind} '{self.name}' takes {self.in_shape} planes but gets {cur.kind} "
                               f"{cur.shape} from '{cur.name}'")
-        (h, w, c), (ho, wo, _) = cur.shape, self.out_shape
-        (ph, pw), (sh, sw) = self.pool, self.strides
+        (h, w, c), (ho, wo, _) = cur.shape, image(self.out_shape)
+        (ph, pw), (sh, sw), (uh, uw) = self.pool, self.strides, self.up
         analog = cur.kind == "analog"  # the ANN's levels
         params = dict(C=c, IN_H=h, IN_W=w, OUT_H=ho, OUT_W=wo, P_H=ph, P_W=pw, S_H=sh, S_W=sw,
                       PAD_T=pad_before(h, ph, sh, self.padding), PAD_L=pad_before(w, pw, sw, self.padding),
-                      STEPS=cur.steps, WORD=cur.word, ANALOG=int(analog), BITS=cur.bits)
+                      U_H=uh, U_W=uw, STEPS=cur.steps, WORD=cur.word, ANALOG=int(analog), BITS=cur.bits)
         out = RtlCursor(self.name, cur.kind, (ho, wo, c), cur.steps, cur.word, cur.bits)
         words = cur.steps * (1 << clog2(ho * wo * out.wpp))
         row = lane_pool_cycles(wo, out.wpp, cur.steps, ph * pw) - 1

@@ -62,5 +62,5 @@ def paired_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
 def refuse_pair(what: str, name: str) -> HwflowError:
     """The one-line error for an operation that cannot take a ternary pair."""
     return HwflowError(f"{what} '{name}' follows a ternary() activation, whose +-1 travels as two sign spikes; "
-                       "hwflow feeds a ternary activation only to a QDense/QConv2D (or a Flatten/Reshape before one): "
+                       "hwflow feeds a ternary activation only to a QDense/QConv2D (or a Flatten/Reshape/UpSampling before one): "
                        "put a QDense/QConv2D first, or use quantized_bits(2, 1, alpha=1)")

@@ -7,9 +7,10 @@ Cycle 0 is the cycle the sample starts in. A block's row r starts in cycle
     B[r] = max(B[r-1] + D[r-1]  (1 for r = 0),   its input rows are written,   its ring slot is free)
 
 and is written (the next block sees it) from E[r] = B[r] + D[r], D the row's cycles. A block reads
-input rows 0 .. min(IN_H, r*S_H - PAD_T + K_H) - 1 for its row r (all IN_ROWS if IN_WHOLE); its
-consumer still reads rows from max(0, j*S_H - PAD_T) on (0 if IN_WHOLE) once j of its rows are written,
-and none once all are, and row r may be written while r < that + RING. A block is done in cycle
+input rows 0 .. min(IN_H, (r // U_H)*S_H - PAD_T + K_H) - 1 for its row r (all IN_ROWS if IN_WHOLE;
+U_H = 1 but for an upsampling pool, whose window moves every U_H rows); its consumer still reads rows
+from max(0, (j // U_H)*S_H - PAD_T) on (0 if IN_WHOLE) once j of its rows are written, and none once
+all are, and row r may be written while r < that + RING. A block is done in cycle
 E[last]; the output stage starts when every block is, and the sample is done `output_cycles` later.
 """
 from __future__ import annotations
@@ -19,10 +20,11 @@ import numpy as np
 from hwflow.rtl.block import RtlStage
 
 
-def window(stage: RtlStage) -> tuple[int, int, int]:
-    """(rows of the window, row stride, padding rows above) of a block that reads an image."""
+def window(stage: RtlStage) -> tuple[int, int, int, int]:
+    """(rows of the window, row stride, padding rows above, output rows per window row) of a block that
+    reads an image."""
     p = stage.params
-    return p.get("K_H", p.get("P_H")), p["S_H"], p["PAD_T"]
+    return p.get("K_H", p.get("P_H")), p["S_H"], p["PAD_T"], p.get("U_H", 1)
 
 
 def line_latency(stages: list[RtlStage], rows: list[np.ndarray]) -> int:
@@ -36,17 +38,17 @@ def line_latency(stages: list[RtlStage], rows: list[np.ndarray]) -> int:
         p = blocks[k].params
         if p["IN_WHOLE"]:
             return p["IN_ROWS"]
-        size, stride, pad = window(blocks[k])
-        return min(p["IN_H"], r * stride - pad + size)
+        size, stride, pad, up = window(blocks[k])
+        return min(p["IN_H"], r // up * stride - pad + size)
 
     def consumer_rows(k: int, r: int) -> int:
         """How many rows block k + 1 must have written before block k may write its row r."""
         ring = blocks[k].params["RING" if k == 0 else "OUT_RING"]
         cons = blocks[k + 1]
-        size, stride, pad = window(cons)
+        size, stride, pad, up = window(cons)
         height = len(rows[k + 1])
         for j in range(height):
-            still = 0 if cons.params["IN_WHOLE"] else max(0, j * stride - pad)
+            still = 0 if cons.params["IN_WHOLE"] else max(0, j // up * stride - pad)
             if r < still + ring:
                 return j
         return height
