@@ -10,10 +10,12 @@ same architecture by different choices) is counted as a repeat and not compared 
 distinct draws in turn, so they compare disjoint sets and together exactly --models.
 
 The architectures are the test suite's (tests/randmodels.py `archs`): an image or (a quarter of them) a
-sequence input; 0-2 convolutions (QConv2D, QDepthwiseConv2D, QSeparableConv2D, or on a sequence QConv1D with
+sequence input; 0-2 convolutions (QConv2D, QDepthwiseConv2D, QSeparableConv2D, a Concatenate of two QConv2D
+branches and, for 'same' at stride 1, the tensor itself (hwflow.ops.concatenate), or on a sequence QConv1D with
 'causal' padding too; kernels 1-3, strides 1-2, 'valid'/'same' or a ZeroPadding2D/1D before), each
 with an optional max pool, average pool (2x2, 3x3 at stride 2, global; AveragePooling2D or QKeras's
-QAveragePooling2D / QGlobalAveragePooling2D) or UpSampling2D (2, 1-2), and optionally a residual Add()([conv(a), a]), 0-2 dense layers
+QAveragePooling2D / QGlobalAveragePooling2D) or UpSampling2D (2, 1-2), and optionally a residual
+Add()([conv(a), a]), 0-2 dense layers
 (quantized_relu, signed quantized_bits, binary(), ternary() or quantized_relu_po2 activations, optionally a residual
 Add()([dense(a), a])),
 in a chain optionally a QBatchNormalization or a float BatchNormalization after every QConv2D and hidden QDense
@@ -58,7 +60,8 @@ def kinds(arch) -> list[str]:
     out += ["zeropadding" for spec in arch.convs if spec[3] == "zero"]
     out += ["dense"] * len(arch.denses) + [arch.output or ("readout" if arch.readout else "spiking end")]
     out += ["conv residual" for spec in arch.convs
-            if spec[8:] and spec[8] and spec[3] == "same" and spec[2] == 1 and (arch.sequence or spec[7] != "separable")]
+            if spec[8:] and spec[8] and spec[3] == "same" and spec[2] == 1
+            and (arch.sequence or spec[7] not in ("separable", "concat"))]
     out += ["signed activation" for spec in arch.denses if spec[3:] and spec[3] is True and spec[1] >= 2]
     out += [f"{spec[3]} activation" for spec in arch.denses if spec[3:] and spec[3] in ("binary", "ternary", "po2")]
     out += [f"{arch.batchnorm} batchnorm"] * (sum(arch.bn_after(spec[7]) for spec in arch.convs)

@@ -6,7 +6,7 @@ import warnings
 from hwflow.errors import HwflowError
 from hwflow.geometry import axis_paddings, out_size
 from hwflow.ir import InputEncoder, Node
-from hwflow.ops import HANDLERS, OPENS_INPUT, po2, ternary
+from hwflow.ops import HANDLERS, OPENS_INPUT, concatenate, po2, ternary
 from hwflow.ops.keras_layers import is_linear_activation, shape_of, unsupported
 from hwflow.ops.neuron import Neuron
 from hwflow.ops.output_function import function_name, set_output_function
@@ -26,22 +26,27 @@ def residual_of(layer, prev) -> bool:
 
 def layer_chain(model) -> list:
     """The model's layers as a single chain (Sequential, or functional without branches but for the
-    residual Add()([layer(a), a]) that hwflow.ops.residual fuses into the layer)."""
+    residual Add()([layer(a), a]) that hwflow.ops.residual fuses into the layer, and the parallel branches
+    of a Concatenate that hwflow.ops.concatenate fuses into one layer: the chain holds the Concatenate)."""
     n_in, n_out = len(model.inputs), len(model.outputs)
     if (n_in, n_out) != (1, 1):
         raise HwflowError(f"model '{model.name}' has {n_in} input{'s' * (n_in != 1)} and {n_out} output"
-                          f"{'s' * (n_out != 1)}; hwflow converts single-input, single-output chains (no Concatenate, "
-                          "branches or skip connections)")
-    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+                          f"{'s' * (n_out != 1)}; hwflow converts single-input, single-output models (a chain, with "
+                          "residual Adds and Concatenates of parallel one-layer branches)")
+    inside = concatenate.branch_layers(model)
+    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer" and id(layer) not in inside]
     for prev, layer in zip(layers, layers[1:]):
         inputs = layer.input if isinstance(layer.input, list) else [layer.input]
         if residual_of(layer, prev):
             continue
+        if type(layer).__name__ == "Concatenate":
+            inputs = [concatenate.branches(layer)[0]]
         if len(inputs) > 1:
             names = ", ".join(f"'{t.node.layer.name}'" for t in inputs)
             raise HwflowError(f"layer '{layer.name}' ({type(layer).__name__}) joins {names}; hwflow converts chains "
                               "and fuses only the residual Add()([layer(a), a]) of a QDense/QConv2D and its own "
-                              "input (a residual over several layers, Concatenate or branches are not supported)")
+                              "input, and Concatenates of parallel one-layer branches (a residual over several "
+                              "layers or other branches need a graph IR)")
         if inputs[0] is not prev.output:
             raise HwflowError(f"layer '{layer.name}' does not take exactly the output of '{prev.name}'; "
                               "hwflow converts single-chain models (no branches or skip connections)")

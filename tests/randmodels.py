@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from qkeras import (QActivation, QAveragePooling2D, QBatchNormalization, QConv1D, QConv2D, QDense, QDepthwiseConv2D,
                     QGlobalAveragePooling2D, QSeparableConv2D, binary, quantized_bits, quantized_relu,
                     quantized_relu_po2, ternary)
-from tensorflow.keras.layers import (Activation, Add, AveragePooling2D, BatchNormalization, Flatten,
+from tensorflow.keras.layers import (Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Flatten,
                                      GlobalAveragePooling2D, MaxPooling2D, Reshape, UpSampling2D, ZeroPadding1D,
                                      ZeroPadding2D)
 
@@ -35,7 +35,10 @@ class Arch:
     #              'avg' (2x2), 'avg3' (3x3 at stride 2: area 9, an odd threshold), 'gap' (global, keepdims),
     #              'qavg' (QAveragePooling2D 2x2), 'qgap' (QGlobalAveragePooling2D, keepdims): QKeras's forms,
     #              the sum times a quantized 1/area), 'up' (UpSampling2D (2, up_columns)),
-    #              kind in ('conv', 'depthwise' (depth multiplier 1 + filters % 2), 'separable'), default 'conv';
+    #              kind in ('conv', 'depthwise' (depth multiplier 1 + filters % 2), 'separable', 'concat'), default
+    #              'conv'; 'concat' (images): Concatenate()([act(conv(h)), h, act(conv'(h))]), conv' another
+    #              QConv2D of the same window with 1 + filters % 2 filters and 5-bit weights, h itself only for
+    #              'same' at stride 1 (then act is h's own quantizer; hwflow.ops.concatenate fuses the three);
     #              residual: Add()([conv(a), a]) where the shapes allow it ('same', stride 1; the conv keeps a's
     #              channels, a depthwise one multiplier 1)
     denses: list  # (units, T, integer[, signed[, residual]]): signed True (T >= 2): a quantized_bits(T, integer)
@@ -95,24 +98,29 @@ def build(arch: Arch) -> tf.keras.Model:
     bq = quantized_bits(arch.bias_bits, arch.bias_integer, alpha=1)
     inp = tf.keras.Input(arch.input_shape)
     h = QActivation(quantized_relu(arch.input_bits, arch.input_integer))(inp)
+    level = (arch.input_bits, arch.input_integer)  # h's quantized_relu
     if arch.image_reshaped:
         h = Reshape((arch.hw // 2, 2 * arch.hw, arch.channels))(h)
     for filters, kernel, stride, padding, t, integer, pool, *extra in arch.convs:
         kind, residual = (extra + ["conv", False][len(extra):])[:2]
-        residual = residual and padding == "same" and stride == 1 and (kind != "separable" or arch.sequence)
+        residual = residual and padding == "same" and stride == 1 and (kind not in ("separable", "concat")
+                                                                        or arch.sequence)
         assert not (residual and arch.batchnorm), "archs draws no residual with batch norm"
         if residual:
             filters = int(h.shape[-1]) if kind == "conv" or arch.sequence else 2 * (filters // 2)  # shape kept
         if padding == "zero":
             h = (ZeroPadding1D((1, 0)) if arch.sequence else ZeroPadding2D(((1, 0), (0, 1))))(h)
         padding = "valid" if padding == "zero" else padding
-        if arch.sequence:
+        if kind == "concat" and not arch.sequence:
+            h, level = concat_block(h, level, filters, kernel, stride, padding, t, integer, kq, bq)
+        elif arch.sequence:
             conv = QConv1D(filters, kernel, strides=stride, kernel_quantizer=kq, bias_quantizer=bq,
                            padding="causal" if kind == "separable" and padding == "same" else padding)
         else:
             conv = conv_layer(kind, filters, kernel, stride, padding, kq, bn_bias(arch, kind, bq))
-        h = Add()([conv(h), h]) if residual else batchnorm(arch, kind, conv(h))
-        h = QActivation(quantized_relu(t, integer))(h)
+        if kind != "concat" or arch.sequence:
+            h = Add()([conv(h), h]) if residual else batchnorm(arch, kind, conv(h))
+            h, level = QActivation(quantized_relu(t, integer))(h), (t, integer)
         if arch.sequence:
             continue
         if pool == "max":
@@ -120,7 +128,7 @@ def build(arch: Arch) -> tf.keras.Model:
         elif pool == "up":
             h = UpSampling2D((2, arch.up_columns))(h)
         elif pool in AVERAGE_POOLS:
-            h = QActivation(quantized_relu(t, integer))(AVERAGE_POOLS[pool]()(h))
+            h, level = QActivation(quantized_relu(t, integer))(AVERAGE_POOLS[pool]()(h)), (t, integer)
     h = Reshape((int(np.prod(h.shape[1:])),))(h) if arch.reshape else Flatten()(h)
     after_binary = False  # binary or ternary
     for units, t, integer, *extra in arch.denses:
@@ -158,6 +166,18 @@ def build(arch: Arch) -> tf.keras.Model:
             layer.set_weights([rng.uniform(0.5, 3.0, n), rng.uniform(-1.0, 1.0, n), rng.uniform(-1.0, 1.0, n),
                                rng.uniform(0.1, 4.0, n)])
     return model
+
+
+def concat_block(h, level: tuple[int, int], filters: int, kernel: int, stride: int, padding: str, t: int,
+                 integer: int, kq, bq):
+    """Arch's 'concat' kind: two convolutions of one window over h, and h itself for 'same' at stride 1 (all
+    through h's own quantized_relu then, else quantized_relu(t, integer)); the block's output and its level."""
+    identity = padding == "same" and stride == 1
+    level = level if identity else (t, integer)
+    act = lambda: QActivation(quantized_relu(*level))  # noqa: E731
+    pair = [act()(QConv2D(n, kernel, strides=stride, padding=padding, kernel_quantizer=q, bias_quantizer=bq)(h))
+            for n, q in ((filters, kq), (1 + filters % 2, quantized_bits(5, 1, alpha=1)))]
+    return Concatenate()([pair[0]] + [h] * identity + [pair[1]]), level
 
 
 def bn_bias(arch: Arch, kind: str, bq):
@@ -238,14 +258,14 @@ def archs(draw) -> Arch:
     convs = [(draw(st.integers(1, 4)), draw(st.sampled_from([1, 2, 3])), draw(st.sampled_from([1, 2])),
               draw(st.sampled_from(["valid", "same", "zero"])), draw(T), draw(st.integers(0, 3)),
               draw(st.sampled_from([None, "max", "avg", "avg3", "gap", "qavg", "qgap", "up"])),
-              draw(st.sampled_from(["conv", "depthwise", "separable"])), draw(st.booleans()))
+              draw(st.sampled_from(["conv", "depthwise", "separable", "concat"])), draw(st.booleans()))
              for _ in range(n_conv)]
     denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3)),
                draw(st.sampled_from([False, True, "binary", "ternary", "po2"])), draw(st.booleans()))
               for _ in range(draw(st.integers(0, 2)))]
     batchnorm = draw(st.sampled_from([None, None, "q", "float"]))
     if batchnorm:  # hwflow folds batch norm in chains only
-        convs = [spec[:8] + (False,) for spec in convs]
+        convs = [spec[:7] + ("conv" if spec[7] == "concat" else spec[7], False) for spec in convs]
         denses = [spec[:4] + (False,) for spec in denses]
     wb = draw(st.integers(2, 8))
     bb = draw(st.integers(2, 10))
@@ -272,7 +292,9 @@ def buildable(arch: Arch) -> bool:
             kind, pool = "conv", None
         if kind == "separable" and channels == 1:
             return False
-        if not (residual and padding == "same" and stride == 1 and kind != "separable"):  # as build
+        if kind == "concat":
+            channels = filters + 1 + filters % 2 + channels * (padding == "same" and stride == 1)
+        elif not (residual and padding == "same" and stride == 1 and kind != "separable"):  # as build
             channels = channels * (1 + filters % 2) if kind == "depthwise" else filters
         if pool == "qgap" and any(sizes) and _qgap_area_refused(sizes, padding, kernel, stride):
             return False

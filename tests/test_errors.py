@@ -112,7 +112,7 @@ def test_two_inputs_joined_by_concatenate_are_one_line(input_quantizer) -> None:
     with pytest.raises(HwflowError) as err:
         hwflow.convert(model, input_quantizer=input_quantizer)
     assert one_line(err) == ("model 'two' has 2 inputs and 1 output; hwflow converts single-input, single-output "
-                             "chains (no Concatenate, branches or skip connections)")
+                             "models (a chain, with residual Adds and Concatenates of parallel one-layer branches)")
 
 
 def keras_layer_makers() -> dict:

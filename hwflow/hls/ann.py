@@ -112,6 +112,12 @@ def ann_to_hls(model, output_dir: str | Path, options: FirmwareOptions | None = 
     if po2 is not None:
         raise HwflowError(f"hls4ml {hls4ml.__version__} does not convert quantized_relu_po2 activations (layer '{po2}'), "
                           "so this model has no hls4ml ANN; hwflow's SNN firmware (hwflow.hls.to_hls) computes it")
+    wide = next((layer.name for layer in model.layers if type(layer).__name__ == "Concatenate"
+                 and len(layer.input) > 2), None)
+    if wide is not None:
+        raise HwflowError(f"hls4ml {hls4ml.__version__} merges two tensors at a time ('Merging more than two tensors "
+                          f"is not yet supported'), and Concatenate '{wide}' joins {len(model.get_layer(wide).input)}, "
+                          "so this model has no hls4ml ANN; compare with the RTL's ANN twin (architecture ann)")
     if has_batchnorm(model):
         model = fold_batchnorm(model)
     model = without_reserved_names(model)

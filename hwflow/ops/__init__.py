@@ -13,6 +13,7 @@
     upsample    UpSampling2D/1D (nearest) -> a 1x1 max pool that upsamples (the max-pool blocks)
     flatten     Flatten                                 HwflowSpikeFlatten
     residual    Add()([layer(a), a]) -> identity weights of that layer (its blocks)
+    concatenate Concatenate of parallel one-layer branches over a (or a itself) -> one layer, weights side by side
     ternary     QActivation(ternary()) -> two sign neurons per unit, +-1 one spike (the synaptic blocks)
     po2         QActivation(quantized_relu_po2) -> a neuron that fires once, at its exponent's step (the synaptic blocks)
     passthrough Dropout (and the other inference identities), Activation("linear"); batch norm (folded first)
@@ -20,8 +21,8 @@
 
 How to add one: CONTRIBUTING.md.
 """
-from hwflow.ops import (avgpool, conv1d, conv2d, dense, depthwise, encoder, flatten, maxpool, neuron,  # noqa: F401
-                        output_function, passthrough, po2, residual, ternary, upsample, zeropadding)
+from hwflow.ops import (avgpool, concatenate, conv1d, conv2d, dense, depthwise, encoder, flatten, maxpool,  # noqa: F401
+                        neuron, output_function, passthrough, po2, residual, ternary, upsample, zeropadding)
 from hwflow.ops.registry import HANDLERS, HLS_BLOCKS, NODES, OPENS_INPUT, supported_layers
 
 __all__ = ["HANDLERS", "HLS_BLOCKS", "NODES", "OPENS_INPUT", "supported_layers"]

@@ -1,0 +1,188 @@
+"""Concatenate of parallel branches over one tensor, fused into one layer of IF neurons.
+
+The form (Inception's parallel convolutions, DenseNet's [a, f(a)]): Concatenate()([b_1, ..., b_n]) along the
+channels, where every b_i is either a itself, or activation(linear_i(a)): one QDense / QConv2D / QConv1D /
+depthwise / separable convolution (their batch-norm folding forms too) reading a, and its activation (a
+QActivation after it or its own activation=), the same quantizer on every branch.
+
+Channel c of the concatenation is channel c' of one branch, which reads only a. So the branches are one layer
+whose weights are the branches' side by side along the output channels, each output channel keeping its own
+branch's weights and bias and every other branch's weights zero: W = [W_1 | ... | W_n], b = [b_1 | ... | b_n].
+Different fractions are first put on the finest of them (shifted left: exact). Convolutions need the same
+strides and output size; each kernel is placed inside one window that covers them all: with P = max_i pad_i
+(the padding before the data), branch i's tap k reads input row o s - pad_i + k = o s - P + (P - pad_i + k), so
+its kernel sits at offset P - pad_i of the merged one, whose other taps are zero (the padding after the data
+is the merged window's). The branch a itself is the identity synapse (a 1x1 kernel of weight 1, channel c to
+c; a dense layer's diagonal), exact through the shared neuron only when the branches' activation is a's own
+grid: level k in, pre-activation k 2**-frac, level k out (a different grid is refused). The one neuron fires
+every channel as its branch's activation would: the same quantizer, so the same Neuron. The fused layer is a
+plain Dense / Conv2D node: every firmware block, the RTL twin and their cycle formulas run it unchanged, and an
+event-driven block pays for a branch's zero taps nothing (it pays per input spike and weight row, as any
+layer). Refused with one line: deeper branches (a graph IR), signed, binary, ternary or power-of-two
+activations on the branches or on a, and several inputs.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import numpy as np
+
+from hwflow.errors import HwflowError
+from hwflow.geometry import axis_paddings, out_size, pad_before
+from hwflow.ops.conv2d import Conv2D
+from hwflow.ops.dense import Dense
+from hwflow.ops.registry import parses
+from hwflow.ops.synaptic import SynapticLayer
+from hwflow.rtl.block import image
+
+LINEAR = ("QDense", "QDenseBatchnorm", "QConv2D", "QConv2DBatchnorm", "QConv1D", "QDepthwiseConv2D",
+          "QDepthwiseConv2DBatchnorm", "QSeparableConv2D")
+ACTIVATIONS = ("QActivation",)
+FORM = ("hwflow fuses Concatenate()([b_1, ..., b_n]) along the channels where every b_i is the same tensor a or "
+        "activation(linear(a)), one QDense/QConv layer and its activation")
+
+
+def producer(tensor):
+    """The Keras layer that made a tensor."""
+    return tensor.node.layer
+
+
+def branches(layer) -> tuple[object, list[list]]:
+    """(a, the layers of each branch, [] for a itself) of a Concatenate in the fused form; a one-line
+    HwflowError for any other Concatenate."""
+    where = f"Concatenate '{layer.name}'"
+    inputs = layer.input if isinstance(layer.input, list) else [layer.input]
+    rank = len(inputs[0].shape)
+    if layer.axis not in (-1, rank - 1):
+        raise HwflowError(f"{where} joins along axis {layer.axis}; {FORM}, along the channels (axis -1)")
+    paths, sources = [], []
+    for tensor in inputs:
+        path, last = [], producer(tensor)
+        if type(last).__name__ in ACTIVATIONS and type(producer(last.input)).__name__ in LINEAR:
+            path = [producer(last.input), last]
+        elif type(last).__name__ in LINEAR:
+            path = [last]
+        paths.append(path)
+        sources.append(path[0].input if path else tensor)
+    linear = [s for s, p in zip(sources, paths) if p]
+    if not linear:
+        raise HwflowError(f"{where} joins no QDense/QConv layer; {FORM}")
+    source = linear[0]
+    if any(s is not source for s in sources):
+        names = ", ".join(f"'{producer(t).name}'" for t in inputs)
+        raise HwflowError(f"{where} joins {names}, which do not all read one tensor through one layer; {FORM} "
+                          "(deeper branches, several inputs and other graphs need a graph IR)")
+    return source, paths
+
+
+def branch_layers(model) -> set[int]:
+    """ids of the layers inside the fused Concatenate branches of a model (the chain skips them)."""
+    ids = set()
+    for layer in model.layers:
+        if type(layer).__name__ == "Concatenate":
+            ids.update(id(x) for path in branches(layer)[1] for x in path)
+    return ids
+
+
+def aligned(node: SynapticLayer, weight_frac: int, bias_frac: int) -> tuple[np.ndarray, np.ndarray]:
+    """The node's weights and bias [n_out] on finer fractions (shifted left: exact)."""
+    bias = np.broadcast_to(np.asarray(node.bias, dtype=np.int64), (node.weight.shape[-1],))
+    return node.weight << (weight_frac - node.weight_frac), bias << (bias_frac - node.bias_frac)
+
+
+def identity(like: SynapticLayer, channels: int) -> SynapticLayer:
+    """The branch a itself as `like`'s kind of layer: weight 1 (fraction 0) from input channel c to output c."""
+    eye = np.eye(channels, dtype=np.int64)
+    fields = dict(weight=eye if isinstance(like, Dense) else eye.reshape(1, 1, channels, channels), weight_frac=0,
+                  bias=np.zeros(channels, np.int64), bias_frac=0, out_shape=like.in_shape)
+    if isinstance(like, Conv2D):
+        fields.update(strides=(1, 1), padding="valid")
+    return dataclasses.replace(like, **fields)
+
+
+def merged_window(nodes: list[Conv2D], where: str) -> tuple[list[tuple[int, int]], tuple[int, int], tuple]:
+    """Each convolution's kernel offset in one window covering them all, that window's size and its explicit
+    padding; a HwflowError unless they share strides and output size."""
+    first = nodes[0]
+    if any(tuple(n.strides) != tuple(first.strides) or tuple(n.out_shape[:-1]) != tuple(first.out_shape[:-1])
+           for n in nodes):
+        raise HwflowError(f"{where} joins convolutions of different strides or output sizes "
+                          f"({', '.join(f'{n.name}: {tuple(n.strides)} -> {tuple(n.out_shape)}' for n in nodes)}); "
+                          "the fused layer needs them equal")
+    hw, out_hw = image(first.in_shape)[:2], image(first.out_shape)[:2]
+    offsets, size, pads = [[] for _ in nodes], [], []
+    for axis in range(2):
+        n, s, o = hw[axis], first.strides[axis], out_hw[axis]
+        before = [pad_before(n, x.weight.shape[axis], s, axis_paddings(x.padding)[axis]) for x in nodes]
+        top = max(before)
+        k = max(top - b + x.weight.shape[axis] for b, x in zip(before, nodes))
+        after = max(0, (o - 1) * s + k - n - top)
+        if out_size(n, k, s, (top, after)) != o:
+            raise HwflowError(f"{where}: its convolutions cannot share one window (output {o} along axis {axis})")
+        for i, b in enumerate(before):
+            offsets[i].append(top - b)
+        size.append(k)
+        pads.append((top, after))
+    return [tuple(x) for x in offsets], tuple(size), tuple(pads)
+
+
+def fuse(name: str, nodes: list[SynapticLayer], out_shape: tuple[int, ...], where: str) -> SynapticLayer:
+    """One layer whose output channels are the nodes' side by side (see the module docstring)."""
+    weight_frac = max(n.weight_frac for n in nodes)
+    bias_frac = max(n.bias_frac for n in nodes)
+    parts = [aligned(n, weight_frac, bias_frac) for n in nodes]
+    bias = np.concatenate([b for _, b in parts])
+    fields = dict(name=name, out_shape=tuple(out_shape), weight_frac=weight_frac, bias=bias, bias_frac=bias_frac,
+                  natural_frac=None, membrane_bound=None)
+    if isinstance(nodes[0], Dense):
+        fields["weight"] = np.concatenate([w for w, _ in parts], axis=-1)
+        return dataclasses.replace(nodes[0], **fields)
+    offsets, (kh, kw), pads = merged_window(nodes, where)
+    weight = np.zeros((kh, kw, parts[0][0].shape[2], len(bias)), dtype=np.int64)
+    col = 0
+    for (w, _), (dy, dx) in zip(parts, offsets):
+        weight[dy:dy + w.shape[0], dx:dx + w.shape[1], :, col:col + w.shape[-1]] = w
+        col += w.shape[-1]
+    return dataclasses.replace(nodes[0], weight=weight, padding=pads, **fields)
+
+
+@parses("Concatenate", note="of parallel branches over one tensor a, each a QDense/QConv layer with its activation "
+                            "(one quantizer) or a itself, along the channels: fused into one layer")
+def parse_concatenate(parser, layer) -> None:
+    """Parse every branch on its own from the current state, then emit the fused layer."""
+    where = f"Concatenate '{layer.name}'"
+    _, paths = branches(layer)
+    if parser.offset or parser.pm1 or parser.pair:
+        raise HwflowError(f"{where} reads a signed, binary() or ternary() activation; {FORM} after a quantized_relu")
+    padding, parser.zero_padding = parser.zero_padding, None  # a ZeroPadding2D before a: every branch's
+    if padding is not None and not all(paths):
+        raise HwflowError(f"{where} joins the zero-padded {type(padding[0]).__name__} '{padding[0].name}' itself; "
+                          "hwflow folds a zero padding only into the convolutions right after it")
+    nodes, states = [], []
+    for path in paths:
+        sub = copy.copy(parser)
+        sub.layers, sub.deferred, sub.zero_padding = [], [], padding
+        for x in path:
+            sub.visit(x)
+        if path and (sub.pending is not None or len(sub.layers) != 1):
+            raise HwflowError(f"{where}: the branch through '{path[0].name}' has no activation; {FORM}")
+        nodes.append(sub.layers[0] if path else None)
+        states.append(sub)
+    made = [(n, s) for n, s in zip(nodes, states) if n is not None]
+    node, state = made[0]
+    for other, other_state in made[1:]:
+        if other.neuron != node.neuron or other_state.grid != state.grid or other_state.pair:
+            raise HwflowError(f"{where} joins '{node.name}' and '{other.name}' with different activations; "
+                              "the fused layer fires one neuron: give every branch the same quantizer")
+    neuron = node.neuron
+    if neuron.offset or neuron.sign or neuron.po2_bounds is not None or state.pair:
+        raise HwflowError(f"{where} joins signed, binary(), ternary() or quantized_relu_po2 activations; "
+                          f"{FORM}, with quantized_relu")
+    if any(n is None for n in nodes) and state.grid != parser.grid:
+        raise HwflowError(f"{where} joins its input a (grid {parser.grid}) with branches on grid {state.grid}; the "
+                          "identity branch is exact only when the branches' quantizer is a's: use the same one")
+    channels = image(node.in_shape)[-1]
+    nodes = [n if n is not None else dataclasses.replace(identity(node, channels), neuron=neuron) for n in nodes]
+    parser.layers.append(fuse(layer.name, nodes, tuple(int(d) for d in layer.output_shape[1:]), where))
+    parser.grid, parser.steps = state.grid, state.steps

@@ -1,0 +1,171 @@
+"""Concatenate of parallel one-layer branches (and the tensor itself), fused into one layer: exact in the SNN, the
+HLS C simulation and the RTL twin; every other graph is refused in one line."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from qkeras import (QActivation, QConv1D, QConv2D, QDense, QDepthwiseConv2D, quantized_bits, quantized_relu,
+                    quantized_relu_po2)
+from tensorflow.keras.layers import Concatenate, Flatten, ZeroPadding2D
+
+import hwflow
+from hwflow.errors import HwflowError
+from hwflow.ops.conv2d import Conv2D
+from hwflow.ops.dense import Dense
+from hwflow.rtl import tools
+from randmodels import firmware_outputs, grid_inputs
+
+Q4, Q6 = quantized_bits(4, 0, alpha=1), quantized_bits(6, 2, alpha=1)
+SHAPE = (6, 5, 2)
+
+
+def relu(t: int = 4, integer: int = 1) -> QActivation:
+    return QActivation(quantized_relu(t, integer))
+
+
+def conv(filters: int, kernel, q=Q4, **kw) -> QConv2D:
+    return QConv2D(filters, kernel, kernel_quantizer=q, bias_quantizer=q, **kw)
+
+
+def graph(shape, body, seed: int = 0) -> tf.keras.Model:
+    """Input -> quantized_relu(4, 1) a -> body(a) -> a 3-unit readout; weights on the 1/8 grid (randmodels)."""
+    inp = tf.keras.Input(shape)
+    h = body(relu()(inp))
+    out = QDense(3, kernel_quantizer=Q4, bias_quantizer=Q4)(Flatten()(h) if len(h.shape) > 2 else h)
+    model = tf.keras.Model(inp, out)
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        w.assign(rng.integers(-8, 8, w.shape) / 8)
+    return model
+
+
+def inception(a):
+    """3x3 'same', a itself, 1x1 (another weight grid, its own activation=), 1x3 'same'; then a 3x3 conv."""
+    c = Concatenate()([relu()(conv(2, 3, padding="same")(a)), a,
+                       conv(3, 1, q=Q6, activation=quantized_relu(4, 1))(a),
+                       relu()(conv(1, (1, 3), padding="same")(a))])
+    return relu(2, 0)(conv(2, 3)(c))
+
+
+def padded_pair(z):
+    """Two 'valid' 3x3 convolutions (weight grids 1/8 and 1/8 of 6 bits) over one zero-padded tensor."""
+    return Concatenate()([relu(3, 0)(conv(2, 3)(z)), relu(3, 0)(conv(1, 3, q=Q6)(z))])
+
+
+VARIANTS = {  # name: (input shape, body)
+    "inception with the identity": (SHAPE, inception),
+    "strided 3x3 'same' and 1x1 'valid'": (SHAPE, lambda a: Concatenate()([
+        relu(3, 0)(conv(2, 3, strides=2, padding="same")(a)), relu(3, 0)(conv(2, 1, strides=2)(a))])),
+    "two 'valid' 3x3 after a ZeroPadding2D": (SHAPE, lambda a: padded_pair(ZeroPadding2D(((1, 1), (0, 2)))(a))),
+    "depthwise and conv": (SHAPE, lambda a: Concatenate(axis=3)([
+        relu()(QDepthwiseConv2D(3, padding="same", depthwise_quantizer=Q4, bias_quantizer=Q4)(a)),
+        relu()(conv(2, 3, padding="same")(a)), a])),
+    "dense with the identity": ((7,), lambda a: relu(3, 0)(QDense(4, kernel_quantizer=Q4, bias_quantizer=Q4)(
+        Concatenate()([a, relu()(QDense(5, kernel_quantizer=Q4, bias_quantizer=Q4)(a))])))),
+    "conv1d": ((9, 2), lambda a: Concatenate()([
+        relu()(QConv1D(3, 3, padding="causal", kernel_quantizer=Q4, bias_quantizer=Q4)(a)), a,
+        relu()(QConv1D(2, 1, kernel_quantizer=Q4, bias_quantizer=Q4)(a))])),
+}
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+@pytest.mark.parametrize("encoding", ["direct", "bitplane"])
+def test_concatenate_equals_qkeras(name: str, encoding: str) -> None:
+    shape, body = VARIANTS[name]
+    model = graph(shape, body)
+    snn = hwflow.convert(model, encoding=encoding)
+    concat = next(layer for layer in model.layers if type(layer).__name__ == "Concatenate")
+    fused = next(layer for layer in snn.layers if layer.name == concat.name)
+    assert fused.out_shape == tuple(concat.output_shape[1:]) and fused.neuron is not None
+    x = grid_inputs(shape, 400, seed=1, saturated=0.1)
+    y = model.predict(x, verbose=0)
+    np.testing.assert_array_equal(snn.predict(x), y)
+    np.testing.assert_array_equal(snn.trace(x).output, y)
+
+
+def test_the_fused_layer_holds_each_branch_in_its_own_channels() -> None:
+    """Inception: one 3x3 window ('same': padding 1), the 1x1 kernels at its centre, the 1x3 on its middle row, the
+    identity weight 1 on the fused weight grid; biases side by side, the identity's 0."""
+    model = graph(SHAPE, inception)
+    snn = hwflow.convert(model, encoding="bitplane")
+    fused = snn.layers[0]
+    assert isinstance(fused, Conv2D) and fused.weight.shape == (3, 3, 2, 8) and fused.padding == ((1, 1), (1, 1))
+    w = fused.weight
+    one = 1 << fused.weight_frac
+    np.testing.assert_array_equal(w[1, 1, :, 2:4], one * np.eye(2, dtype=np.int64))  # a itself: channels 2, 3
+    assert not w[:, :, :, 2:4].sum(axis=(2, 3))[[0, 0, 1, 1, 2, 2, 0, 2], [0, 1, 0, 2, 0, 1, 2, 2]].any()
+    assert not np.delete(w[:, :, :, 4:7], 1, axis=0).any() and not np.delete(w[1, :, :, 4:7], 1, axis=0).any()
+    assert not np.delete(w[:, :, :, 7], 1, axis=0).any()  # the 1x3: middle row only
+    assert fused.bias.shape == (8,) and not fused.bias[2:4].any()
+
+
+@pytest.mark.parametrize("body, message", [
+    (lambda a: Concatenate()([relu()(conv(2, 3, padding="same")(relu()(conv(2, 3, padding="same")(a)))), a]),
+     "do not all read one tensor through one layer"),
+    (lambda a: Concatenate()([relu()(conv(2, 3, padding="same")(a)), relu(3, 0)(conv(2, 1)(a))]),
+     "with different activations"),
+    (lambda a: Concatenate()([relu(3, 0)(conv(2, 3, padding="same")(a)), a]),
+     r"joins its input a \(grid .*\) with branches on grid"),
+    (lambda a: Concatenate()([relu()(conv(2, (4, 3))(a)), relu()(conv(2, 1, strides=2)(a))]),
+     "different strides or output sizes"),
+    (lambda a: Concatenate(axis=1)([relu()(conv(2, 3, padding="same")(a)), a]), "joins along axis 1"),
+    (lambda a: Concatenate()([QActivation(quantized_bits(4, 1, alpha=1))(conv(2, 1)(a)),
+                              QActivation(quantized_bits(4, 1, alpha=1))(conv(1, 1)(a))]), "joins signed"),
+    (lambda a: Concatenate()([QActivation(quantized_relu_po2(3))(conv(2, 1)(a)),
+                              QActivation(quantized_relu_po2(3))(conv(1, 1)(a))]), "quantized_relu_po2"),
+    (lambda a: Concatenate()([conv(2, 1)(a), relu()(conv(1, 1)(a))]), "has no activation"),
+])
+def test_what_it_cannot_fuse_is_one_line(body, message: str) -> None:
+    model = graph(SHAPE, body)
+    with pytest.raises(HwflowError, match=message) as err:
+        hwflow.convert(model, encoding="bitplane")
+    assert "\n" not in str(err.value)
+
+
+def test_two_inputs_joined_are_one_line_not_a_crash() -> None:
+    """The crash the issue reports (TypeError at shape_of(layer.input_shape)) stays a one-line error."""
+    x1, x2 = tf.keras.Input((4,)), tf.keras.Input((3,))
+    h = Concatenate()([relu()(x1), relu()(x2)])
+    model = tf.keras.Model([x1, x2], QDense(2, kernel_quantizer=Q4, bias_quantizer=Q4)(h))
+    with pytest.raises(HwflowError, match="has 2 inputs and 1 output; hwflow converts single-input") as err:
+        hwflow.convert(model)
+    assert "\n" not in str(err.value)
+
+
+def test_a_dense_concatenation_is_one_dense_layer() -> None:
+    snn = hwflow.convert(graph((7,), VARIANTS["dense with the identity"][1]), encoding="bitplane")
+    fused = snn.layers[0]
+    assert isinstance(fused, Dense) and fused.weight.shape == (7, 12)
+    np.testing.assert_array_equal(fused.weight[:, :7], (1 << fused.weight_frac) * np.eye(7, dtype=np.int64))
+
+
+@pytest.mark.firmware
+@pytest.mark.slow
+@pytest.mark.skipif(tools.find(tools.VERILATOR) is None, reason="Verilator is needed for RTL simulation")
+def test_firmware_and_rtl_of_a_concatenation_are_exact(tmp_path) -> None:
+    """Inception: event through line buffers (Vitis io_stream), latency (Vivado io_parallel): C simulation == SNN ==
+    QKeras, trace and cycles equal to the RTL twin's; the RTL folded with line buffers and its ANN twin. hls4ml's own
+    ANN: refused in one line for four branches (hls4ml merges two tensors), == QKeras on a two-branch graph."""
+    from hwflow.hls.ann import ann_to_hls
+    from hwflow.hls.lower import csim_batches
+    from hwflow.metrics import count_mismatches
+    from test_rtl import check as rtl_check
+    from test_strategies import check as hls_check
+
+    model = graph(SHAPE, inception, seed=3)
+    snn = hwflow.convert(model, encoding="bitplane")
+    x = grid_inputs(SHAPE, 40, seed=4, saturated=0.1)
+    hls_check(tmp_path / "event", model, snn, x, strategy="event", lanes=3, io_type="io_stream")
+    latency = hwflow.hls.to_hls(snn, tmp_path / "latency", strategy="latency", backend="Vivado")
+    latency.compile()
+    firmware_outputs(model, snn, x, hwflow.hls.predict(latency, snn, x))
+    rtl_check(snn, model, x, tmp_path / "line", "folded", 2, buffers="line")
+    rtl_check(snn, model, x, tmp_path / "ann", "ann", 4)
+    with pytest.raises(HwflowError, match="merges two tensors at a time .* joins 4, so this model has no hls4ml ANN"):
+        ann_to_hls(model, tmp_path / "hls4ml")
+    pair = graph(SHAPE, VARIANTS["strided 3x3 'same' and 1x1 'valid'"][1], seed=5)
+    ann = ann_to_hls(pair, tmp_path / "hls4ml")
+    hwflow.hls.compile(ann)
+    y = csim_batches(ann, x).astype(np.float32).reshape(len(x), -1)
+    assert count_mismatches(y, pair.predict(x, verbose=0)) == 0
