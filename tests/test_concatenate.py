@@ -14,7 +14,7 @@ from hwflow.errors import HwflowError
 from hwflow.ops.conv2d import Conv2D
 from hwflow.ops.dense import Dense
 from hwflow.rtl import tools
-from randmodels import firmware_outputs, grid_inputs
+from randmodels import grid_inputs
 
 Q4, Q6 = quantized_bits(4, 0, alpha=1), quantized_bits(6, 2, alpha=1)
 SHAPE = (6, 5, 2)
@@ -151,15 +151,12 @@ def test_firmware_and_rtl_of_a_concatenation_are_exact(tmp_path) -> None:
     from hwflow.hls.lower import csim_batches
     from hwflow.metrics import count_mismatches
     from test_rtl import check as rtl_check
-    from test_strategies import check as hls_check
+    from test_strategies import check_stream_and_latency
 
     model = graph(SHAPE, inception, seed=3)
     snn = hwflow.convert(model, encoding="bitplane")
     x = grid_inputs(SHAPE, 40, seed=4, saturated=0.1)
-    hls_check(tmp_path / "event", model, snn, x, strategy="event", lanes=3, io_type="io_stream")
-    latency = hwflow.hls.to_hls(snn, tmp_path / "latency", strategy="latency", backend="Vivado")
-    latency.compile()
-    firmware_outputs(model, snn, x, hwflow.hls.predict(latency, snn, x))
+    check_stream_and_latency(tmp_path, model, snn, x, lanes=3)
     rtl_check(snn, model, x, tmp_path / "line", "folded", 2, buffers="line")
     rtl_check(snn, model, x, tmp_path / "ann", "ann", 4)
     with pytest.raises(HwflowError, match="merges two tensors at a time .* joins 4, so this model has no hls4ml ANN"):

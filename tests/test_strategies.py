@@ -54,6 +54,15 @@ def check(tmp_path, model, snn, x, **settings) -> tuple[np.ndarray, np.ndarray]:
     return counted, y
 
 
+def check_stream_and_latency(tmp_path, model, snn, x, lanes: int) -> None:
+    """`check` of the event strategy through line buffers (Vitis io_stream), then the latency blocks (Vivado
+    io_parallel): C simulation == SNN == QKeras."""
+    check(tmp_path / "event", model, snn, x, strategy="event", lanes=lanes, io_type="io_stream")
+    latency = hwflow.hls.to_hls(snn, tmp_path / "latency", strategy="latency", backend="Vivado")
+    latency.compile()
+    firmware_outputs(model, snn, x, hwflow.hls.predict(latency, snn, x))
+
+
 @pytest.mark.firmware
 @needs_verilator
 def test_event_cycles_follow_the_spikes_and_equal_the_rtl(tmp_path) -> None:

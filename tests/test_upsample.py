@@ -12,7 +12,7 @@ import hwflow
 from hwflow.errors import HwflowError
 from hwflow.ops.upsample import UpSample
 from hwflow.rtl import tools
-from randmodels import firmware_outputs, grid_inputs, grid_model
+from randmodels import grid_inputs, grid_model
 
 Q4 = quantized_bits(4, 0, alpha=1)
 SHAPE = (5, 4, 2)
@@ -112,15 +112,12 @@ def test_firmware_and_rtl_of_upsampling_are_exact(tmp_path) -> None:
     simulation == SNN == QKeras, trace and cycles equal to the RTL twin's; the RTL with line buffers (the
     upsampling block re-reads a two-row ring) and its ANN twin."""
     from test_rtl import check as rtl_check
-    from test_strategies import check as hls_check
+    from test_strategies import check_stream_and_latency
 
     model = upsample_net()
     snn = hwflow.convert(model, encoding="bitplane")
     x = grid_inputs(SHAPE, 40, seed=4, saturated=0.1)
-    hls_check(tmp_path / "event", model, snn, x, strategy="event", lanes=2, io_type="io_stream")
-    latency = hwflow.hls.to_hls(snn, tmp_path / "latency", strategy="latency", backend="Vivado")
-    latency.compile()
-    firmware_outputs(model, snn, x, hwflow.hls.predict(latency, snn, x))
+    check_stream_and_latency(tmp_path, model, snn, x, lanes=2)
     design, by_line = rtl_check(snn, model, x, tmp_path / "line", "folded", 3, buffers="line")
     up = next(s for s in design.stages if s.params.get("U_H") == 3)
     producer = design.stages[design.stages.index(up) - 1]
