@@ -12,11 +12,12 @@ REPORTS = ROOT / "reports"
 
 
 def machine() -> dict:
-    """What the numbers were measured on, and the code that measured them (the checkout's commit)."""
+    """What the numbers were measured on, and the code that measured them (the commit the benchmark started from:
+    a long run must not record a commit made while it ran)."""
     import numpy as np
     import tensorflow as tf
     return {"cpu_count": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
-            "tensorflow": tf.__version__, "numpy": np.__version__, "commit": commit()}
+            "tensorflow": tf.__version__, "numpy": np.__version__, "commit": STARTED_AT}
 
 
 def commit() -> str:
@@ -27,6 +28,9 @@ def commit() -> str:
     if head.returncode:
         return "unknown"
     return head.stdout.strip() + ("+changes" if git("diff", "--quiet", "HEAD").returncode else "")
+
+
+STARTED_AT = commit()  # read when a benchmark imports this module, before it runs
 
 
 def save(name: str, result: dict) -> Path:
