@@ -11,7 +11,8 @@ distinct draws in turn, so they compare disjoint sets and together exactly --mod
 
 The architectures are the test suite's (tests/randmodels.py `archs`): an image or (a quarter of them) a
 sequence input; 0-2 convolutions (QConv2D, QDepthwiseConv2D, QSeparableConv2D, a Concatenate of two QConv2D
-branches and, for 'same' at stride 1, the tensor itself (hwflow.ops.concatenate), or on a sequence QConv1D with
+branches and, for 'same' at stride 1, the tensor itself (hwflow.ops.concatenate), a ResNet basic block
+Add()([conv(act(conv(a))), a]) (hwflow.ops.residual's pass-through channels), or on a sequence QConv1D with
 'causal' padding too; kernels 1-3, strides 1-2, 'valid'/'same' or a ZeroPadding2D/1D before), each
 with an optional max pool, average pool (2x2, 3x3 at stride 2, global; AveragePooling2D or QKeras's
 QAveragePooling2D / QGlobalAveragePooling2D) or UpSampling2D (2, 1-2), and optionally a residual

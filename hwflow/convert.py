@@ -6,11 +6,10 @@ import warnings
 from hwflow.errors import HwflowError
 from hwflow.geometry import axis_paddings, out_size
 from hwflow.ir import InputEncoder, Node
-from hwflow.ops import HANDLERS, OPENS_INPUT, concatenate, po2, ternary
+from hwflow.ops import HANDLERS, OPENS_INPUT, concatenate, po2, residual, ternary
 from hwflow.ops.keras_layers import is_linear_activation, shape_of, unsupported
 from hwflow.ops.neuron import Neuron
 from hwflow.ops.output_function import function_name, set_output_function
-from hwflow.ops.residual import FUSES
 from hwflow.ops.synaptic import SynapticLayer
 from hwflow.quant import Grid, activation_code, input_grid
 from hwflow.snn import SNN
@@ -18,7 +17,7 @@ from hwflow.snn import SNN
 
 def residual_of(layer, prev) -> bool:
     """True if `layer` is Add()([prev(a), a]): prev's output plus prev's own input (hwflow.ops.residual)."""
-    if type(layer).__name__ != "Add" or type(prev).__name__ not in FUSES or len(layer.input) != 2:
+    if type(layer).__name__ != "Add" or type(prev).__name__ not in residual.FUSES or len(layer.input) != 2:
         return False
     ids = sorted(id(t) for t in layer.input)
     return ids == sorted((id(prev.output), id(prev.input)))
@@ -33,7 +32,7 @@ def layer_chain(model) -> list:
         raise HwflowError(f"model '{model.name}' has {n_in} input{'s' * (n_in != 1)} and {n_out} output"
                           f"{'s' * (n_out != 1)}; hwflow converts single-input, single-output models (a chain, with "
                           "residual Adds and Concatenates of parallel one-layer branches)")
-    inside = concatenate.branch_layers(model)
+    inside = concatenate.branch_layers(model) | residual.off_chain(model)
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer" and id(layer) not in inside]
     for prev, layer in zip(layers, layers[1:]):
         inputs = layer.input if isinstance(layer.input, list) else [layer.input]
@@ -41,6 +40,8 @@ def layer_chain(model) -> list:
             continue
         if type(layer).__name__ == "Concatenate":
             inputs = [concatenate.branches(layer)[0]]
+        elif residual.skip_of(layer) is not None:
+            inputs = [residual.skip_of(layer)[0]]
         if len(inputs) > 1:
             names = ", ".join(f"'{t.node.layer.name}'" for t in inputs)
             raise HwflowError(f"layer '{layer.name}' ({type(layer).__name__}) joins {names}; hwflow converts chains "

@@ -39,6 +39,8 @@ class Arch:
     #              'conv'; 'concat' (images): Concatenate()([act(conv(h)), h, act(conv'(h))]), conv' another
     #              QConv2D of the same window with 1 + filters % 2 filters and 5-bit weights, h itself only for
     #              'same' at stride 1 (then act is h's own quantizer; hwflow.ops.concatenate fuses the three);
+    #              'block' (images, 'same' at stride 1, else a 'conv'): the ResNet basic block
+    #              Add()([conv_2(act(conv_1(h))), h]), act h's own quantizer, conv_2 keeping h's channels;
     #              residual: Add()([conv(a), a]) where the shapes allow it ('same', stride 1; the conv keeps a's
     #              channels, a depthwise one multiplier 1)
     denses: list  # (units, T, integer[, signed[, residual]]): signed True (T >= 2): a quantized_bits(T, integer)
@@ -103,7 +105,7 @@ def build(arch: Arch) -> tf.keras.Model:
         h = Reshape((arch.hw // 2, 2 * arch.hw, arch.channels))(h)
     for filters, kernel, stride, padding, t, integer, pool, *extra in arch.convs:
         kind, residual = (extra + ["conv", False][len(extra):])[:2]
-        residual = residual and padding == "same" and stride == 1 and (kind not in ("separable", "concat")
+        residual = residual and padding == "same" and stride == 1 and (kind not in ("separable", "concat", "block")
                                                                         or arch.sequence)
         assert not (residual and arch.batchnorm), "archs draws no residual with batch norm"
         if residual:
@@ -111,15 +113,22 @@ def build(arch: Arch) -> tf.keras.Model:
         if padding == "zero":
             h = (ZeroPadding1D((1, 0)) if arch.sequence else ZeroPadding2D(((1, 0), (0, 1))))(h)
         padding = "valid" if padding == "zero" else padding
+        kind = "conv" if kind == "block" and (arch.sequence or (padding, stride) != ("same", 1)) else kind
         if kind == "concat" and not arch.sequence:
             h, level = concat_block(h, level, filters, kernel, stride, padding, t, integer, kq, bq)
+        elif kind == "block":
+            inner = QActivation(quantized_relu(*level))(QConv2D(filters, kernel, padding="same", kernel_quantizer=kq,
+                                                               bias_quantizer=bq)(h))
+            h = Add()([QConv2D(int(h.shape[-1]), kernel, padding="same", kernel_quantizer=kq,
+                               bias_quantizer=bq)(inner), h])
         elif arch.sequence:
             conv = QConv1D(filters, kernel, strides=stride, kernel_quantizer=kq, bias_quantizer=bq,
                            padding="causal" if kind == "separable" and padding == "same" else padding)
         else:
             conv = conv_layer(kind, filters, kernel, stride, padding, kq, bn_bias(arch, kind, bq))
-        if kind != "concat" or arch.sequence:
+        if kind not in ("concat", "block") or arch.sequence:
             h = Add()([conv(h), h]) if residual else batchnorm(arch, kind, conv(h))
+        if kind != "concat" or arch.sequence:
             h, level = QActivation(quantized_relu(t, integer))(h), (t, integer)
         if arch.sequence:
             continue
@@ -258,14 +267,14 @@ def archs(draw) -> Arch:
     convs = [(draw(st.integers(1, 4)), draw(st.sampled_from([1, 2, 3])), draw(st.sampled_from([1, 2])),
               draw(st.sampled_from(["valid", "same", "zero"])), draw(T), draw(st.integers(0, 3)),
               draw(st.sampled_from([None, "max", "avg", "avg3", "gap", "qavg", "qgap", "up"])),
-              draw(st.sampled_from(["conv", "depthwise", "separable", "concat"])), draw(st.booleans()))
+              draw(st.sampled_from(["conv", "depthwise", "separable", "concat", "block"])), draw(st.booleans()))
              for _ in range(n_conv)]
     denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3)),
                draw(st.sampled_from([False, True, "binary", "ternary", "po2"])), draw(st.booleans()))
               for _ in range(draw(st.integers(0, 2)))]
     batchnorm = draw(st.sampled_from([None, None, "q", "float"]))
     if batchnorm:  # hwflow folds batch norm in chains only
-        convs = [spec[:7] + ("conv" if spec[7] == "concat" else spec[7], False) for spec in convs]
+        convs = [spec[:7] + ("conv" if spec[7] in ("concat", "block") else spec[7], False) for spec in convs]
         denses = [spec[:4] + (False,) for spec in denses]
     wb = draw(st.integers(2, 8))
     bb = draw(st.integers(2, 10))
@@ -294,6 +303,8 @@ def buildable(arch: Arch) -> bool:
             return False
         if kind == "concat":
             channels = filters + 1 + filters % 2 + channels * (padding == "same" and stride == 1)
+        elif kind == "block" and padding == "same" and stride == 1:
+            pass  # the block keeps h's channels
         elif not (residual and padding == "same" and stride == 1 and kind != "separable"):  # as build
             channels = channels * (1 + filters % 2) if kind == "depthwise" else filters
         if pool == "qgap" and any(sizes) and _qgap_area_refused(sizes, padding, kernel, stride):

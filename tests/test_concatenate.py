@@ -63,6 +63,8 @@ VARIANTS = {  # name: (input shape, body)
         relu()(conv(2, 3, padding="same")(a)), a])),
     "dense with the identity": ((7,), lambda a: relu(3, 0)(QDense(4, kernel_quantizer=Q4, bias_quantizer=Q4)(
         Concatenate()([a, relu()(QDense(5, kernel_quantizer=Q4, bias_quantizer=Q4)(a))])))),
+    "the identity made by a layer": (SHAPE, lambda a: (lambda h: Concatenate()([
+        relu()(conv(2, 3, padding="same")(h)), h]))(relu()(conv(3, 1)(a)))),  # h is act(conv(a)), a branch-like form
     "conv1d": ((9, 2), lambda a: Concatenate()([
         relu()(QConv1D(3, 3, padding="causal", kernel_quantizer=Q4, bias_quantizer=Q4)(a)), a,
         relu()(QConv1D(2, 1, kernel_quantizer=Q4, bias_quantizer=Q4)(a))])),

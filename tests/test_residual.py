@@ -132,7 +132,7 @@ def with_batchnorm():
 
 
 @pytest.mark.parametrize("make, message", [
-    (two_layer_block, "joins 'q_conv2d"),
+    (two_layer_block, "so that their neurons copy a's levels exactly"),  # its middle activation is not a's
     (two_inputs, "has 2 inputs and 1 output"),
     (concatenated, "do not all read one tensor through one layer"),
     (after_binary, "adds a binary() activation"),

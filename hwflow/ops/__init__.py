@@ -12,7 +12,8 @@
     maxpool     MaxPooling2D, bit-serial                HwflowBitSerialMaxPool
     upsample    UpSampling2D/1D (nearest) -> a 1x1 max pool that upsamples (the max-pool blocks)
     flatten     Flatten                                 HwflowSpikeFlatten
-    residual    Add()([layer(a), a]) -> identity weights of that layer (its blocks)
+    residual    Add()([f(a), a]) / Add()([f(a), p(a)]) -> identity (or p's) weights in f's last layer, a on
+                pass-through channels of the layers between (their blocks)
     concatenate Concatenate of parallel one-layer branches over a (or a itself) -> one layer, weights side by side
     ternary     QActivation(ternary()) -> two sign neurons per unit, +-1 one spike (the synaptic blocks)
     po2         QActivation(quantized_relu_po2) -> a neuron that fires once, at its exponent's step (the synaptic blocks)

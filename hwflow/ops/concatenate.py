@@ -64,16 +64,16 @@ def branches(layer) -> tuple[object, list[list]]:
         elif type(last).__name__ in LINEAR:
             path = [last]
         paths.append(path)
-        sources.append(path[0].input if path else tensor)
-    linear = [s for s, p in zip(sources, paths) if p]
-    if not linear:
+        sources.append(path[0].input if path else None)
+    # a: the tensor every input is, or reads through its one layer (an input made by a layer may be a itself)
+    for source in [s for s in sources if s is not None]:
+        if all(t is source or s is source for t, s in zip(inputs, sources)):
+            return source, [[] if t is source else p for t, p in zip(inputs, paths)]
+    if all(s is None for s in sources):
         raise HwflowError(f"{where} joins no QDense/QConv layer; {FORM}")
-    source = linear[0]
-    if any(s is not source for s in sources):
-        names = ", ".join(f"'{producer(t).name}'" for t in inputs)
-        raise HwflowError(f"{where} joins {names}, which do not all read one tensor through one layer; {FORM} "
-                          "(deeper branches, several inputs and other graphs need a graph IR)")
-    return source, paths
+    names = ", ".join(f"'{producer(t).name}'" for t in inputs)
+    raise HwflowError(f"{where} joins {names}, which do not all read one tensor through one layer; {FORM} "
+                      "(deeper branches, several inputs and other graphs need a graph IR)")
 
 
 def branch_layers(model) -> set[int]:

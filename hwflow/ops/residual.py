@@ -1,21 +1,38 @@
-"""Residual Add of a layer and its own input: Add()([layer(a), a]) fused into the layer's neuron.
+"""Residual Add: Add()([f(a), a]) or Add()([f(a), p(a)]) fused into the neurons of f's layers.
 
-layer(a) + a = W . a + b + a = (W + I) . a + b, where I is the identity synapse: input value j of a
-reaches output j with weight 1 (a dense layer's diagonal; a convolution's tap that reads the output
-pixel's own position, for each channel c -> c). The Add before the activation therefore becomes one
-more integer weight per output, 2**weight_frac (the value 1 on the layer's weight grid), and the one
-neuron integrates the synapses and the identity path together: no branch, no buffer of a, and every
-firmware block, the RTL twin and their cycle formulas apply unchanged (the identity taps are weights
-like any other; an event-driven block pays for them only when a spikes). TensorFlow computes the Add
-in float32 on the same integers: BoundWidths bounds the sum with the identity weights included.
+One layer, f = layer: layer(a) + a = W . a + b + a = (W + I) . a + b, where I is the identity synapse:
+input value j of a reaches output j with weight 1 (a dense layer's diagonal; a convolution's tap that
+reads the output pixel's own position, for each channel c -> c). The Add before the activation therefore
+becomes one more integer weight per output, 2**weight_frac (the value 1 on the layer's weight grid), and
+the one neuron integrates the synapses and the identity path together: no branch, no buffer of a, and
+every firmware block, the RTL twin and their cycle formulas apply unchanged (the identity taps are weights
+like any other; an event-driven block pays for them only when a spikes). TensorFlow computes the Add in
+float32 on the same integers: BoundWidths bounds the sum with the identity weights included. A projection
+shortcut p (a linear layer reading a, no activation of its own) adds its kernel instead of I: layer(a) + p(a)
+is one layer whose kernel is both kernels placed in one window (hwflow.ops.concatenate.merged_window; same
+strides and output size), on the finer of their weight grids.
 
-Only this form is fused: the layer is a QDense, QConv2D, QConv1D or depthwise/separable convolution (or a
-batch-norm folding QDenseBatchnorm, QConv2DBatchnorm, QDepthwiseConv2DBatchnorm: its folded weights)
-without an activation of its own, stride 1, output shape = input shape, and the Add's other input is
-the layer's own input tensor (hwflow.convert.layer_chain checks the graph). A residual over two layers
-(conv, activation, conv, Add) needs a graph IR: refused with one line.
+Several layers, f = L_n . act . ... . act . L_1 (the ResNet basic block: conv, activation, conv, Add): the
+layers L_1 .. L_{n-1} carry a on pass-through channels. L_1 gets C more outputs (C = a's channels) that copy
+its input, weight 1 at the tap of the output's own position and bias 0; every later L_k reads them as C
+more input channels and copies them on again; L_n reads them and adds I (or p's kernel) from them. A pass-
+through neuron gets a's level k as pre-activation k 2**-frac, on its own grid when L_k's activation has a's
+quantizer, and fires k again, exactly (round half to even and the clip leave an on-grid value alone). So the
+skip path travels as spikes through the layers between, at the cost of C more neurons (and their synapses and
+spikes, which the counts include) per layer, instead of a FIFO beside them; every firmware block and the RTL
+twin run the widened layers unchanged. The layers between must be QDense/QConv layers (no pool, flatten or
+reshape) of stride 1 that keep a's image size, each with a's own unsigned quantizer; else one line says why.
+
+The layers are a QDense, QConv2D, QConv1D or depthwise/separable convolution (or a batch-norm folding
+QDenseBatchnorm, QConv2DBatchnorm, QDepthwiseConv2DBatchnorm: its folded weights) without an activation of
+their own before the Add; hwflow.convert.layer_chain checks the graph (skip_of) and leaves a projection off
+the chain. A batch norm inside a graph, a skip from a signed activation and other graphs are refused with
+one line.
 """
 from __future__ import annotations
+
+import copy
+import dataclasses
 
 import numpy as np
 
@@ -24,6 +41,7 @@ from hwflow.geometry import axis_paddings, pad_before
 from hwflow.ops.conv2d import Conv2D
 from hwflow.ops.dense import Dense
 from hwflow.ops import ternary
+from hwflow.ops.concatenate import aligned, merged_window
 from hwflow.ops.registry import parses
 from hwflow.ops.synaptic import SynapticLayer
 from hwflow.rtl.block import image
@@ -49,19 +67,191 @@ def identity_index(layer: SynapticLayer, where: str) -> tuple:
     return taps[0], taps[1], channels, channels
 
 
-@parses("Add", note="Add()([layer(a), a]) of a QDense/QConv2D/QConv1D/depthwise and its own input, before its "
-                    "activation: fused into that layer's neuron (one more weight per output)")
+@parses("Add", note="Add()([f(a), a]) or Add()([f(a), p(a)]) before the last activation of f, f one QDense/QConv2D/"
+                    "QConv1D/depthwise layer or a chain of them keeping a's shape and quantizer, p a linear projection: "
+                    "fused into the layers' neurons (identity weights, pass-through channels)")
 def parse_add(parser, layer) -> None:
-    """Fold the identity path into the pending linear layer's weights."""
+    """Fold the skip path into the pending linear layer's weights (through pass-through channels of the layers
+    between, for a residual over several layers)."""
     node = parser.pending
     where = f"Add '{layer.name}'"
     if node is None or parser.deferred or parser.divisor != 1:
         raise HwflowError(f"{where} does not directly follow a QDense/QConv2D without activation; hwflow fuses "
-                          "Add()([layer(a), a]) only")
+                          "Add()([f(a), a]) before f's last activation only")
     if parser.pair:
         raise ternary.refuse_pair("Add", layer.name)
     if parser.pm1:
         raise HwflowError(f"{where} adds a binary() activation to '{node.name}'; put a quantized_relu or "
                           "quantized_bits activation before the residual block")
-    node.weight = node.weight.copy()
-    node.weight[identity_index(node, where)] += 1 << node.weight_frac
+    main, source, proj = skip_of(layer)
+    if proj is None and producer(main).input is source:
+        node.weight = node.weight.copy()
+        node.weight[identity_index(node, where)] += 1 << node.weight_frac
+        return
+    fold_skip(parser, node, source, proj, where)
+
+
+# ---------------------------------------------------------------- residuals over several layers, projections
+
+def producer(tensor):
+    """The Keras layer that made a tensor."""
+    return tensor.node.layer
+
+
+def reaches(tensor, source) -> bool:
+    """Whether `source` is an ancestor of `tensor` through single-input layers."""
+    while tensor is not source:
+        layer = producer(tensor)
+        if type(layer).__name__ == "InputLayer" or isinstance(layer.input, list):
+            return False
+        tensor = layer.input
+    return True
+
+
+PROJECTS = FUSES  # the linear layers a projection shortcut may be
+
+
+def projection(tensor):
+    """The linear layer without activation of its own that made `tensor` (a projection shortcut), else None."""
+    layer = producer(tensor)
+    if type(layer).__name__ in PROJECTS and getattr(getattr(layer, "activation", None), "__name__", "linear") == "linear":
+        return layer
+    return None
+
+
+def skip_of(layer):
+    """(main input, a, projection layer or None) of Add()([f(a), a]) or Add()([f(a), p(a)]), f a chain of layers
+    whose last is linear and p a linear layer (a projection shortcut); None for any other Add."""
+    if type(layer).__name__ != "Add" or not isinstance(layer.input, list) or len(layer.input) != 2:
+        return None
+    t1, t2 = layer.input
+    for main, skip in ((t1, t2), (t2, t1)):
+        proj = projection(skip)
+        source = proj.input if proj is not None else skip
+        if source is not main and reaches(main, source):
+            return main, source, proj
+    return None
+
+
+def off_chain(model) -> set[int]:
+    """ids of the projection layers of a model's residual Adds (the chain skips them; parse_add folds them in)."""
+    found = (skip_of(layer) for layer in model.layers)
+    return {id(s[2]) for s in found if s is not None and s[2] is not None}
+
+
+def node_index(parser, tensor, where: str) -> int:
+    """Where the node that made `tensor` sits in parser.layers (-1: the input encoder)."""
+    layer = producer(tensor)
+    if type(layer).__name__ == "QActivation" and type(producer(layer.input)).__name__ != "InputLayer":
+        layer = producer(layer.input)  # the activation of a linear layer (or pool) is that layer's node
+        while skip_of(layer) is not None:  # ... and of an Add, the node of the layer it was folded into
+            layer = producer(skip_of(layer)[0])
+    elif type(layer).__name__ in ("QActivation", "InputLayer"):
+        return -1
+    index = next((i for i, n in enumerate(parser.layers) if n.name == layer.name), None)
+    if index is None:
+        raise HwflowError(f"{where} adds '{layer.name}', which is not an activation hwflow has converted; the skip "
+                          "path must start at a QActivation")
+    return index
+
+
+def grid_at(parser, index: int):
+    """(level grid, planes) of the activation the node at `index` outputs (-1: the input)."""
+    synaptic = [n for n in parser.layers[:index + 1] if isinstance(n, SynapticLayer)]
+    if not synaptic:
+        return parser.encoder.grid, parser.encoder.steps
+    neuron = synaptic[-1].neuron
+    return neuron.grid, neuron.time_steps
+
+
+def skip_node(parser, index: int, grid, steps: int, proj, node: SynapticLayer, where: str) -> SynapticLayer:
+    """The skip path as a linear layer reading a: the projection, parsed as if it came right after a, or the
+    identity (weight 1 from channel c of a to output c)."""
+    if proj is not None:
+        sub = copy.copy(parser)
+        sub.layers, sub.deferred, sub.pending, sub.zero_padding = parser.layers[:index + 1], [], None, None
+        sub.grid, sub.steps, sub.offset, sub.pm1, sub.pair = grid, steps, 0, False, 0
+        sub.visit(proj)
+        if sub.pending is None:
+            raise HwflowError(f"{where}: the projection '{proj.name}' is not a linear layer hwflow can fold")
+        return sub.pending
+    channels = node.out_shape[-1]
+    eye = np.eye(channels, dtype=np.int64)
+    shape = parser.layers[index].out_shape if index >= 0 else parser.encoder.shape
+    if isinstance(node, Dense):
+        return dataclasses.replace(node, weight=eye, weight_frac=0, bias=np.zeros(channels, np.int64), bias_frac=0,
+                                   in_shape=tuple(shape))
+    return dataclasses.replace(node, weight=eye.reshape(1, 1, channels, channels), weight_frac=0,
+                               bias=np.zeros(channels, np.int64), bias_frac=0, in_shape=tuple(shape), strides=(1, 1),
+                               padding="valid")
+
+
+def pass_through(layer: SynapticLayer, channels: int, first: int, widen: bool, where: str) -> SynapticLayer:
+    """The layer with `channels` more outputs that copy its input channels first.. (identity weights at the tap
+    of the output's own position); widen: it also gets that many more input channels (zero weights)."""
+    w = layer.weight
+    if widen:
+        w = np.concatenate([w, np.zeros(w.shape[:-2] + (channels, w.shape[-1]), np.int64)], axis=-2)
+    w = np.concatenate([w, np.zeros(w.shape[:-1] + (channels,), np.int64)], axis=-1)
+    rows = np.arange(first, first + channels)
+    cols = np.arange(layer.weight.shape[-1], layer.weight.shape[-1] + channels)
+    if isinstance(layer, Dense):
+        w[rows, cols] = 1 << layer.weight_frac
+    else:
+        if tuple(layer.strides) != (1, 1) or image(layer.in_shape)[:2] != image(layer.out_shape)[:2]:
+            raise HwflowError(f"{where}: '{layer.name}' between the skip's start and the Add has strides "
+                              f"{tuple(layer.strides)} from {layer.in_shape} to {layer.out_shape}; the skip path passes "
+                              "through layers of stride 1 that keep the image size ('same')")
+        (h, wd, _), (kh, kw) = image(layer.in_shape), layer.weight.shape[:2]
+        ty, tx = (pad_before(n, k, 1, pad) for n, k, pad in zip((h, wd), (kh, kw), axis_paddings(layer.padding)))
+        w[ty, tx, rows, cols] = 1 << layer.weight_frac
+    bias = np.broadcast_to(np.asarray(layer.bias, np.int64), (layer.weight.shape[-1],))
+    grow = lambda shape, n: tuple(shape[:-1]) + (shape[-1] + n,)  # noqa: E731
+    return dataclasses.replace(layer, weight=w, bias=np.concatenate([bias, np.zeros(channels, np.int64)]),
+                               in_shape=grow(layer.in_shape, channels if widen else 0),
+                               out_shape=grow(layer.out_shape, channels))
+
+
+def fold_skip(parser, node: SynapticLayer, source, proj, where: str) -> None:
+    """Add()([f(a), a]) or Add()([f(a), p(a)]) with f over several layers, or a projection p: see the module
+    docstring. The layers between a and the Add carry a on pass-through channels; the pending layer adds the skip
+    (identity or p's weights) from them."""
+    index = node_index(parser, source, where)
+    between = parser.layers[index + 1:]
+    grid, steps = grid_at(parser, index)
+    if grid.signed:
+        raise HwflowError(f"{where}: its skip path starts at a signed activation; hwflow passes unsigned "
+                          "(quantized_relu) levels through a block")
+    for layer in between:
+        plain = (isinstance(layer, SynapticLayer) and layer.neuron is not None and not layer.neuron.offset
+                 and not layer.neuron.sign and layer.neuron.po2_bounds is None and layer.neuron.divisor == 1)
+        if not plain or layer.neuron.grid != grid:
+            raise HwflowError(f"{where}: '{layer.name}' ({layer.kind}) lies on the path from a to the Add; the skip "
+                              f"passes through QDense/QConv layers whose activation is a's own quantizer (grid {grid}), "
+                              "so that their neurons copy a's levels exactly")
+    skip = skip_node(parser, index, grid, steps, proj, node, where)
+    channels = image(skip.in_shape)[-1]
+    first = 0
+    for k, layer in enumerate(between):
+        parser.layers[index + 1 + k] = pass_through(layer, channels, first, widen=k > 0, where=where)
+        first = layer.weight.shape[-1]
+    own = node.weight.shape[-2]
+    weight_frac, bias_frac = max(node.weight_frac, skip.weight_frac), max(node.bias_frac, skip.bias_frac)
+    (w, b), (ws, bs) = (aligned(n, weight_frac, bias_frac) for n in (node, skip))
+    at = own if between else 0  # the skip reads the pass-through channels, or a itself
+    grown = own + (channels if between else 0)
+    if isinstance(node, Dense):
+        weight = np.zeros((grown, w.shape[-1]), np.int64)
+        weight[:own] += w
+        weight[at:at + channels] += ws
+        fields = {}
+    else:
+        offsets, (kh, kw), pads = merged_window([node, skip], where)
+        weight = np.zeros((kh, kw, grown, w.shape[-1]), np.int64)
+        for part, (dy, dx), lo in ((w, offsets[0], 0), (ws, offsets[1], at)):
+            weight[dy:dy + part.shape[0], dx:dx + part.shape[1], lo:lo + part.shape[2]] += part
+        fields = dict(padding=pads)
+    node.weight, node.weight_frac, node.bias, node.bias_frac = weight, weight_frac, b + bs, bias_frac
+    node.in_shape = tuple(node.in_shape[:-1]) + (grown,)
+    for key, value in fields.items():
+        setattr(node, key, value)

@@ -1,0 +1,138 @@
+"""Residuals over several layers (the ResNet basic block Add()([conv(act(conv(a))), a])) and projection shortcuts
+(Add()([f(a), conv_s(a)])): the layers between carry a on pass-through channels and the last one adds the skip;
+exact in the SNN, the HLS C simulation and the RTL twin; what cannot pass is one line."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from qkeras import QActivation, QConv1D, QConv2D, QDense, quantized_bits, quantized_relu
+from tensorflow.keras.layers import Add, Flatten, MaxPooling2D
+
+import hwflow
+from hwflow.errors import HwflowError
+from hwflow.ir import from_planes
+from hwflow.rtl import tools
+from randmodels import grid_inputs
+
+Q4, Q6 = quantized_bits(4, 0, alpha=1), quantized_bits(6, 2, alpha=1)
+SHAPE = (6, 5, 2)
+
+
+def relu(t: int = 4, integer: int = 1) -> QActivation:
+    return QActivation(quantized_relu(t, integer))
+
+
+def conv(filters: int, kernel, q=Q4, **kw) -> QConv2D:
+    return QConv2D(filters, kernel, kernel_quantizer=q, bias_quantizer=q, **kw)
+
+
+def dense(units: int) -> QDense:
+    return QDense(units, kernel_quantizer=Q4, bias_quantizer=Q4)
+
+
+def graph(shape, body, seed: int = 0) -> tf.keras.Model:
+    """Input -> quantized_relu(4, 1) a -> body(a) -> a 3-unit readout; weights on the 1/8 grid."""
+    inp = tf.keras.Input(shape)
+    h = body(relu()(inp))
+    out = dense(3)(Flatten()(h) if len(h.shape) > 2 else h)
+    model = tf.keras.Model(inp, out)
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        w.assign(rng.integers(-8, 8, w.shape) / 8)
+    return model
+
+
+def block(a, layers: int = 2, projection=None, filters: int = 2):
+    """layers - 1 'same' 3x3 convolutions with a's quantizer, a last 'same' 3x3 conv, + a (or projection(a)), act."""
+    h = a
+    for _ in range(layers - 1):
+        h = relu()(conv(3, 3, padding="same")(h))
+    return relu()(Add()([conv(filters, 3, padding="same")(h), projection(a) if projection else a]))
+
+
+BODIES = {  # name: (input shape, body)
+    "basic block": (SHAPE, lambda a: block(a)),
+    "three layers": (SHAPE, lambda a: block(a, 3)),
+    "1x1 projection over two layers": (SHAPE, lambda a: block(a, 2, conv(4, 1, q=Q6), filters=4)),
+    "3x3 projection, the skip first in the Add": (SHAPE, lambda a: relu()(Add()([
+        conv(3, 3, padding="same")(a), conv(3, 3, padding="same")(relu()(conv(2, 1)(a)))]))),
+    "strided one-layer block, strided 1x1 projection": (SHAPE, lambda a: relu()(Add()([
+        conv(3, 3, strides=2, padding="same")(a), conv(3, 1, strides=2, q=Q6)(a)]))),
+    "two blocks in a row, then a pool": (SHAPE, lambda a: MaxPooling2D(2)(block(block(a), 2))),
+    "dense": ((7,), lambda a: relu()(Add()([dense(7)(relu()(dense(5)(relu()(dense(4)(a))))), a]))),
+    "conv1d": ((9, 2), lambda a: relu()(Add()([
+        QConv1D(2, 3, padding="same", kernel_quantizer=Q4, bias_quantizer=Q4)(
+            relu()(QConv1D(3, 3, padding="causal", kernel_quantizer=Q4, bias_quantizer=Q4)(a))), a]))),
+}
+
+
+@pytest.mark.parametrize("name", list(BODIES))
+@pytest.mark.parametrize("encoding", ["direct", "bitplane"])
+def test_long_residuals_are_exact(name: str, encoding: str) -> None:
+    shape, body = BODIES[name]
+    model = graph(shape, body)
+    snn = hwflow.convert(model, encoding=encoding)
+    x = grid_inputs(shape, 400, seed=1, saturated=0.1)
+    y = model.predict(x, verbose=0)
+    np.testing.assert_array_equal(snn.predict(x), y)
+    np.testing.assert_array_equal(snn.trace(x).output, y)
+
+
+def test_the_skip_rides_on_pass_through_channels() -> None:
+    """Basic block: the first conv gets a's 2 channels as outputs 3, 4 (weight 1 at the centre tap, bias 0), the
+    second reads them and adds them to its outputs 0, 1 at its centre tap; the trace shows them equal to a."""
+    model = graph(SHAPE, BODIES["basic block"][1])
+    snn = hwflow.convert(model, encoding="bitplane")
+    first, second = snn.layers[:2]
+    assert (first.out_shape, second.in_shape, second.out_shape) == ((6, 5, 5), (6, 5, 5), (6, 5, 2))
+    np.testing.assert_array_equal(first.weight[1, 1, :, 3:], (1 << first.weight_frac) * np.eye(2, dtype=np.int64))
+    assert not np.delete(first.weight[:, :, :, 3:].reshape(9, 2, 2), 4, axis=0).any() and not first.bias[3:].any()
+    keras_second = [layer for layer in model.layers if type(layer).__name__ == "QConv2D"][1]
+    kernel = keras_second.get_weights()[0]  # 3 input channels; the fused layer has 2 more, a's
+    np.testing.assert_array_equal(second.weight[:, :, :3] * 2.0**-second.weight_frac, kernel)
+    skip = second.weight[:, :, 3:]
+    np.testing.assert_array_equal(skip[1, 1], (1 << second.weight_frac) * np.eye(2, dtype=np.int64))
+    assert not np.delete(skip.reshape(9, 2, 2), 4, axis=0).any()
+    x = grid_inputs(SHAPE, 50, seed=2)
+    passed = from_planes(snn.trace(x).layers[first.name].spikes)[..., 3:]
+    np.testing.assert_array_equal(passed, snn.input_levels(x))
+
+
+@pytest.mark.parametrize("body, message", [
+    (lambda a: relu()(Add()([conv(2, 3, padding="same")(relu(3, 1)(conv(2, 3, padding="same")(a))), a])),
+     "so that their neurons copy a's levels exactly"),
+    (lambda a: relu()(Add()([conv(2, 3, strides=1, padding="same")(MaxPooling2D(1)(relu()(conv(2, 3, padding="same")(
+        a)))), a])), "'max_pooling2d.*' \\(maxpool\\) lies on the path"),
+    (lambda a: relu()(Add()([conv(2, 2, strides=2, padding="same")(relu()(conv(2, 3, strides=2, padding="same")(
+        a))), conv(2, 1, strides=4)(a)])), "has strides \\(2, 2\\)"),
+])
+def test_what_cannot_pass_through_is_one_line(body, message: str) -> None:
+    with pytest.raises(HwflowError, match=message) as err:
+        hwflow.convert(graph(SHAPE, body), encoding="bitplane")
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.firmware
+@pytest.mark.slow
+@pytest.mark.skipif(tools.find(tools.VERILATOR) is None, reason="Verilator is needed for RTL simulation")
+def test_firmware_and_rtl_of_long_residuals_are_exact(tmp_path) -> None:
+    """A basic block, then a 1x1 projection over two layers: event through line buffers (Vitis io_stream), latency
+    (Vivado io_parallel): C simulation == SNN == QKeras, trace and cycles equal to the RTL twin's; the RTL folded with
+    line buffers and its ANN twin; hls4ml's own ANN of the graph == QKeras."""
+    from hwflow.hls.ann import ann_to_hls
+    from hwflow.hls.lower import csim_batches
+    from hwflow.metrics import count_mismatches
+    from test_rtl import check as rtl_check
+    from test_strategies import check_stream_and_latency
+
+    model = graph(SHAPE, lambda a: block(block(a), 2, conv(3, 1, q=Q6), filters=3), seed=3)
+    snn = hwflow.convert(model, encoding="bitplane")
+    x = grid_inputs(SHAPE, 40, seed=4, saturated=0.1)
+    check_stream_and_latency(tmp_path, model, snn, x, lanes=3)
+    rtl_check(snn, model, x, tmp_path / "line", "folded", 2, buffers="line")
+    rtl_check(snn, model, x, tmp_path / "ann", "ann", 4)
+    ann = ann_to_hls(model, tmp_path / "hls4ml")
+    hwflow.hls.compile(ann)
+    y = csim_batches(ann, x).astype(np.float32).reshape(len(x), -1)
+    assert count_mismatches(y, model.predict(x, verbose=0)) == 0
