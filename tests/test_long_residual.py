@@ -5,43 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import tensorflow as tf
-from qkeras import QActivation, QConv1D, QConv2D, QDense, quantized_bits, quantized_relu
-from tensorflow.keras.layers import Add, Flatten, MaxPooling2D
+from qkeras import QConv1D
+from tensorflow.keras.layers import Add, MaxPooling2D
 
 import hwflow
 from hwflow.errors import HwflowError
 from hwflow.ir import from_planes
 from hwflow.rtl import tools
 from randmodels import grid_inputs
-
-Q4, Q6 = quantized_bits(4, 0, alpha=1), quantized_bits(6, 2, alpha=1)
-SHAPE = (6, 5, 2)
-
-
-def relu(t: int = 4, integer: int = 1) -> QActivation:
-    return QActivation(quantized_relu(t, integer))
-
-
-def conv(filters: int, kernel, q=Q4, **kw) -> QConv2D:
-    return QConv2D(filters, kernel, kernel_quantizer=q, bias_quantizer=q, **kw)
-
-
-def dense(units: int) -> QDense:
-    return QDense(units, kernel_quantizer=Q4, bias_quantizer=Q4)
-
-
-def graph(shape, body, seed: int = 0) -> tf.keras.Model:
-    """Input -> quantized_relu(4, 1) a -> body(a) -> a 3-unit readout; weights on the 1/8 grid."""
-    inp = tf.keras.Input(shape)
-    h = body(relu()(inp))
-    out = dense(3)(Flatten()(h) if len(h.shape) > 2 else h)
-    model = tf.keras.Model(inp, out)
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        w.assign(rng.integers(-8, 8, w.shape) / 8)
-    return model
-
+from test_concatenate import Q6, SHAPE, conv, dense, exact_snn, graph, relu
 
 def block(a, layers: int = 2, projection=None, filters: int = 2):
     """layers - 1 'same' 3x3 convolutions with a's quantizer, a last 'same' 3x3 conv, + a (or projection(a)), act."""
@@ -62,8 +34,8 @@ BODIES = {  # name: (input shape, body)
     "two blocks in a row, then a pool": (SHAPE, lambda a: MaxPooling2D(2)(block(block(a), 2))),
     "dense": ((7,), lambda a: relu()(Add()([dense(7)(relu()(dense(5)(relu()(dense(4)(a))))), a]))),
     "conv1d": ((9, 2), lambda a: relu()(Add()([
-        QConv1D(2, 3, padding="same", kernel_quantizer=Q4, bias_quantizer=Q4)(
-            relu()(QConv1D(3, 3, padding="causal", kernel_quantizer=Q4, bias_quantizer=Q4)(a))), a]))),
+        QConv1D(2, 3, padding="same", kernel_quantizer=Q6, bias_quantizer=Q6)(
+            relu()(QConv1D(3, 3, padding="causal", kernel_quantizer=Q6, bias_quantizer=Q6)(a))), a]))),
 }
 
 
@@ -71,12 +43,7 @@ BODIES = {  # name: (input shape, body)
 @pytest.mark.parametrize("encoding", ["direct", "bitplane"])
 def test_long_residuals_are_exact(name: str, encoding: str) -> None:
     shape, body = BODIES[name]
-    model = graph(shape, body)
-    snn = hwflow.convert(model, encoding=encoding)
-    x = grid_inputs(shape, 400, seed=1, saturated=0.1)
-    y = model.predict(x, verbose=0)
-    np.testing.assert_array_equal(snn.predict(x), y)
-    np.testing.assert_array_equal(snn.trace(x).output, y)
+    exact_snn(graph(shape, body), shape, encoding)
 
 
 def test_the_skip_rides_on_pass_through_channels() -> None:
