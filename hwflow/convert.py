@@ -28,10 +28,11 @@ def layer_chain(model) -> list:
     residual Add()([layer(a), a]) that hwflow.ops.residual fuses into the layer, and the parallel branches
     of a Concatenate that hwflow.ops.concatenate fuses into one layer: the chain holds the Concatenate)."""
     n_in, n_out = len(model.inputs), len(model.outputs)
-    if (n_in, n_out) != (1, 1):
+    if n_out != 1 or (n_in != 1 and concatenate.input_join(model) is None):
         raise HwflowError(f"model '{model.name}' has {n_in} input{'s' * (n_in != 1)} and {n_out} output"
-                          f"{'s' * (n_out != 1)}; hwflow converts single-input, single-output models (a chain, with "
-                          "residual Adds and Concatenates of parallel one-layer branches)")
+                          f"{'s' * (n_out != 1)}; hwflow converts single-output models of one input, or of several "
+                          "joined first by one Concatenate (a chain, with residual Adds and Concatenates of parallel "
+                          "one-layer branches)")
     inside = concatenate.branch_layers(model) | residual.off_chain(model)
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer" and id(layer) not in inside]
     for prev, layer in zip(layers, layers[1:]):
@@ -74,7 +75,8 @@ class Parser:
         self.offset = 0  # the current activation's offset binary (Neuron.offset; 0 unless signed)
         self.pm1 = False  # the current activation is binary(): its plane b means 2 b - 1
         self.pair = 0  # the current activation is ternary(): this many units, each a (p, n) plane pair (ops.ternary)
-        if input_quantizer is not None:
+        self.input_quantizer = input_quantizer  # several inputs: the Concatenate that joins them sets the input
+        if input_quantizer is not None and len(model.inputs) == 1:
             self.set_input(self.as_quantizer(input_quantizer), shape_of(model.input_shape), "input_quantizer")
 
     @staticmethod

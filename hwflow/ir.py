@@ -28,15 +28,37 @@ if TYPE_CHECKING:
 
 @dataclass
 class InputEncoder:
-    """How samples enter the SNN: levels on `grid`, sent analog (one plane) or as bit planes."""
+    """How samples enter the SNN: levels on `grid`, sent analog (one plane) or as bit planes.
+
+    joins: a model of several inputs joined by a Concatenate on the channels (hwflow.ops.concatenate.input_join):
+    for each slot of the concatenation, (the model input's index, its channels); the SNN and its firmware take
+    the joined array, and `join` makes it from the model's list of inputs."""
 
     shape: tuple[int, ...]
     grid: Grid
     encoding: str  # 'direct' | 'bitplane'
+    joins: tuple[tuple[int, int], ...] = ()
 
     @property
     def steps(self) -> int:
         return int(np.log2(self.grid.hi + 1)) if self.encoding == "bitplane" else 1
+
+    def join(self, x) -> np.ndarray:
+        """x as the SNN's one input: the model's inputs (a list, as model.predict takes them) concatenated on the
+        channels in the Concatenate's order; an array is taken as joined already."""
+        if not isinstance(x, (list, tuple)):
+            return np.asarray(x)
+        if len(x) != max(len(self.joins), 1):
+            raise HwflowError(f"{len(x)} input arrays given; the model has {max(len(self.joins), 1)} input"
+                              f"{'s' * (len(self.joins) > 1)}")
+        if not self.joins:
+            return np.asarray(x[0])
+        parts = [np.asarray(x[int(i)]) for i, _ in self.joins]
+        sizes = [int(n) for _, n in self.joins]
+        if any(p.shape[-1] != n or p.shape[:-1] != parts[0].shape[:-1] for p, n in zip(parts, sizes)):
+            raise HwflowError(f"input arrays of shapes {[p.shape for p in parts]} do not join into "
+                              f"{self.shape} (the model's inputs, in order, have {sizes} channels)")
+        return np.concatenate(parts, axis=-1)
 
 
 @dataclass

@@ -66,8 +66,9 @@ class SNN:
         return [s.name for s in self.synaptic_layers if not s.tf_float32_exact]
 
     def input_levels(self, x: np.ndarray) -> np.ndarray:
-        """Integer input levels of x; a HwflowError if x is off the input grid or out of range."""
-        x = np.asarray(x)
+        """Integer input levels of x (a model of several inputs: their list, or the joined array); a HwflowError if
+        x is off the input grid or out of range."""
+        x = self.encoder.join(x)
         if x.shape[1:] != self.encoder.shape:
             raise HwflowError(f"input shape {x.shape[1:]} does not match the model's {self.encoder.shape}")
         grid = self.encoder.grid
@@ -88,8 +89,9 @@ class SNN:
         return scaled.astype(np.int64)
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
-        """Round and clip x onto the input grid exactly as the model's input quantizer does."""
-        return self.encoder.grid.quantize(x)
+        """Round and clip x onto the input grid exactly as the model's input quantizer does (joined, for a model of
+        several inputs)."""
+        return self.encoder.grid.quantize(self.encoder.join(x))
 
     def trace(self, x: np.ndarray) -> simulate.RunResult:
         """Per layer: output spike planes [B, T, ...], Horner membranes per step, membranes, counts."""

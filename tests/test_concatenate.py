@@ -14,7 +14,7 @@ from hwflow.errors import HwflowError
 from hwflow.ops.conv2d import Conv2D
 from hwflow.ops.dense import Dense
 from hwflow.rtl import tools
-from randmodels import grid_inputs
+from randmodels import firmware_outputs, grid_inputs
 
 Q4, Q6 = quantized_bits(4, 0, alpha=1), quantized_bits(6, 2, alpha=1)
 SHAPE = (6, 5, 2)
@@ -134,14 +134,68 @@ def test_what_it_cannot_fuse_is_one_line(body, message: str) -> None:
     assert "\n" not in str(err.value)
 
 
-def test_two_inputs_joined_are_one_line_not_a_crash() -> None:
-    """The crash the issue reports (TypeError at shape_of(layer.input_shape)) stays a one-line error."""
-    x1, x2 = tf.keras.Input((4,)), tf.keras.Input((3,))
-    h = Concatenate()([relu()(x1), relu()(x2)])
-    model = tf.keras.Model([x1, x2], QDense(2, kernel_quantizer=Q4, bias_quantizer=Q4)(h))
-    with pytest.raises(HwflowError, match="has 2 inputs and 1 output; hwflow converts single-input") as err:
-        hwflow.convert(model)
+def joined_inputs(shapes, quantizers=None, seed: int = 0) -> tf.keras.Model:
+    """Inputs of `shapes`, each through its quantizer (quantized_relu(4, 1); None: no quantizer), joined by one
+    Concatenate in reverse order, then a layer and a readout: the form of several inputs hwflow converts."""
+    inputs = [tf.keras.Input(shape) for shape in shapes]
+    quantizers = quantizers or [quantized_relu(4, 1)] * len(shapes)
+    h = Concatenate()([QActivation(q)(x) if q else x for x, q in reversed(list(zip(inputs, quantizers)))])
+    body = relu(3, 0)(conv(3, 3, padding="same")(h) if len(shapes[0]) == 3 else dense(5)(h))
+    out = dense(2)(Flatten()(body) if len(body.shape) > 2 else body)
+    model = tf.keras.Model(inputs, out)
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        w.assign(rng.integers(-8, 8, w.shape) / 8)
+    return model
+
+
+@pytest.mark.parametrize("shapes", [[(4,), (3,)], [(5, 4, 2), (5, 4, 1), (5, 4, 1)]], ids=["vectors", "images"])
+@pytest.mark.parametrize("encoding", ["direct", "bitplane"])
+def test_inputs_joined_by_a_concatenate_are_one_input(shapes, encoding: str) -> None:
+    """The issue's crash (TypeError at shape_of(layer.input_shape)) on two inputs joined by Concatenate: the joined
+    array is the SNN's one input; snn.predict takes the model's list (or the joined array)."""
+    model = joined_inputs(shapes)
+    snn = hwflow.convert(model, encoding=encoding)
+    n = len(shapes)
+    assert snn.encoder.joins == tuple((n - 1 - i, shapes[n - 1 - i][-1]) for i in range(n))
+    xs = [grid_inputs(shape, 300, seed=k, saturated=0.1) for k, shape in enumerate(shapes)]
+    y = model.predict(xs, verbose=0)
+    np.testing.assert_array_equal(snn.predict(xs), y)
+    np.testing.assert_array_equal(snn.predict(np.concatenate(xs[::-1], axis=-1)), y)
+    np.testing.assert_array_equal(snn.trace(xs).output, y)
+
+
+def test_joined_inputs_without_quantizers_take_input_quantizer(tmp_path) -> None:
+    """Peer style: raw inputs joined, input_quantizer given at conversion; the encoder's joins survive JSON."""
+    from hwflow.serialize import load_snn, snn_json
+
+    model = joined_inputs([(4,), (3,)], quantizers=[None, None])
+    snn = hwflow.convert(model, input_quantizer="quantized_bits(8,0,alpha=1)")
+    (tmp_path / "snn.json").write_text(snn_json(snn))
+    loaded = load_snn(tmp_path / "snn.json")
+    xs = [np.round(np.random.default_rng(k).uniform(-1, 1, (200, n)) * 128) / 128 for k, n in enumerate((4, 3))]
+    xs = [np.clip(x, -1, 127 / 128).astype(np.float32) for x in xs]
+    np.testing.assert_array_equal(loaded.predict(xs), model.predict(xs, verbose=0))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: joined_inputs([(4,), (3,)], [quantized_relu(4, 1), quantized_relu(3, 1)]),
+     "joins inputs quantized by .*; the joined input has one grid: give every input the same quantizer"),
+    (lambda: joined_inputs([(4,), (3,)], [None, None]), "has no input quantizer before Concatenate"),
+])
+def test_inputs_it_cannot_join_are_one_line(make, message: str) -> None:
+    with pytest.raises(HwflowError, match=message) as err:
+        hwflow.convert(make())
     assert "\n" not in str(err.value)
+
+
+def test_the_wrong_inputs_are_one_line() -> None:
+    snn = hwflow.convert(joined_inputs([(4,), (3,)]))
+    x = grid_inputs((4,), 5, seed=1)
+    with pytest.raises(HwflowError, match="1 input arrays given; the model has 2 inputs"):
+        snn.predict([x])
+    with pytest.raises(HwflowError, match=r"do not join into \(7,\)"):
+        snn.predict([x, x])
 
 
 def test_a_dense_concatenation_is_one_dense_layer() -> None:
@@ -177,3 +231,23 @@ def test_firmware_and_rtl_of_a_concatenation_are_exact(tmp_path) -> None:
     hwflow.hls.compile(ann)
     y = csim_batches(ann, x).astype(np.float32).reshape(len(x), -1)
     assert count_mismatches(y, pair.predict(x, verbose=0)) == 0
+
+
+@pytest.mark.firmware
+@pytest.mark.skipif(tools.find(tools.VERILATOR) is None, reason="Verilator is needed for RTL simulation")
+def test_firmware_and_rtl_of_joined_inputs_are_exact(tmp_path) -> None:
+    """Three image inputs joined: the latency firmware (C simulation) and the event RTL take the joined array through
+    their one input port, == SNN == QKeras on the model's list of inputs; hls4ml's ANN refuses it in one line."""
+    from hwflow.hls.ann import ann_to_hls
+    from test_rtl import check as rtl_check
+
+    shapes = [(5, 4, 2), (5, 4, 1), (5, 4, 1)]
+    model = joined_inputs(shapes, seed=2)
+    snn = hwflow.convert(model, encoding="bitplane")
+    xs = [grid_inputs(shape, 30, seed=k, saturated=0.1) for k, shape in enumerate(shapes)]
+    latency = hwflow.hls.to_hls(snn, tmp_path / "latency", strategy="latency")
+    latency.compile()
+    firmware_outputs(model, snn, xs, hwflow.hls.predict(latency, snn, xs))
+    rtl_check(snn, model, xs, tmp_path / "event", "event", 2)
+    with pytest.raises(HwflowError, match="has 3 inputs; hwflow builds the hls4ml ANN baseline of single-input"):
+        ann_to_hls(model, tmp_path / "hls4ml")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from qkeras import QConv1D
 from tensorflow.keras.layers import Add, MaxPooling2D
 
@@ -64,6 +65,23 @@ def test_the_skip_rides_on_pass_through_channels() -> None:
     x = grid_inputs(SHAPE, 50, seed=2)
     passed = from_planes(snn.trace(x).layers[first.name].spikes)[..., 3:]
     np.testing.assert_array_equal(passed, snn.input_levels(x))
+
+
+def test_spikes_split_into_the_activation_and_its_pass_through() -> None:
+    """The widened layer's own channels fire what the regularizer counts on its Keras activation, its pass-through
+    channels what it counts on a: the SNN's spike count is the two together (real work, counted in energy)."""
+    from hwflow.regularizer import spike_count
+
+    model = graph(SHAPE, BODIES["basic block"][1])
+    snn = hwflow.convert(model, encoding="bitplane")
+    x = grid_inputs(SHAPE, 64, seed=5, saturated=0.1)
+    first = snn.layers[0]
+    spikes = snn.trace(x).layers[first.name].spikes.astype(np.int64)
+    acts = [layer.output for layer in model.layers if type(layer).__name__ == "QActivation"][:2]  # a, the inner one
+    a, inner = tf.keras.Model(model.inputs, acts)(x)
+    assert spikes[..., :3].sum() == float(spike_count(inner, 4, 1)) > 0
+    assert spikes[..., 3:].sum() == float(spike_count(a, 4, 1)) > 0
+    assert snn.trace(x).layers[first.name].spike_count == spikes.sum()
 
 
 @pytest.mark.parametrize("body, message", [

@@ -105,8 +105,10 @@ def two_layer_block():
 
 
 def two_inputs():
+    """Two inputs that meet after a layer each (not joined first): a graph."""
     x, y = tf.keras.Input((4,)), tf.keras.Input((4,))
-    q = [QActivation(quantized_relu(4, 0))(t) for t in (x, y)]
+    q = [QActivation(quantized_relu(4, 0))(QDense(2, kernel_quantizer=Q4)(QActivation(quantized_relu(4, 0))(t)))
+         for t in (x, y)]
     return tf.keras.Model([x, y], QDense(3, kernel_quantizer=Q4)(Concatenate()(q)))
 
 

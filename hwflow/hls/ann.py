@@ -112,6 +112,9 @@ def ann_to_hls(model, output_dir: str | Path, options: FirmwareOptions | None = 
     if po2 is not None:
         raise HwflowError(f"hls4ml {hls4ml.__version__} does not convert quantized_relu_po2 activations (layer '{po2}'), "
                           "so this model has no hls4ml ANN; hwflow's SNN firmware (hwflow.hls.to_hls) computes it")
+    if snn.encoder.joins:
+        raise HwflowError(f"model '{model.name}' has {len(snn.encoder.joins)} inputs; hwflow builds the hls4ml ANN "
+                          "baseline of single-input models: compare with the RTL's ANN twin (architecture ann)")
     wide = next((layer.name for layer in model.layers if type(layer).__name__ == "Concatenate"
                  and len(layer.input) > 2), None)
     if wide is not None:

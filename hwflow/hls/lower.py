@@ -155,7 +155,9 @@ def predict(hls_model, snn: SNN, x: np.ndarray, progress: str | None = None) -> 
     """The compiled firmware's outputs for x (checked to lie on the input grid), shaped as snn.logits
     (the logits, before a final softmax / sigmoid).
 
-    progress: a label to show a progress bar under (C simulation runs one sample at a time)."""
+    progress: a label to show a progress bar under (C simulation runs one sample at a time). A model of several
+    inputs: x is their list (or the joined array), and the firmware's one input port takes them joined."""
+    x = snn.encoder.join(x)
     snn.input_levels(x)  # HwflowError if x is off the grid: the firmware would silently truncate it
     y = csim_batches(hls_model, x, progress)
     return y.reshape((len(x),) + tuple(snn.output_shape)).astype(np.float32)

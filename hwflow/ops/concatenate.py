@@ -19,7 +19,11 @@ every channel as its branch's activation would: the same quantizer, so the same 
 plain Dense / Conv2D node: every firmware block, the RTL twin and their cycle formulas run it unchanged, and an
 event-driven block pays for a branch's zero taps nothing (it pays per input spike and weight row, as any
 layer). Refused with one line: deeper branches (a graph IR), signed, binary, ternary or power-of-two
-activations on the branches or on a, and several inputs.
+activations on the branches or on a.
+
+Several inputs joined first by one Concatenate (input_join): the joined array is the SNN's one input on the
+inputs' shared quantizer grid (InputEncoder.joins records which model input fills which channels), so the
+network after it is a chain as any other; snn.predict joins the model's list of inputs itself.
 """
 from __future__ import annotations
 
@@ -76,11 +80,37 @@ def branches(layer) -> tuple[object, list[list]]:
                       "(deeper branches, several inputs and other graphs need a graph IR)")
 
 
+def input_join(model):
+    """(the Concatenate, its input quantizer layers, InputEncoder.joins) of a model whose several inputs meet first in
+    one Concatenate on the channels, each straight or through its own QActivation (the input quantizer); None for
+    any other model."""
+    if len(model.inputs) < 2:
+        return None
+    for layer in model.layers:
+        if type(layer).__name__ != "Concatenate" or layer.axis not in (-1, len(layer.output_shape) - 1):
+            continue
+        quantizers, joins = [], []
+        for tensor in layer.input:
+            first = producer(tensor)
+            if type(first).__name__ == "QActivation" and type(producer(first.input)).__name__ == "InputLayer":
+                quantizers.append(first)
+                tensor = first.input
+            index = next((i for i, t in enumerate(model.inputs) if t is tensor), None)
+            if index is None:
+                break
+            joins.append((index, int(tensor.shape[-1])))
+        else:
+            if sorted(i for i, _ in joins) == list(range(len(model.inputs))) and len(quantizers) in (0, len(joins)):
+                return layer, quantizers, tuple(joins)
+    return None
+
+
 def branch_layers(model) -> set[int]:
     """ids of the layers inside the fused Concatenate branches of a model (the chain skips them)."""
-    ids = set()
+    joined = input_join(model)
+    ids = {id(q) for q in joined[1]} if joined else set()  # the input quantizers: the Concatenate sets the input
     for layer in model.layers:
-        if type(layer).__name__ == "Concatenate":
+        if type(layer).__name__ == "Concatenate" and (joined is None or layer is not joined[0]):
             ids.update(id(x) for path in branches(layer)[1] for x in path)
     return ids
 
@@ -148,10 +178,14 @@ def fuse(name: str, nodes: list[SynapticLayer], out_shape: tuple[int, ...], wher
 
 
 @parses("Concatenate", note="of parallel branches over one tensor a, each a QDense/QConv layer with its activation "
-                            "(one quantizer) or a itself, along the channels: fused into one layer")
+                            "(one quantizer) or a itself, along the channels: fused into one layer; of the model's "
+                            "inputs (each through the same input quantizer): one joined input", opens_input=True)
 def parse_concatenate(parser, layer) -> None:
-    """Parse every branch on its own from the current state, then emit the fused layer."""
+    """Parse every branch on its own from the current state, then emit the fused layer (or join the inputs)."""
     where = f"Concatenate '{layer.name}'"
+    if parser.encoder is None:
+        join_inputs(parser, layer, where)
+        return
     _, paths = branches(layer)
     if parser.offset or parser.pm1 or parser.pair:
         raise HwflowError(f"{where} reads a signed, binary() or ternary() activation; {FORM} after a quantized_relu")
@@ -186,3 +220,27 @@ def parse_concatenate(parser, layer) -> None:
     nodes = [n if n is not None else dataclasses.replace(identity(node, channels), neuron=neuron) for n in nodes]
     parser.layers.append(fuse(layer.name, nodes, tuple(int(d) for d in layer.output_shape[1:]), where))
     parser.grid, parser.steps = state.grid, state.steps
+
+
+def join_inputs(parser, layer, where: str) -> None:
+    """The model's inputs, joined by this Concatenate, as one input on their shared quantizer's grid."""
+    joined = input_join(parser.model)
+    if joined is None or joined[0] is not layer:
+        raise HwflowError(f"model '{parser.model.name}' has no input quantizer before {where}; add "
+                          "QActivation('quantized_relu(bits, integer)') as its first layer or pass input_quantizer= "
+                          "to hwflow.convert")
+    _, quantizers, joins = joined
+    if quantizers:
+        configs = {str(q.quantizer) for q in quantizers}
+        if len(configs) > 1:
+            raise HwflowError(f"{where} joins inputs quantized by {', '.join(sorted(configs))}; the joined input has "
+                              "one grid: give every input the same quantizer")
+        quantizer, what = quantizers[0].quantizer, f"input quantizer '{quantizers[0].name}'"
+    elif parser.input_quantizer is not None:
+        quantizer, what = parser.as_quantizer(parser.input_quantizer), "input_quantizer"
+    else:
+        raise HwflowError(f"model '{parser.model.name}' has no input quantizer before {where}; put the same "
+                          "QActivation('quantized_relu(bits, integer)') on every input or pass input_quantizer= to "
+                          "hwflow.convert")
+    parser.set_input(quantizer, tuple(int(d) for d in layer.output_shape[1:]), what)
+    parser.encoder.joins = joins

@@ -120,7 +120,8 @@ class Da4mlDesign:
 
     def simulate(self, x: np.ndarray) -> RtlResult:
         """Every sample through the pipeline: outputs as snn.logits gives them; cycles = the latency."""
-        levels = self.snn.input_levels(x).reshape(len(x), -1)
+        levels = self.snn.input_levels(x)
+        levels = levels.reshape(len(levels), -1)
         m = self.meta
         defines = {"TB_IN_BITS": m["input_bits"], "TB_OUT_BITS": m["output_bits"],
                    "TB_OUT_SIGNED": int(m["output_signed"]), "TB_OUT_SHIFT": m["output_lsb_shift"],

@@ -52,7 +52,8 @@ class RtlDesign:
         trace: also record every layer's spike planes and membranes from the RTL (see `first_difference`);
         progress: a progress bar over the samples.
         """
-        levels = self.snn.input_levels(x).reshape(len(x), -1)
+        levels = self.snn.input_levels(x)
+        levels = levels.reshape(len(levels), -1)
         binary = verilator.build(self.path, [self.path / s for s in self.sources], TESTBENCH)
         out_stage = self.stages[-1]
         n_out = out_stage.params["N"]
@@ -128,6 +129,7 @@ class RtlDesign:
         """Trace the RTL and the SNN on x: None if every spike and membrane agrees, else where they first differ.
 
         The ANN design (architecture 'ann') has no spikes: its outputs are compared."""
+        x = self.snn.encoder.join(x)
         rtl = self.simulate(x, trace=True)
         ref = self.snn.trace(x)
         for b in range(len(x)):
