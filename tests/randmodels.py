@@ -238,7 +238,11 @@ def inputs(arch: Arch, n: int, seed: int) -> np.ndarray:
 def grid_model(shape: tuple[int, ...], layers: list, seed: int = 0) -> tf.keras.Model:
     """Input quantized_relu(4, 1), then `layers`; every kernel and bias drawn from the 1/8 grid -1 .. 7/8
     (a fixed seed). The fixed models of the layer tests (pools, Conv1D, signed activations) use it."""
-    model = tf.keras.Sequential([tf.keras.Input(shape), QActivation(quantized_relu(4, 1)), *layers])
+    return on_grid(tf.keras.Sequential([tf.keras.Input(shape), QActivation(quantized_relu(4, 1)), *layers]), seed)
+
+
+def on_grid(model: tf.keras.Model, seed: int = 0) -> tf.keras.Model:
+    """The model with every kernel and bias drawn from the 1/8 grid -1 .. 7/8 (a fixed seed)."""
     rng = np.random.default_rng(seed)
     for w in model.weights:
         w.assign(rng.integers(-8, 8, w.shape) / 8)

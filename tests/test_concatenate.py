@@ -14,7 +14,7 @@ from hwflow.errors import HwflowError
 from hwflow.ops.conv2d import Conv2D
 from hwflow.ops.dense import Dense
 from hwflow.rtl import tools
-from randmodels import firmware_outputs, grid_inputs
+from randmodels import firmware_outputs, grid_inputs, on_grid
 
 Q4, Q6 = quantized_bits(4, 0, alpha=1), quantized_bits(6, 2, alpha=1)
 SHAPE = (6, 5, 2)
@@ -37,11 +37,7 @@ def graph(shape, body, seed: int = 0) -> tf.keras.Model:
     inp = tf.keras.Input(shape)
     h = body(relu()(inp))
     out = dense(3)(Flatten()(h) if len(h.shape) > 2 else h)
-    model = tf.keras.Model(inp, out)
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        w.assign(rng.integers(-8, 8, w.shape) / 8)
-    return model
+    return on_grid(tf.keras.Model(inp, out), seed)
 
 
 def inception(a):
@@ -142,11 +138,7 @@ def joined_inputs(shapes, quantizers=None, seed: int = 0) -> tf.keras.Model:
     h = Concatenate()([QActivation(q)(x) if q else x for x, q in reversed(list(zip(inputs, quantizers)))])
     body = relu(3, 0)(conv(3, 3, padding="same")(h) if len(shapes[0]) == 3 else dense(5)(h))
     out = dense(2)(Flatten()(body) if len(body.shape) > 2 else body)
-    model = tf.keras.Model(inputs, out)
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        w.assign(rng.integers(-8, 8, w.shape) / 8)
-    return model
+    return on_grid(tf.keras.Model(inputs, out), seed)
 
 
 @pytest.mark.parametrize("shapes", [[(4,), (3,)], [(5, 4, 2), (5, 4, 1), (5, 4, 1)]], ids=["vectors", "images"])
