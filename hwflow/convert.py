@@ -28,11 +28,11 @@ def layer_chain(model) -> list:
     residual Add()([layer(a), a]) that hwflow.ops.residual fuses into the layer, and the parallel branches
     of a Concatenate that hwflow.ops.concatenate fuses into one layer: the chain holds the Concatenate)."""
     n_in, n_out = len(model.inputs), len(model.outputs)
-    if n_out != 1 or (n_in != 1 and concatenate.input_join(model) is None):
+    if (n_out != 1 and concatenate.output_heads(model) is None) or (n_in != 1 and concatenate.input_join(model) is None):
         raise HwflowError(f"model '{model.name}' has {n_in} input{'s' * (n_in != 1)} and {n_out} output"
-                          f"{'s' * (n_out != 1)}; hwflow converts single-output models of one input, or of several "
-                          "joined first by one Concatenate (a chain, with residual Adds and Concatenates of parallel "
-                          "one-layer branches)")
+                          f"{'s' * (n_out != 1)}; hwflow converts a chain (with residual Adds and Concatenates of "
+                          "parallel one-layer branches) from one input, or several joined first by one Concatenate, "
+                          "to one output, or several made by one linear layer each from the same tensor")
     inside = concatenate.branch_layers(model) | residual.off_chain(model)
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer" and id(layer) not in inside]
     for prev, layer in zip(layers, layers[1:]):
@@ -250,5 +250,10 @@ def convert(model, time_steps: int | None = None, encoding: str = "direct", inpu
     parser = Parser(model, encoding, time_steps, input_quantizer)
     for layer in chain:
         parser.visit(layer)
-    return SNN(model.name, parser.encoder, parser.finish(), shape_of(model.output_shape), warnings=notes,
-               output_function=parser.output_function)
+    heads = concatenate.output_heads(model)
+    if heads is None:
+        return SNN(model.name, parser.encoder, parser.finish(), shape_of(model.output_shape), warnings=notes,
+                   output_function=parser.output_function)
+    splits = concatenate.fuse_heads(parser, heads[1])
+    layers = parser.finish()
+    return SNN(model.name, parser.encoder, layers, tuple(layers[-1].out_shape), warnings=notes, output_splits=splits)

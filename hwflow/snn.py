@@ -44,6 +44,9 @@ class SNN:
     output_shape: tuple[int, ...]
     warnings: list[str] = field(default_factory=list)
     output_function: str | None = None  # a final 'softmax' / 'sigmoid' on the logits (hwflow.ops.output_function)
+    # several outputs (parallel readout heads, hwflow.ops.concatenate.output_heads): their sizes on the last axis;
+    # predict returns the list model.predict does, logits and the firmware the heads side by side
+    output_splits: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         self.layers = run_passes(self.encoder, list(self.layers))
@@ -128,8 +131,12 @@ class SNN:
         return RunStats(out, len(levels), spikes, neurons, ops, input_spikes)
 
     def predict(self, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-        """Exactly what the source QKeras model's predict(x) returns, computed with spikes."""
-        return self.run(x, batch_size, counts=False).output
+        """Exactly what the source QKeras model's predict(x) returns, computed with spikes (a list for several
+        outputs)."""
+        y = self.run(x, batch_size, counts=False).output
+        if not self.output_splits:
+            return y
+        return np.split(y, np.cumsum(self.output_splits)[:-1], axis=-1)
 
     def logits(self, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
         """What the firmware and the RTL output: predict(x) before a final softmax / sigmoid (the same

@@ -243,3 +243,62 @@ def test_firmware_and_rtl_of_joined_inputs_are_exact(tmp_path) -> None:
     rtl_check(snn, model, xs, tmp_path / "event", "event", 2)
     with pytest.raises(HwflowError, match="has 3 inputs; hwflow builds the hls4ml ANN baseline of single-input"):
         ann_to_hls(model, tmp_path / "hls4ml")
+
+
+def heads_model(image: bool, joined: bool = False, seed: int = 0) -> tf.keras.Model:
+    """A trunk (one input, or two joined) and two readout heads on the same activation (other weight grids), as a
+    model of two outputs."""
+    shape = (5, 4, 2) if image else (6,)
+    inputs = [tf.keras.Input(shape) for _ in range(1 + joined)]
+    a = Concatenate()([relu()(x) for x in inputs]) if joined else relu()(inputs[0])
+    h = relu(3, 0)(conv(3, 3, padding="same")(a) if image else dense(5)(a))
+    heads = [conv(2, 1)(h), conv(1, 3, q=Q6, padding="same")(h)] if image else [dense(3)(h), QDense(
+        1, kernel_quantizer=Q6, bias_quantizer=Q6)(h)]
+    return on_grid(tf.keras.Model(inputs if joined else inputs[0], heads), seed)
+
+
+@pytest.mark.parametrize("image", [False, True], ids=["dense heads", "conv heads"])
+@pytest.mark.parametrize("joined", [False, True], ids=["one input", "two joined inputs"])
+@pytest.mark.parametrize("encoding", ["direct", "bitplane"])
+def test_parallel_readout_heads_are_one_readout(image: bool, joined: bool, encoding: str) -> None:
+    """Several outputs, each one linear layer on the same activation: one readout layer, units side by side;
+    snn.predict returns model.predict's list, snn.logits (what the firmware outputs) the heads joined."""
+    model = heads_model(image, joined)
+    snn = hwflow.convert(model, encoding=encoding)
+    assert snn.layers[-1].name == "output_heads" and snn.output_splits == ((2, 1) if image else (3, 1))
+    shape = tuple(model.inputs[0].shape[1:])
+    xs = [grid_inputs(shape, 300, seed=k, saturated=0.1) for k in range(1 + joined)]
+    x = xs if joined else xs[0]
+    ys = model.predict(x, verbose=0)
+    for got, want in zip(snn.predict(x), ys, strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(snn.logits(x), np.concatenate(ys, axis=-1))
+
+
+def test_heads_it_cannot_fuse_are_one_line() -> None:
+    x = tf.keras.Input((6,))
+    h = relu()(dense(5)(relu()(x)))
+    model = tf.keras.Model(x, [dense(3)(h), tf.keras.layers.Activation("softmax")(dense(2)(h))])
+    with pytest.raises(HwflowError, match="has 1 input and 2 outputs; hwflow converts a chain") as err:
+        hwflow.convert(model)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.firmware
+@pytest.mark.skipif(tools.find(tools.VERILATOR) is None, reason="Verilator is needed for RTL simulation")
+def test_firmware_and_rtl_of_readout_heads_are_exact(tmp_path) -> None:
+    """Two joined inputs, two conv heads: the folded C simulation (Vivado io_stream) and the folded RTL output the
+    heads side by side, == snn.logits == QKeras's outputs joined."""
+    model = heads_model(image=True, joined=True, seed=3)
+    snn = hwflow.convert(model, encoding="bitplane")
+    xs = [grid_inputs((5, 4, 2), 30, seed=k, saturated=0.1) for k in range(2)]
+    want = np.concatenate(model.predict(xs, verbose=0), axis=-1)
+    np.testing.assert_array_equal(snn.logits(xs), want)
+    folded = hwflow.hls.to_hls(snn, tmp_path / "folded", strategy="folded", lanes=3, io_type="io_stream",
+                               backend="Vivado")
+    folded.compile()
+    np.testing.assert_array_equal(hwflow.hls.predict(folded, snn, xs), want)
+    design = hwflow.to_rtl(snn, tmp_path / "rtl", architecture="folded", lanes=3)
+    result = design.simulate(xs)
+    np.testing.assert_array_equal(result.output, want)
+    np.testing.assert_array_equal(result.cycles, design.cycle_model(xs))

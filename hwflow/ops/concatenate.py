@@ -24,6 +24,9 @@ activations on the branches or on a.
 Several inputs joined first by one Concatenate (input_join): the joined array is the SNN's one input on the
 inputs' shared quantizer grid (InputEncoder.joins records which model input fills which channels), so the
 network after it is a chain as any other; snn.predict joins the model's list of inputs itself.
+Several outputs made by one linear layer each from the same activation (output_heads): the Concatenate of those
+heads, fused the same way into one readout layer; snn.predict splits its output into the model's list
+(SNN.output_splits), and the firmware outputs the heads side by side.
 """
 from __future__ import annotations
 
@@ -105,10 +108,46 @@ def input_join(model):
     return None
 
 
+def output_heads(model):
+    """(h, the head layers) of a model of several outputs, each made by one QDense/QConv layer without activation
+    reading the same tensor h (parallel readout heads); None for any other model."""
+    if len(model.outputs) < 2:
+        return None
+    heads = [producer(t) for t in model.outputs]
+    if any(type(h).__name__ not in LINEAR or getattr(getattr(h, "activation", None), "__name__", "linear") != "linear"
+           for h in heads):
+        return None
+    source = heads[0].input
+    if any(h.input is not source for h in heads) or len({type(h).__name__ for h in heads}) != 1:
+        return None
+    return source, heads
+
+
+def fuse_heads(parser, heads: list) -> tuple[int, ...]:
+    """The parallel readout heads as one readout layer (their units side by side), pending in the parser; the
+    heads' sizes (SNN.output_splits)."""
+    where = f"outputs {', '.join(repr(h.name) for h in heads)}"
+    if parser.pending is not None or parser.deferred:
+        raise HwflowError(f"{where} read '{parser.pending.name}' before its activation; hwflow fuses readout heads "
+                          "that read an activation")
+    nodes = []
+    for head in heads:
+        sub = copy.copy(parser)
+        sub.layers, sub.deferred = list(parser.layers), []
+        sub.visit(head)
+        nodes.append(sub.pending)
+    out_shape = tuple(nodes[0].out_shape[:-1]) + (sum(n.out_shape[-1] for n in nodes),)
+    parser.pending = fuse("output_heads", nodes, out_shape, where)
+    return tuple(int(n.out_shape[-1]) for n in nodes)
+
+
 def branch_layers(model) -> set[int]:
-    """ids of the layers inside the fused Concatenate branches of a model (the chain skips them)."""
+    """ids of the layers the chain skips: inside the fused Concatenate branches, the input quantizers of joined
+    inputs, the readout heads of several outputs."""
     joined = input_join(model)
     ids = {id(q) for q in joined[1]} if joined else set()  # the input quantizers: the Concatenate sets the input
+    heads = output_heads(model)
+    ids |= {id(h) for h in heads[1]} if heads else set()
     for layer in model.layers:
         if type(layer).__name__ == "Concatenate" and (joined is None or layer is not joined[0]):
             ids.update(id(x) for path in branches(layer)[1] for x in path)
