@@ -153,8 +153,9 @@ class SNN:
             if isinstance(layer, SynapticLayer):
                 t = layer.neuron.time_steps if layer.neuron else "-"
                 thr = layer.neuron.threshold if layer.neuron else "readout"
+                passes = f"  (+{layer.pass_channels} pass-through channels)" if layer.pass_channels else ""
                 rows.append(f"{layer.name:<14}{layer.kind:<9}{str(layer.out_shape):<16}{t:>3}{thr:>9}{layer.weight_bits:>8}"
-                            f"{layer.membrane_bits:>8}  {'yes' if layer.tf_float32_exact else 'NO'}")
+                            f"{layer.membrane_bits:>8}  {'yes' if layer.tf_float32_exact else 'NO'}{passes}")
             else:
                 rows.append(f"{layer.name:<14}{layer.kind:<9}{str(layer.out_shape):<16}")
         return "\n".join(rows)

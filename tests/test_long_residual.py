@@ -54,6 +54,7 @@ def test_the_skip_rides_on_pass_through_channels() -> None:
     snn = hwflow.convert(model, encoding="bitplane")
     first, second = snn.layers[:2]
     assert (first.out_shape, second.in_shape, second.out_shape) == ((6, 5, 5), (6, 5, 5), (6, 5, 2))
+    assert (first.pass_channels, second.pass_channels) == (2, 0) and "(+2 pass-through channels)" in snn.summary()
     np.testing.assert_array_equal(first.weight[1, 1, :, 3:], (1 << first.weight_frac) * np.eye(2, dtype=np.int64))
     assert not np.delete(first.weight[:, :, :, 3:].reshape(9, 2, 2), 4, axis=0).any() and not first.bias[3:].any()
     keras_second = [layer for layer in model.layers if type(layer).__name__ == "QConv2D"][1]

@@ -209,7 +209,7 @@ def pass_through(layer: SynapticLayer, channels: int, first: int, widen: bool, w
     grow = lambda shape, n: tuple(shape[:-1]) + (shape[-1] + n,)  # noqa: E731
     return dataclasses.replace(layer, weight=w, bias=np.concatenate([bias, np.zeros(channels, np.int64)]),
                                in_shape=grow(layer.in_shape, channels if widen else 0),
-                               out_shape=grow(layer.out_shape, channels))
+                               out_shape=grow(layer.out_shape, channels), pass_channels=layer.pass_channels + channels)
 
 
 def fold_skip(parser, node: SynapticLayer, source, proj, where: str) -> None:

@@ -42,6 +42,7 @@ class SynapticLayer(Node):
     membrane_bound: int | None = None  # max |membrane| over all inputs (set by BoundWidths)
     tf_float32_exact: bool = True
     in_offset: int = 0  # the input levels arrive as k + in_offset (a signed activation's offset binary)
+    pass_channels: int = 0  # trailing output channels that copy a skip path's levels (hwflow.ops.residual)
 
     synapses_per: ClassVar[str] = ""  # what `synapses` counts per, for messages (' per output pixel')
 
