@@ -302,3 +302,17 @@ def test_firmware_and_rtl_of_readout_heads_are_exact(tmp_path) -> None:
     result = design.simulate(xs)
     np.testing.assert_array_equal(result.output, want)
     np.testing.assert_array_equal(result.cycles, design.cycle_model(xs))
+
+
+@pytest.mark.firmware
+def test_hls4ml_ann_of_readout_heads_is_exact(tmp_path) -> None:
+    """hls4ml's own ANN of a two-output model: its C simulation, heads side by side, == QKeras's outputs joined."""
+    from hwflow.hls.ann import ann_to_hls
+    from hwflow.hls.lower import csim_batches
+
+    model = heads_model(image=False, seed=4)
+    ann = ann_to_hls(model, tmp_path / "hls4ml")
+    hwflow.hls.compile(ann)
+    x = grid_inputs((6,), 100, seed=5, saturated=0.1)
+    np.testing.assert_array_equal(csim_batches(ann, x).astype(np.float32),
+                                  np.concatenate(model.predict(x, verbose=0), axis=-1))

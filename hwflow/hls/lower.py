@@ -164,12 +164,17 @@ def predict(hls_model, snn: SNN, x: np.ndarray, progress: str | None = None) -> 
 
 
 def csim_batches(hls_model, x: np.ndarray, progress: str | None = None, batch: int = 500) -> np.ndarray:
-    """hls_model.predict(x) as float64 [N, outputs], in batches under a progress bar when progress names one."""
+    """hls_model.predict(x) as float64 [N, outputs], in batches under a progress bar when progress names one (a
+    model of several outputs, such as hls4ml's ANN of readout heads: side by side, as snn.logits gives them)."""
     x = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
     starts = range(0, len(x), batch)
     if progress:
         from tqdm import tqdm
         starts = tqdm(starts, desc=progress, unit="batch", total=len(starts))
-    parts = [np.asarray(hls_model.predict(x[i:i + batch]), dtype=np.float64).reshape(len(x[i:i + batch]), -1)
-             for i in starts]
+
+    def flat(out, n: int) -> np.ndarray:
+        outs = out if isinstance(out, list) else [out]
+        return np.concatenate([np.asarray(o, dtype=np.float64).reshape(n, -1) for o in outs], axis=1)
+
+    parts = [flat(hls_model.predict(x[i:i + batch]), len(x[i:i + batch])) for i in starts]
     return np.concatenate(parts) if parts else np.empty((0, 0))
