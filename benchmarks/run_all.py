@@ -29,6 +29,7 @@ RUNS = [
      "rtl_zoo_mnist_cnn"],
     ["line_buffers.py", "zoo_mnist_cnn", "--architectures", "event,ann", "--samples", "1000"],
     ["po2_spikes.py", "--samples", "200"],
+    ["graph_blocks.py", "--samples", "200"],
 ]
 
 if __name__ == "__main__":

@@ -71,12 +71,20 @@ VARIANTS = {  # name: (input shape, body)
 
 
 def exact_snn(model: tf.keras.Model, shape, encoding: str) -> hwflow.SNN:
-    """The model's SNN, checked equal to QKeras on 400 tie-heavy inputs (levels and plane by plane)."""
+    """The model's SNN, checked equal to QKeras on 400 tie-heavy inputs (levels and plane by plane), and lowered
+    (not built) to the HLS blocks and the RTL stages, whose lowering checks every layer's input kind and shape."""
+    from hwflow.hls.lower import layer_list
+    from hwflow.options import FirmwareOptions
+    from hwflow.rtl.generate import lower_stages
+
     snn = hwflow.convert(model, encoding=encoding)
     x = grid_inputs(shape, 400, seed=1, saturated=0.1)
     y = model.predict(x, verbose=0)
     np.testing.assert_array_equal(snn.predict(x), y)
     np.testing.assert_array_equal(snn.trace(x).output, y)
+    for architecture in ("event", "ann"):
+        lower_stages(snn, 1, architecture)
+        layer_list(snn, FirmwareOptions.of(strategy=architecture if architecture == "event" else "latency", lanes=1))
     return snn
 
 

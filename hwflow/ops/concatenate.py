@@ -234,13 +234,14 @@ def parse_concatenate(parser, layer) -> None:
                           "hwflow folds a zero padding only into the convolutions right after it")
     nodes, states = [], []
     for path in paths:
-        sub = copy.copy(parser)
-        sub.layers, sub.deferred, sub.zero_padding = [], [], padding
+        sub = copy.copy(parser)  # the layers so far: whether a branch reads the analog input depends on them
+        sub.layers, sub.deferred, sub.zero_padding = list(parser.layers), [], padding
         for x in path:
             sub.visit(x)
-        if path and (sub.pending is not None or len(sub.layers) != 1):
+        made = sub.layers[len(parser.layers):]
+        if path and (sub.pending is not None or len(made) != 1):
             raise HwflowError(f"{where}: the branch through '{path[0].name}' has no activation; {FORM}")
-        nodes.append(sub.layers[0] if path else None)
+        nodes.append(made[0] if path else None)
         states.append(sub)
     made = [(n, s) for n, s in zip(nodes, states) if n is not None]
     node, state = made[0]
