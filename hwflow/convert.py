@@ -15,18 +15,12 @@ from hwflow.quant import Grid, activation_code, input_grid
 from hwflow.snn import SNN
 
 
-def residual_of(layer, prev) -> bool:
-    """True if `layer` is Add()([prev(a), a]): prev's output plus prev's own input (hwflow.ops.residual)."""
-    if type(layer).__name__ != "Add" or type(prev).__name__ not in residual.FUSES or len(layer.input) != 2:
-        return False
-    ids = sorted(id(t) for t in layer.input)
-    return ids == sorted((id(prev.output), id(prev.input)))
-
-
 def layer_chain(model) -> list:
-    """The model's layers as a single chain (Sequential, or functional without branches but for the
-    residual Add()([layer(a), a]) that hwflow.ops.residual fuses into the layer, and the parallel branches
-    of a Concatenate that hwflow.ops.concatenate fuses into one layer: the chain holds the Concatenate)."""
+    """The model's layers as a single chain: Sequential, or functional with the forms hwflow fuses -- a residual
+    Add()([f(a), a]) or Add()([f(a), p(a)]) (hwflow.ops.residual: the chain holds the Add, a projection p is left
+    off), a Concatenate of parallel one-layer branches (hwflow.ops.concatenate: the chain holds the Concatenate,
+    the branches are left off), several inputs joined first by one Concatenate, several outputs made by one linear
+    layer each from the same activation."""
     n_in, n_out = len(model.inputs), len(model.outputs)
     if (n_out != 1 and concatenate.output_heads(model) is None) or (n_in != 1 and concatenate.input_join(model) is None):
         raise HwflowError(f"model '{model.name}' has {n_in} input{'s' * (n_in != 1)} and {n_out} output"
@@ -37,21 +31,19 @@ def layer_chain(model) -> list:
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer" and id(layer) not in inside]
     for prev, layer in zip(layers, layers[1:]):
         inputs = layer.input if isinstance(layer.input, list) else [layer.input]
-        if residual_of(layer, prev):
-            continue
         if type(layer).__name__ == "Concatenate":
             inputs = [concatenate.branches(layer)[0]]
         elif residual.skip_of(layer) is not None:
             inputs = [residual.skip_of(layer)[0]]
         if len(inputs) > 1:
             names = ", ".join(f"'{t.node.layer.name}'" for t in inputs)
-            raise HwflowError(f"layer '{layer.name}' ({type(layer).__name__}) joins {names}; hwflow converts chains "
-                              "and fuses only the residual Add()([layer(a), a]) of a QDense/QConv2D and its own "
-                              "input, and Concatenates of parallel one-layer branches (a residual over several "
-                              "layers or other branches need a graph IR)")
+            raise HwflowError(f"layer '{layer.name}' ({type(layer).__name__}) joins {names}; hwflow fuses residual "
+                              "Adds of a path and an earlier tensor (or its projection) and Concatenates of parallel "
+                              "one-layer branches; other joins need a graph IR")
         if inputs[0] is not prev.output:
             raise HwflowError(f"layer '{layer.name}' does not take exactly the output of '{prev.name}'; "
-                              "hwflow converts single-chain models (no branches or skip connections)")
+                              "hwflow converts chains with the fused forms of hwflow.ops.residual and "
+                              "hwflow.ops.concatenate (other branches need a graph IR)")
     return layers
 
 

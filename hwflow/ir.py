@@ -44,15 +44,12 @@ class InputEncoder:
         return int(np.log2(self.grid.hi + 1)) if self.encoding == "bitplane" else 1
 
     def join(self, x) -> np.ndarray:
-        """x as the SNN's one input: the model's inputs (a list, as model.predict takes them) concatenated on the
-        channels in the Concatenate's order; an array is taken as joined already."""
-        if not isinstance(x, (list, tuple)):
+        """x as the SNN's one input: for joined inputs, the model's inputs (a list, as model.predict takes them)
+        concatenated on the channels in the Concatenate's order; an array (or a model of one input) is taken as is."""
+        if not self.joins or not isinstance(x, (list, tuple)):
             return np.asarray(x)
-        if len(x) != max(len(self.joins), 1):
-            raise HwflowError(f"{len(x)} input arrays given; the model has {max(len(self.joins), 1)} input"
-                              f"{'s' * (len(self.joins) > 1)}")
-        if not self.joins:
-            return np.asarray(x[0])
+        if len(x) != len(self.joins):
+            raise HwflowError(f"{len(x)} input arrays given; the model has {len(self.joins)} inputs")
         parts = [np.asarray(x[int(i)]) for i, _ in self.joins]
         sizes = [int(n) for _, n in self.joins]
         if any(p.shape[-1] != n or p.shape[:-1] != parts[0].shape[:-1] for p, n in zip(parts, sizes)):

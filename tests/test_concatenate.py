@@ -196,6 +196,14 @@ def test_the_wrong_inputs_are_one_line() -> None:
         snn.predict([x])
     with pytest.raises(HwflowError, match=r"do not join into \(7,\)"):
         snn.predict([x, x])
+    single = hwflow.convert(graph((4,), lambda a: relu()(dense(5)(a))))
+    np.testing.assert_array_equal(single.predict(list(x)), single.predict(x))  # a list of samples, as np.asarray
+
+
+def test_joined_inputs_that_quantize_themselves_refuse_input_quantizer() -> None:
+    with pytest.raises(HwflowError, match="quantizes its inputs itself .*; leave input_quantizer out") as err:
+        hwflow.convert(joined_inputs([(4,), (3,)]), input_quantizer="quantized_bits(8,0,alpha=1)")
+    assert "\n" not in str(err.value)
 
 
 def test_a_dense_concatenation_is_one_dense_layer() -> None:
@@ -283,13 +291,28 @@ def test_parallel_readout_heads_are_one_readout(image: bool, joined: bool, encod
     np.testing.assert_array_equal(snn.logits(x), np.concatenate(ys, axis=-1))
 
 
-def test_heads_it_cannot_fuse_are_one_line() -> None:
+@pytest.mark.parametrize("head", [lambda h: tf.keras.layers.Activation("softmax")(dense(2)(h)),
+                                  lambda h: QDense(2, kernel_quantizer=Q4, activation=quantized_relu(4, 1))(h)],
+                         ids=["a softmax layer", "its own activation= quantizer"])
+def test_heads_it_cannot_fuse_are_one_line(head) -> None:
     x = tf.keras.Input((6,))
     h = relu()(dense(5)(relu()(x)))
-    model = tf.keras.Model(x, [dense(3)(h), tf.keras.layers.Activation("softmax")(dense(2)(h))])
+    model = tf.keras.Model(x, [dense(3)(h), head(h)])
     with pytest.raises(HwflowError, match="has 1 input and 2 outputs; hwflow converts a chain") as err:
         hwflow.convert(model)
     assert "\n" not in str(err.value)
+
+
+def test_conv_heads_after_a_zero_padding() -> None:
+    """Both heads read one ZeroPadding2D: each folds it in (the parser's pending padding is theirs, not the model's
+    end)."""
+    x = tf.keras.Input((5, 4, 2))
+    h = tf.keras.layers.ZeroPadding2D(1)(relu(3, 0)(conv(3, 3, padding="same")(relu()(x))))
+    model = on_grid(tf.keras.Model(x, [conv(2, 3)(h), conv(1, 3, q=Q6)(h)]))
+    snn = hwflow.convert(model, encoding="bitplane")
+    xs = grid_inputs((5, 4, 2), 200, seed=6, saturated=0.1)
+    for got, want in zip(snn.predict(xs), model.predict(xs, verbose=0), strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.firmware

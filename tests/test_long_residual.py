@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from qkeras import QConv1D
-from tensorflow.keras.layers import Add, MaxPooling2D
+from qkeras import QConv1D, quantized_relu
+from tensorflow.keras.layers import Add, Dropout, MaxPooling2D
 
 import hwflow
 from hwflow.errors import HwflowError
@@ -33,6 +33,13 @@ BODIES = {  # name: (input shape, body)
     "strided one-layer block, strided 1x1 projection": (SHAPE, lambda a: relu()(Add()([
         conv(3, 3, strides=2, padding="same")(a), conv(3, 1, strides=2, q=Q6)(a)]))),
     "two blocks in a row, then a pool": (SHAPE, lambda a: MaxPooling2D(2)(block(block(a), 2))),
+    "from a layer's own activation= (a quantizer)": (SHAPE, lambda a: (lambda s: relu()(Add()([
+        conv(2, 3, padding="same")(relu()(conv(2, 3, padding="same")(s))), s])))(
+        conv(2, 3, padding="same", activation=quantized_relu(4, 1))(a))),
+    "one layer from a layer's own activation=": (SHAPE, lambda a: (lambda s: relu()(Add()([
+        conv(2, 3, padding="same")(s), s])))(conv(2, 3, padding="same", activation=quantized_relu(4, 1))(a))),
+    "from a Dropout": (SHAPE, lambda a: (lambda s: relu()(Add()([
+        conv(2, 3, padding="same")(relu()(conv(2, 3, padding="same")(s))), s])))(Dropout(0.2)(relu()(conv(2, 1)(a))))),
     "dense": ((7,), lambda a: relu()(Add()([dense(7)(relu()(dense(5)(relu()(dense(4)(a))))), a]))),
     "conv1d": ((9, 2), lambda a: relu()(Add()([
         QConv1D(2, 3, padding="same", kernel_quantizer=Q6, bias_quantizer=Q6)(
@@ -92,6 +99,8 @@ def test_spikes_split_into_the_activation_and_its_pass_through() -> None:
         a)))), a])), "'max_pooling2d.*' \\(maxpool\\) lies on the path"),
     (lambda a: relu()(Add()([conv(2, 2, strides=2, padding="same")(relu()(conv(2, 3, strides=2, padding="same")(
         a))), conv(2, 1, strides=4)(a)])), "has strides \\(2, 2\\)"),
+    (lambda a: (lambda s: relu()(Add()([conv(2, 3, padding="same")(relu()(conv(2, 3, padding="same")(s))), s])))(
+        relu()(conv(1, 1)(a))), "adds 1 channels to the 2 of .* \\(Keras broadcasts them\\)"),
 ])
 def test_what_cannot_pass_through_is_one_line(body, message: str) -> None:
     with pytest.raises(HwflowError, match=message) as err:

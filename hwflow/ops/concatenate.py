@@ -39,20 +39,15 @@ from hwflow.errors import HwflowError
 from hwflow.geometry import axis_paddings, out_size, pad_before
 from hwflow.ops.conv2d import Conv2D
 from hwflow.ops.dense import Dense
+from hwflow.ops.keras_layers import LINEAR_LAYERS as LINEAR
+from hwflow.ops.keras_layers import is_linear_without_activation, producer
 from hwflow.ops.registry import parses
 from hwflow.ops.synaptic import SynapticLayer
 from hwflow.rtl.block import image
 
-LINEAR = ("QDense", "QDenseBatchnorm", "QConv2D", "QConv2DBatchnorm", "QConv1D", "QDepthwiseConv2D",
-          "QDepthwiseConv2DBatchnorm", "QSeparableConv2D")
 ACTIVATIONS = ("QActivation",)
 FORM = ("hwflow fuses Concatenate()([b_1, ..., b_n]) along the channels where every b_i is the same tensor a or "
         "activation(linear(a)), one QDense/QConv layer and its activation")
-
-
-def producer(tensor):
-    """The Keras layer that made a tensor."""
-    return tensor.node.layer
 
 
 def branches(layer) -> tuple[object, list[list]]:
@@ -114,8 +109,7 @@ def output_heads(model):
     if len(model.outputs) < 2:
         return None
     heads = [producer(t) for t in model.outputs]
-    if any(type(h).__name__ not in LINEAR or getattr(getattr(h, "activation", None), "__name__", "linear") != "linear"
-           for h in heads):
+    if not all(is_linear_without_activation(h) for h in heads):
         return None
     source = heads[0].input
     if any(h.input is not source for h in heads) or len({type(h).__name__ for h in heads}) != 1:
@@ -130,10 +124,11 @@ def fuse_heads(parser, heads: list) -> tuple[int, ...]:
     if parser.pending is not None or parser.deferred:
         raise HwflowError(f"{where} read '{parser.pending.name}' before its activation; hwflow fuses readout heads "
                           "that read an activation")
+    padding, parser.zero_padding = parser.zero_padding, None  # a ZeroPadding2D before the heads: each head's
     nodes = []
     for head in heads:
         sub = copy.copy(parser)
-        sub.layers, sub.deferred = list(parser.layers), []
+        sub.layers, sub.deferred, sub.zero_padding = list(parser.layers), [], padding
         sub.visit(head)
         nodes.append(sub.pending)
     out_shape = tuple(nodes[0].out_shape[:-1]) + (sum(n.out_shape[-1] for n in nodes),)
@@ -160,11 +155,13 @@ def aligned(node: SynapticLayer, weight_frac: int, bias_frac: int) -> tuple[np.n
     return node.weight << (weight_frac - node.weight_frac), bias << (bias_frac - node.bias_frac)
 
 
-def identity(like: SynapticLayer, channels: int) -> SynapticLayer:
-    """The branch a itself as `like`'s kind of layer: weight 1 (fraction 0) from input channel c to output c."""
+def identity(like: SynapticLayer, shape: tuple[int, ...]) -> SynapticLayer:
+    """The tensor a of `shape` itself, as `like`'s kind of layer reading it: weight 1 (fraction 0) from input channel
+    c to output c, bias 0 (a dense layer's diagonal, a 1x1 convolution)."""
+    channels = int(shape[-1])
     eye = np.eye(channels, dtype=np.int64)
     fields = dict(weight=eye if isinstance(like, Dense) else eye.reshape(1, 1, channels, channels), weight_frac=0,
-                  bias=np.zeros(channels, np.int64), bias_frac=0, out_shape=like.in_shape)
+                  bias=np.zeros(channels, np.int64), bias_frac=0, in_shape=tuple(shape), out_shape=tuple(shape))
     if isinstance(like, Conv2D):
         fields.update(strides=(1, 1), padding="valid")
     return dataclasses.replace(like, **fields)
@@ -256,8 +253,7 @@ def parse_concatenate(parser, layer) -> None:
     if any(n is None for n in nodes) and state.grid != parser.grid:
         raise HwflowError(f"{where} joins its input a (grid {parser.grid}) with branches on grid {state.grid}; the "
                           "identity branch is exact only when the branches' quantizer is a's: use the same one")
-    channels = image(node.in_shape)[-1]
-    nodes = [n if n is not None else dataclasses.replace(identity(node, channels), neuron=neuron) for n in nodes]
+    nodes = [n if n is not None else dataclasses.replace(identity(node, node.in_shape), neuron=neuron) for n in nodes]
     parser.layers.append(fuse(layer.name, nodes, tuple(int(d) for d in layer.output_shape[1:]), where))
     parser.grid, parser.steps = state.grid, state.steps
 
@@ -270,6 +266,9 @@ def join_inputs(parser, layer, where: str) -> None:
                           "QActivation('quantized_relu(bits, integer)') as its first layer or pass input_quantizer= "
                           "to hwflow.convert")
     _, quantizers, joins = joined
+    if quantizers and parser.input_quantizer is not None:
+        raise HwflowError(f"model '{parser.model.name}' quantizes its inputs itself ('{quantizers[0].name}'); leave "
+                          "input_quantizer out")
     if quantizers:
         configs = {str(q.quantizer) for q in quantizers}
         if len(configs) > 1:

@@ -68,7 +68,9 @@ class Conv2D(SynapticLayer):
     def reach(self) -> int:
         """Output channels one input channel reaches per tap: all of them, or a depthwise kernel's multiplier M
         (hwflow.ops.depthwise lowers it with zero weights across channels, which are no synapses: the Keras
-        layer has none, and the operation counts and energy estimates leave them out on both sides)."""
+        layer has none, and the operation counts and energy estimates leave them out on both sides). A layer
+        fused from several (a Concatenate's branches, a residual's pass-through channels or projection) counts
+        every tap of its one window for every output, zero taps too, on both sides: what its firmware runs."""
         cin, cout = self.weight.shape[2:]
         return cout // cin if depthwise_kernel(self.weight) is not None else cout
 

@@ -10,6 +10,20 @@ def shape_of(shape) -> tuple[int, ...]:
     return tuple(int(d) for d in shape[1:])
 
 
+LINEAR_LAYERS = ("QDense", "QDenseBatchnorm", "QConv2D", "QConv2DBatchnorm", "QConv1D", "QDepthwiseConv2D",
+                 "QDepthwiseConv2DBatchnorm", "QSeparableConv2D")  # what a residual or a Concatenate may fuse
+
+
+def producer(tensor):
+    """The Keras layer that made a tensor."""
+    return tensor.node.layer
+
+
+def is_linear_without_activation(layer) -> bool:
+    """A QDense/QConv layer (LINEAR_LAYERS) with no activation of its own (a quantizer given as activation= is one)."""
+    return type(layer).__name__ in LINEAR_LAYERS and is_linear_activation(getattr(layer, "activation", None))
+
+
 def is_linear_activation(act) -> bool:
     """True for no activation or Keras's 'linear'."""
     return act is None or getattr(act, "__name__", "") == "linear"

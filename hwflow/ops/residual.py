@@ -41,14 +41,12 @@ from hwflow.geometry import axis_paddings, pad_before
 from hwflow.ops.conv2d import Conv2D
 from hwflow.ops.dense import Dense
 from hwflow.ops import ternary
-from hwflow.ops.concatenate import aligned, merged_window
-from hwflow.ops.registry import parses
+from hwflow.ops.concatenate import aligned, identity, input_join, merged_window
+from hwflow.ops.keras_layers import is_linear_without_activation, producer
+from hwflow.ops.passthrough import parse_activation, parse_dropout
+from hwflow.ops.registry import HANDLERS, parses
 from hwflow.ops.synaptic import SynapticLayer
 from hwflow.rtl.block import image
-
-FUSES = ("QDense", "QDenseBatchnorm", "QConv2D", "QConv2DBatchnorm", "QConv1D", "QDepthwiseConv2D",
-         "QDepthwiseConv2DBatchnorm", "QSeparableConv2D")
-
 
 def identity_index(layer: SynapticLayer, where: str) -> tuple:
     """The weight index of output j's identity synapse from input j (index arrays), or a HwflowError."""
@@ -93,11 +91,6 @@ def parse_add(parser, layer) -> None:
 
 # ---------------------------------------------------------------- residuals over several layers, projections
 
-def producer(tensor):
-    """The Keras layer that made a tensor."""
-    return tensor.node.layer
-
-
 def reaches(tensor, source) -> bool:
     """Whether `source` is an ancestor of `tensor` through single-input layers."""
     while tensor is not source:
@@ -108,15 +101,10 @@ def reaches(tensor, source) -> bool:
     return True
 
 
-PROJECTS = FUSES  # the linear layers a projection shortcut may be
-
-
 def projection(tensor):
     """The linear layer without activation of its own that made `tensor` (a projection shortcut), else None."""
     layer = producer(tensor)
-    if type(layer).__name__ in PROJECTS and getattr(getattr(layer, "activation", None), "__name__", "linear") == "linear":
-        return layer
-    return None
+    return layer if is_linear_without_activation(layer) else None
 
 
 def skip_of(layer):
@@ -139,9 +127,17 @@ def off_chain(model) -> set[int]:
     return {id(s[2]) for s in found if s is not None and s[2] is not None}
 
 
+IDENTITIES = (parse_dropout, parse_activation)  # layers that compute nothing at inference (a linear Activation)
+
+
 def node_index(parser, tensor, where: str) -> int:
     """Where the node that made `tensor` sits in parser.layers (-1: the input encoder)."""
     layer = producer(tensor)
+    while HANDLERS.get(type(layer).__name__) in IDENTITIES:  # Dropout and the like: the tensor before them
+        layer = producer(layer.input)
+    joined = input_join(parser.model)
+    if joined is not None and layer is joined[0]:
+        return -1
     if type(layer).__name__ == "QActivation" and type(producer(layer.input)).__name__ != "InputLayer":
         layer = producer(layer.input)  # the activation of a linear layer (or pool) is that layer's node
         while skip_of(layer) is not None:  # ... and of an Add, the node of the layer it was folded into
@@ -150,8 +146,8 @@ def node_index(parser, tensor, where: str) -> int:
         return -1
     index = next((i for i, n in enumerate(parser.layers) if n.name == layer.name), None)
     if index is None:
-        raise HwflowError(f"{where} adds '{layer.name}', which is not an activation hwflow has converted; the skip "
-                          "path must start at a QActivation")
+        raise HwflowError(f"{where} adds the output of '{layer.name}' ({type(layer).__name__}), which hwflow made no "
+                          "layer of; start the skip path at a QActivation, a pool or the input")
     return index
 
 
@@ -175,15 +171,7 @@ def skip_node(parser, index: int, grid, steps: int, proj, node: SynapticLayer, w
         if sub.pending is None:
             raise HwflowError(f"{where}: the projection '{proj.name}' is not a linear layer hwflow can fold")
         return sub.pending
-    channels = node.out_shape[-1]
-    eye = np.eye(channels, dtype=np.int64)
-    shape = parser.layers[index].out_shape if index >= 0 else parser.encoder.shape
-    if isinstance(node, Dense):
-        return dataclasses.replace(node, weight=eye, weight_frac=0, bias=np.zeros(channels, np.int64), bias_frac=0,
-                                   in_shape=tuple(shape))
-    return dataclasses.replace(node, weight=eye.reshape(1, 1, channels, channels), weight_frac=0,
-                               bias=np.zeros(channels, np.int64), bias_frac=0, in_shape=tuple(shape), strides=(1, 1),
-                               padding="valid")
+    return identity(node, parser.layers[index].out_shape if index >= 0 else parser.encoder.shape)
 
 
 def pass_through(layer: SynapticLayer, channels: int, first: int, widen: bool, where: str) -> SynapticLayer:
@@ -231,6 +219,9 @@ def fold_skip(parser, node: SynapticLayer, source, proj, where: str) -> None:
                               "so that their neurons copy a's levels exactly")
     skip = skip_node(parser, index, grid, steps, proj, node, where)
     channels = image(skip.in_shape)[-1]
+    if skip.out_shape[-1] != node.out_shape[-1]:
+        raise HwflowError(f"{where} adds {skip.out_shape[-1]} channels to the {node.out_shape[-1]} of '{node.name}' "
+                          "(Keras broadcasts them); a fused residual needs as many channels on both paths")
     first = 0
     for k, layer in enumerate(between):
         parser.layers[index + 1 + k] = pass_through(layer, channels, first, widen=k > 0, where=where)
