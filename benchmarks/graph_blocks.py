@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, save  # noqa: E402
+from common import fit_seeded, machine, save  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -76,11 +75,7 @@ def main() -> None:
     for block in tqdm(BLOCKS, desc="blocks", unit="model"):
         tf.keras.utils.set_random_seed(0)
         net = model(block)
-        net.compile(tf.keras.optimizers.Adam(0.003),
-                    tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-        t0 = time.perf_counter()
-        net.fit(data.x_train, data.y_train, epochs=args.epochs, batch_size=32, verbose=0)
-        train_s = time.perf_counter() - t0
+        train_s = fit_seeded(net, data.x_train, data.y_train, args.epochs)
         snn = hwflow.convert(net, encoding="direct")
         run = snn.run(data.x_test)
         reference = net.predict(data.x_test, verbose=0)

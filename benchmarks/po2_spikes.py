@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, save  # noqa: E402
+from common import fit_seeded, machine, save  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -55,11 +54,7 @@ def main() -> None:
     for name, activation in tqdm(ACTIVATIONS.items(), desc="activations", unit="model"):
         tf.keras.utils.set_random_seed(0)
         model = mlp(activation)
-        model.compile(tf.keras.optimizers.Adam(0.003),
-                      tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-        t0 = time.perf_counter()
-        model.fit(data.x_train, data.y_train, epochs=args.epochs, batch_size=32, verbose=0)
-        train_s = time.perf_counter() - t0
+        train_s = fit_seeded(model, data.x_train, data.y_train, args.epochs)
         snn = hwflow.convert(model, encoding="direct")
         run = snn.run(data.x_test)
         reference = model.predict(data.x_test, verbose=0)
