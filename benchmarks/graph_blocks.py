@@ -17,12 +17,11 @@ against the cycle formula. Writes reports/graph_blocks.json.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fit_seeded, machine, save  # noqa: E402
+from common import digits_run, save_digits, trained_snn  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -31,7 +30,6 @@ from tensorflow.keras.layers import Add, Concatenate, Flatten, MaxPooling2D, UpS
 from tqdm import tqdm  # noqa: E402
 
 import hwflow  # noqa: E402
-from hwflow.datasets import load_dataset  # noqa: E402
 from hwflow.metrics import count_mismatches  # noqa: E402
 
 W, B = quantized_bits(6, 0, alpha=1), quantized_bits(10, 3, alpha=1)
@@ -66,19 +64,10 @@ def model(block: str) -> tf.keras.Model:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--samples", type=int, default=200, help="test images the RTL twins simulate")
-    p.add_argument("--epochs", type=int, default=30)
-    args = p.parse_args()
-    data = load_dataset("digits")
+    args, data = digits_run(__doc__, 30, "test images the RTL twins simulate")
     rows = {}
     for block in tqdm(BLOCKS, desc="blocks", unit="model"):
-        tf.keras.utils.set_random_seed(0)
-        net = model(block)
-        train_s = fit_seeded(net, data.x_train, data.y_train, args.epochs)
-        snn = hwflow.convert(net, encoding="direct")
-        run = snn.run(data.x_test)
-        reference = net.predict(data.x_test, verbose=0)
+        net, snn, run, reference, train_s = trained_snn(lambda: model(block), data, args.epochs)
         trace = snn.trace(data.x_test[:500])
         passed = sum(int(trace.layers[s.name].spikes[..., -s.pass_channels:].sum())
                      for s in snn.synaptic_layers if s.pass_channels)
@@ -99,9 +88,7 @@ def main() -> None:
                 cycles_mean=float(rtl.cycles.mean()), cycles_max=int(rtl.cycles.max()),
                 cycles_source=f"measured (Verilator RTL simulation, {architecture}, 8 lanes)")
         rows[block] = row
-    result = dict(command="python " + " ".join(sys.argv), machine=machine(), test_samples=len(data.x_test),
-                  rtl_samples=args.samples, rows=rows)
-    out = save("graph_blocks", result)
+    out = save_digits("graph_blocks", args, data, rows)
     print("| block | parameters | QKeras / SNN accuracy | SNN vs QKeras | spikes per sample (pass-through) | "
           "RTL vs QKeras (event, ANN) | event RTL cycles min / mean / max | ANN RTL cycles | event / ANN |")
     for name, r in rows.items():

@@ -12,12 +12,11 @@ Writes reports/po2_spikes.json.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fit_seeded, machine, save  # noqa: E402
+from common import digits_run, save_digits, trained_snn  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -25,7 +24,6 @@ from qkeras import QActivation, QDense, quantized_bits, quantized_relu, quantize
 from tqdm import tqdm  # noqa: E402
 
 import hwflow  # noqa: E402
-from hwflow.datasets import load_dataset  # noqa: E402
 from hwflow.metrics import count_mismatches  # noqa: E402
 
 ACTIVATIONS = {"quantized_relu(3, 0)": lambda: quantized_relu(3, 0),
@@ -45,19 +43,10 @@ def mlp(activation) -> tf.keras.Model:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--samples", type=int, default=200, help="test images the RTL twin simulates")
-    p.add_argument("--epochs", type=int, default=40)
-    args = p.parse_args()
-    data = load_dataset("digits")
+    args, data = digits_run(__doc__, 40, "test images the RTL twin simulates")
     rows = {}
     for name, activation in tqdm(ACTIVATIONS.items(), desc="activations", unit="model"):
-        tf.keras.utils.set_random_seed(0)
-        model = mlp(activation)
-        train_s = fit_seeded(model, data.x_train, data.y_train, args.epochs)
-        snn = hwflow.convert(model, encoding="direct")
-        run = snn.run(data.x_test)
-        reference = model.predict(data.x_test, verbose=0)
+        model, snn, run, reference, train_s = trained_snn(lambda: mlp(activation), data, args.epochs)
         x = data.x_test[:args.samples]
         design = hwflow.to_rtl(snn, Path("runs/bench_po2") / name.replace(" ", ""), architecture="event", lanes=8)
         rtl = design.simulate(x)
@@ -71,9 +60,7 @@ def main() -> None:
             rtl_cycles_mean=float(rtl.cycles.mean()), rtl_cycles_min=int(rtl.cycles.min()),
             rtl_cycles_max=int(rtl.cycles.max()), cycles_source="measured (Verilator RTL simulation, event, 8 lanes)",
             train_seconds=train_s)
-    result = dict(command="python " + " ".join(sys.argv), machine=machine(), test_samples=len(data.x_test),
-                  rtl_samples=args.samples, rows=rows)
-    out = save("po2_spikes", result)
+    out = save_digits("po2_spikes", args, data, rows)
     print("| activation | T | QKeras / SNN accuracy | SNN vs QKeras | spikes per neuron (hidden 1, 2) | "
           "spikes per sample | RTL vs QKeras | event RTL cycles min / mean / max (formula off) |")
     for name, r in rows.items():

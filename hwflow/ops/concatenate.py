@@ -121,7 +121,7 @@ def fuse_heads(parser, heads: list) -> tuple[int, ...]:
     """The parallel readout heads as one readout layer (their units side by side), pending in the parser; the
     heads' sizes (SNN.output_splits)."""
     where = f"outputs {', '.join(repr(h.name) for h in heads)}"
-    if parser.pending is not None or parser.deferred:
+    if parser.pending is not None:
         raise HwflowError(f"{where} read '{parser.pending.name}' before its activation; hwflow fuses readout heads "
                           "that read an activation")
     padding, parser.zero_padding = parser.zero_padding, None  # a ZeroPadding2D before the heads: each head's
