@@ -47,7 +47,7 @@ from common import REPORTS, machine, save  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from randmodels import archs, build, buildable, inputs, reference  # noqa: E402
+from randmodels import MULTI_LAYER, archs, build, buildable, inputs, reference  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import hwflow  # noqa: E402
@@ -62,7 +62,7 @@ def kinds(arch) -> list[str]:
     out += ["dense"] * len(arch.denses) + [arch.output or ("readout" if arch.readout else "spiking end")]
     out += ["conv residual" for spec in arch.convs
             if spec[8:] and spec[8] and spec[3] == "same" and spec[2] == 1
-            and (arch.sequence or spec[7] not in ("separable", "concat"))]
+            and (arch.sequence or spec[7] not in MULTI_LAYER)]
     out += ["signed activation" for spec in arch.denses if spec[3:] and spec[3] is True and spec[1] >= 2]
     out += [f"{spec[3]} activation" for spec in arch.denses if spec[3:] and spec[3] in ("binary", "ternary", "po2")]
     out += [f"{arch.batchnorm} batchnorm"] * (sum(arch.bn_after(spec[7]) for spec in arch.convs)

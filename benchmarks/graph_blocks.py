@@ -1,5 +1,5 @@
-"""What the graph forms cost: a chain CNN against a ResNet basic block, an Inception-style Concatenate and an
-UpSampling2D, on sklearn digits, measured in the SNN simulator and the RTL twin in Verilator.
+"""What the graph forms cost: a chain CNN against a ResNet basic block, an Inception-style Concatenate, an
+UpSampling2D and branches of two layers joined, on sklearn digits, measured in the SNN simulator and the RTL twin in Verilator.
 
     python benchmarks/graph_blocks.py --samples 200
 
@@ -9,11 +9,14 @@ Flatten, a 10-unit readout; 6-bit weights, quantized_relu(4, 0) activations, Ada
   residual    Add()([conv(act(conv(a))), a]) then the activation: its first conv carries a on 8 pass-through
               channels (hwflow.ops.residual), so it has 16 neurons per pixel where the chain's has 8;
   inception   Concatenate()([act(conv 4 3x3 (a)), a, act(conv 4 1x1 (a))]): one fused layer of 16 channels;
-  upsample    the first conv at stride 2 (4x4), UpSampling2D(2) back to 8x8, QConv2D 8 3x3 'same'.
+  upsample    the first conv at stride 2 (4x4), UpSampling2D(2) back to 8x8, QConv2D 8 3x3 'same';
+  branches    Concatenate()([act(conv 4 3x3 (act(conv 4 1x1 (a)))), a, act(conv 4 1x1 (a))]): Inception with a
+              two-layer branch, not fusable: the branches' own layers and joins (hwflow.ops.join), a DAG.
 Each is converted (direct input) and simulated on the whole test set: accuracy, mismatching samples, spikes per
 sample (the pass-through channels' share apart). Then the first --samples test images run through the event RTL
 twin (8 lanes) and its ANN twin (architecture ann) in Verilator: outputs against QKeras and measured cycles, checked
-against the cycle formula. Writes reports/graph_blocks.json.
+against the cycle formula. The FIFOs of each SNN's Vitis io_stream event project (8 lanes) are the stream depths
+hls4ml writes into it (hwflow.hls.stream_fifos; generated, not synthesized). Writes reports/graph_blocks.json.
 """
 from __future__ import annotations
 
@@ -48,6 +51,7 @@ BLOCKS = {
     "residual": lambda a: act()(Add()([conv(8)(act()(conv(8)(a))), a])),
     "inception": lambda a: Concatenate()([act()(conv(4)(a)), a, act()(conv(4, 1)(a))]),
     "upsample": None,  # see model()
+    "branches": lambda a: Concatenate()([act()(conv(4)(act()(conv(4, 1)(a)))), a, act()(conv(4, 1)(a))]),
 }
 
 
@@ -87,16 +91,23 @@ def main() -> None:
                 cycles_vs_formula=int(np.sum(rtl.cycles != design.cycle_model(x))), cycles_min=int(rtl.cycles.min()),
                 cycles_mean=float(rtl.cycles.mean()), cycles_max=int(rtl.cycles.max()),
                 cycles_source=f"measured (Verilator RTL simulation, {architecture}, 8 lanes)")
+        project = hwflow.hls.to_hls(snn, Path("runs/bench_graph") / block / "hls_stream", strategy="event", lanes=8,
+                                    io_type="io_stream", backend="Vitis")
+        fifos = hwflow.hls.stream_fifos(project)
+        row["fifos"] = dict(count=len(fifos), bits=sum(f["bits"] for f in fifos), streams=fifos,
+                            source="hls4ml stream depths of the generated Vitis io_stream event project (not synthesized)")
         rows[block] = row
     out = save_digits("graph_blocks", args, data, rows)
     print("| block | parameters | QKeras / SNN accuracy | SNN vs QKeras | spikes per sample (pass-through) | "
-          "RTL vs QKeras (event, ANN) | event RTL cycles min / mean / max | ANN RTL cycles | event / ANN |")
+          "RTL vs QKeras (event, ANN) | event RTL cycles min / mean / max | ANN RTL cycles | event / ANN | "
+          "io_stream FIFOs (bits) |")
     for name, r in rows.items():
         ev, ann = r["event"], r["ann"]
         print(f"| {name} | {r['params']:,} | {r['qkeras_accuracy']:.2%} / {r['snn_accuracy']:.2%} | "
               f"{r['snn_vs_qkeras']} | {r['spikes_per_sample']:.1f} ({r['pass_through_spikes_per_sample']:.1f}) | "
               f"{ev['rtl_vs_qkeras']}, {ann['rtl_vs_qkeras']} | {ev['cycles_min']:,} / {ev['cycles_mean']:,.0f} / "
-              f"{ev['cycles_max']:,} | {ann['cycles_mean']:,.0f} | {ev['cycles_mean'] / ann['cycles_mean']:.2f} |")
+              f"{ev['cycles_max']:,} | {ann['cycles_mean']:,.0f} | {ev['cycles_mean'] / ann['cycles_mean']:.2f} | "
+              f"{r['fifos']['count']} ({r['fifos']['bits']:,}) |")
     print(f"written {out}")
     if any(r["snn_vs_qkeras"] or r["event"]["rtl_vs_qkeras"] or r["ann"]["rtl_vs_qkeras"]
            or r["event"]["cycles_vs_formula"] or r["ann"]["cycles_vs_formula"] for r in rows.values()):

@@ -18,14 +18,14 @@ from hwflow.snn import SNN
 def layer_chain(model) -> list:
     """The model's layers as a single chain: Sequential, or functional with the forms hwflow fuses -- a residual
     Add()([f(a), a]) or Add()([f(a), p(a)]) (hwflow.ops.residual: the chain holds the Add, a projection p is left
-    off), a Concatenate of parallel one-layer branches (hwflow.ops.concatenate: the chain holds the Concatenate,
-    the branches are left off), several inputs joined first by one Concatenate, several outputs made by one linear
+    off), a Concatenate of branches from one tensor (hwflow.ops.concatenate: the chain holds the Concatenate, the
+    branches are left off and parsed by it), several inputs joined first by one Concatenate, several outputs made by one linear
     layer each from the same activation."""
     n_in, n_out = len(model.inputs), len(model.outputs)
     if (n_out != 1 and concatenate.output_heads(model) is None) or (n_in != 1 and concatenate.input_join(model) is None):
         raise HwflowError(f"model '{model.name}' has {n_in} input{'s' * (n_in != 1)} and {n_out} output"
                           f"{'s' * (n_out != 1)}; hwflow converts a chain (with residual Adds and Concatenates of "
-                          "parallel one-layer branches) from one input, or several joined first by one Concatenate, "
+                          "branches from one tensor) from one input, or several joined first by one Concatenate, "
                           "to one output, or several made by one linear layer each from the same tensor")
     inside = concatenate.branch_layers(model) | residual.off_chain(model)
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer" and id(layer) not in inside]
@@ -38,12 +38,12 @@ def layer_chain(model) -> list:
         if len(inputs) > 1:
             names = ", ".join(f"'{t.node.layer.name}'" for t in inputs)
             raise HwflowError(f"layer '{layer.name}' ({type(layer).__name__}) joins {names}; hwflow fuses residual "
-                              "Adds of a path and an earlier tensor (or its projection) and Concatenates of parallel "
-                              "one-layer branches; other joins need a graph IR")
+                              "Adds over a chain of layers from an earlier tensor (or its projection) and joins "
+                              "Concatenates of branches from one tensor; other joins are not supported")
         if inputs[0] is not prev.output:
             raise HwflowError(f"layer '{layer.name}' does not take exactly the output of '{prev.name}'; "
-                              "hwflow converts chains with the fused forms of hwflow.ops.residual and "
-                              "hwflow.ops.concatenate (other branches need a graph IR)")
+                              "hwflow converts chains with residual Adds and Concatenates of branches "
+                              "(hwflow.ops.residual, hwflow.ops.concatenate); other branches are not supported")
     return layers
 
 

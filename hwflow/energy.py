@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from hwflow.defaults import E_AC_PJ, E_ADD32_PJ, E_MAC_PJ, E_MUL32_PJ
 from hwflow.numerics import signed_bits, symmetric_bits, unsigned_bits
 from hwflow.ops.synaptic import SynapticLayer
+from hwflow.passes import input_levels
 from hwflow.quant import Grid
 from hwflow.snn import SNN, RunStats
 
@@ -75,13 +76,10 @@ def level_bits(grid: Grid) -> int:
 
 def widths(snn: SNN) -> dict[str, tuple[int, int, int]]:
     """Per synaptic layer: (weight bits, input level bits, partial-sum bits) of its arithmetic."""
-    out, grid = {}, snn.encoder.grid
-    for layer in snn.layers:
-        if isinstance(layer, SynapticLayer):
-            per_output = abs(layer.weight).reshape(-1, layer.weight.shape[-1]).sum(axis=0).max(initial=0)
-            out[layer.name] = (layer.weight_bits, level_bits(grid), symmetric_bits(int(per_output)))
-            if layer.neuron is not None:
-                grid = layer.neuron.grid
+    out, read = {}, input_levels(snn.encoder, snn.layers)
+    for layer in snn.synaptic_layers:
+        per_output = abs(layer.weight).reshape(-1, layer.weight.shape[-1]).sum(axis=0).max(initial=0)
+        out[layer.name] = (layer.weight_bits, level_bits(read[layer.name][0]), symmetric_bits(int(per_output)))
     return out
 
 

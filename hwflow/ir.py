@@ -12,7 +12,7 @@ execution (`execute`) and its lowering to a firmware block (`lower`); see CONTRI
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -146,13 +146,21 @@ def popcount(levels: np.ndarray) -> np.ndarray:
     return POPCOUNT8[as_bytes].reshape(levels.shape + (levels.dtype.itemsize,)).sum(axis=-1, dtype=np.uint8)
 
 
+INPUT = "snn_input"  # the name a node's `inputs` give the input encoder's output
+
+
 @dataclass
 class Node:
-    """Base of the IR nodes: a named operation from in_shape to out_shape (channels last, no batch)."""
+    """Base of the IR nodes: a named operation from in_shape to out_shape (channels last, no batch).
+
+    The nodes of an SNN are listed in an order where every node comes after what it reads (a topological
+    order): `inputs` names them (INPUT: the input encoder); left empty, the node reads the node listed
+    before it (a chain). Only a node that joins several tensors (hwflow.ops.join) reads more than one."""
 
     name: str
     in_shape: tuple[int, ...]
     out_shape: tuple[int, ...]
+    inputs: tuple[str, ...] = field(default=(), kw_only=True)
 
     kind: ClassVar[str] = ""  # short name of the operation ('dense', 'maxpool', ...)
     reshapes_only: ClassVar[bool] = False  # True for a pure reshape, which may also follow the readout
@@ -168,12 +176,39 @@ class Node:
         counts only if `counts`)."""
         raise NotImplementedError(f"{type(self).__name__} has no reference execution")
 
+    def execute_inputs(self, signals: list[Signal], trace: bool, counts: bool = True) -> tuple[Signal, LayerTrace]:
+        """Reference execution on what every one of `inputs` outputs (a node of one input: `execute`)."""
+        return self.execute(signals[0], trace, counts)
+
+    def lower_inputs(self, cursors: list[Cursor], options: FirmwareOptions) -> tuple[dict, Cursor]:
+        """The firmware block on what every one of `inputs` hands on (a node of one input: `lower`)."""
+        return self.lower(cursors[0], options)
+
     def lower(self, cursor: Cursor, options: FirmwareOptions) -> tuple[dict, Cursor]:
         """The hls4ml layer dict of the node's firmware block (for options' strategy) and what flows out of it."""
         raise NotImplementedError(f"{type(self).__name__} has no firmware block")
+
+    def lower_rtl_inputs(self, cursors: list[RtlCursor], lanes: int, architecture: str) -> tuple[RtlStage, RtlCursor]:
+        """The RTL stage on what every one of `inputs` hands on (a node of one input: `lower_rtl`)."""
+        return self.lower_rtl(cursors[0], lanes, architecture)
 
     def lower_rtl(self, cursor: RtlCursor, lanes: int, architecture: str) -> tuple[RtlStage, RtlCursor]:
         """The RTL stage of the node (hwflow.rtl) and what flows out of it."""
         raise HwflowError(f"layer '{self.name}' ({self.kind or type(self).__name__}) has no RTL block yet: hwflow.to_rtl "
                           "builds QDense, QConv2D, MaxPooling2D, AveragePooling2D and Flatten; use the HLS firmware "
                           "(hwflow hls) for this model")
+
+
+def sources(layers: list[Node]) -> list[tuple[str, ...]]:
+    """What each node reads, by name (INPUT: the input encoder): its `inputs`, or the node listed before it."""
+    return [getattr(layer, "inputs", ()) or ((layers[i - 1].name,) if i else (INPUT,)) for i, layer in enumerate(layers)]
+
+
+def is_chain(layers: list[Node]) -> bool:
+    """Whether every node reads the node listed before it (no branches or joins)."""
+    return all(src == ((layers[i - 1].name,) if i else (INPUT,)) for i, src in enumerate(sources(layers)))
+
+
+def last_uses(layers: list[Node]) -> dict[str, int]:
+    """For every name read, the index of the last node that reads it."""
+    return {name: i for i, src in enumerate(sources(layers)) for name in src}

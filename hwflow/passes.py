@@ -10,9 +10,22 @@ import dataclasses
 
 import numpy as np
 
-from hwflow.ir import InputEncoder, Node
+from hwflow.ir import INPUT, InputEncoder, Node, sources
 from hwflow.numerics import FLOAT32_EXACT_BITS
 from hwflow.ops.synaptic import SynapticLayer
+from hwflow.quant import Grid
+
+
+def input_levels(encoder: InputEncoder, layers: list[Node]) -> dict[str, tuple[Grid, int]]:
+    """Per node: the level grid of what it reads and the largest level its planes carry (|level|, for analog
+    input); a node that joins several tensors reads one grid (hwflow.ops.join checks it)."""
+    made: dict[str, tuple[Grid, int]] = {INPUT: (encoder.grid, encoder.grid.max_abs)}
+    read = {}
+    for layer, src in zip(layers, sources(layers)):
+        grid, max_abs = read[layer.name] = max((made[name] for name in src), key=lambda g: g[1])
+        neuron = getattr(layer, "neuron", None)
+        made[layer.name] = (neuron.grid, neuron.grid.hi + neuron.offset) if neuron is not None else (grid, max_abs)
+    return read
 
 
 def replace_synaptic(layers: list[Node], fn) -> list[Node]:
@@ -63,13 +76,8 @@ class BoundWidths:
     """
 
     def __call__(self, encoder: InputEncoder, layers: list[Node]) -> list[Node]:
-        in_max = {}
-        max_abs = encoder.grid.max_abs
-        for layer in layers:
-            in_max[layer.name] = max_abs
-            if isinstance(layer, SynapticLayer) and layer.neuron is not None:
-                max_abs = layer.neuron.grid.hi + layer.neuron.offset  # the level the planes carry
-        return replace_synaptic(layers, lambda layer: self.bound(layer, in_max[layer.name]))
+        read = input_levels(encoder, layers)
+        return replace_synaptic(layers, lambda layer: self.bound(layer, read[layer.name][1]))
 
     @staticmethod
     def bound(layer: SynapticLayer, in_max_abs: int) -> SynapticLayer:

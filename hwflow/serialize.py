@@ -14,7 +14,8 @@ from hwflow.ops.neuron import Neuron
 from hwflow.quant import Grid
 from hwflow.snn import SNN
 
-TUPLE_FIELDS = {"shape", "in_shape", "out_shape", "output_shape", "pool", "strides", "po2_bounds", "up", "joins", "output_splits"}
+TUPLE_FIELDS = {"shape", "in_shape", "out_shape", "output_shape", "pool", "strides", "po2_bounds", "up", "joins",
+                "output_splits", "inputs"}
 
 
 def types() -> dict[str, type]:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwflow.ir import InputEncoder, LayerTrace, Node
+from hwflow.ir import INPUT, InputEncoder, LayerTrace, Node, last_uses, sources
 from hwflow.ops.encoder import encode
 
 
@@ -23,10 +23,14 @@ def run(encoder: InputEncoder, layers: list[Node], levels: np.ndarray, trace: bo
     signal = encode(encoder, levels, as_levels=not trace)
     counts = counts or trace
     result = RunResult(output=np.empty(0), input_spikes=int(signal.spikes().sum(dtype=np.int64)) if counts else 0)
-    for layer in layers:
-        signal, lt = layer.execute(signal, trace, counts)
+    signals, last = {INPUT: signal}, last_uses(layers)  # what each node output, kept until its last reader has run
+    for i, (layer, src) in enumerate(zip(layers, sources(layers))):
+        signal, lt = layer.execute_inputs([signals[name] for name in src], trace, counts)
         if trace and signal.planes is not None:
             lt.spikes = signal.planes
         result.layers[layer.name] = lt
+        signals[layer.name] = signal
+        for name in [n for n in src if last[n] == i]:
+            del signals[name]
     result.output = signal.output if signal.output is not None else signal.grid.values(signal.as_levels())
     return result

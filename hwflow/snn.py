@@ -158,4 +158,6 @@ class SNN:
                             f"{layer.membrane_bits:>8}  {'yes' if layer.tf_float32_exact else 'NO'}{passes}")
             else:
                 rows.append(f"{layer.name:<14}{layer.kind:<9}{str(layer.out_shape):<16}")
+            if layer.inputs:
+                rows[-1] += f"  (reads {' + '.join(layer.inputs)})"
         return "\n".join(rows)

@@ -39,6 +39,9 @@ class Arch:
     #              'conv'; 'concat' (images): Concatenate()([act(conv(h)), h, act(conv'(h))]), conv' another
     #              QConv2D of the same window with 1 + filters % 2 filters and 5-bit weights, h itself only for
     #              'same' at stride 1 (then act is h's own quantizer; hwflow.ops.concatenate fuses the three);
+    #              'branches' (images): Concatenate()([act(conv_2(act(conv_1(h)))), h, act(conv'(h))]), conv_2 'same'
+    #              at stride 1, conv' another window-alike QConv2D with 5-bit weights, h itself only for 'same' at
+    #              stride 1 after a first conv (h then spikes; act is h's quantizer): a join (hwflow.ops.join);
     #              'block' (images, 'same' at stride 1, else a 'conv'): the ResNet basic block
     #              Add()([conv_2(act(conv_1(h))), h]), act h's own quantizer, conv_2 keeping h's channels;
     #              residual: Add()([conv(a), a]) where the shapes allow it ('same', stride 1; the conv keeps a's
@@ -103,10 +106,9 @@ def build(arch: Arch) -> tf.keras.Model:
     level = (arch.input_bits, arch.input_integer)  # h's quantized_relu
     if arch.image_reshaped:
         h = Reshape((arch.hw // 2, 2 * arch.hw, arch.channels))(h)
-    for filters, kernel, stride, padding, t, integer, pool, *extra in arch.convs:
+    for index, (filters, kernel, stride, padding, t, integer, pool, *extra) in enumerate(arch.convs):
         kind, residual = (extra + ["conv", False][len(extra):])[:2]
-        residual = residual and padding == "same" and stride == 1 and (kind not in ("separable", "concat", "block")
-                                                                        or arch.sequence)
+        residual = residual and padding == "same" and stride == 1 and (kind not in MULTI_LAYER or arch.sequence)
         assert not (residual and arch.batchnorm), "archs draws no residual with batch norm"
         if residual:
             filters = int(h.shape[-1]) if kind == "conv" or arch.sequence else 2 * (filters // 2)  # shape kept
@@ -116,6 +118,8 @@ def build(arch: Arch) -> tf.keras.Model:
         kind = "conv" if kind == "block" and (arch.sequence or (padding, stride) != ("same", 1)) else kind
         if kind == "concat" and not arch.sequence:
             h, level = concat_block(h, level, filters, kernel, stride, padding, t, integer, kq, bq)
+        elif kind == "branches" and not arch.sequence:
+            h, level = branches_block(h, level, filters, kernel, stride, padding, t, integer, kq, bq, index > 0)
         elif kind == "block":
             inner = QActivation(quantized_relu(*level))(QConv2D(filters, kernel, padding="same", kernel_quantizer=kq,
                                                                bias_quantizer=bq)(h))
@@ -126,9 +130,9 @@ def build(arch: Arch) -> tf.keras.Model:
                            padding="causal" if kind == "separable" and padding == "same" else padding)
         else:
             conv = conv_layer(kind, filters, kernel, stride, padding, kq, bn_bias(arch, kind, bq))
-        if kind not in ("concat", "block") or arch.sequence:
+        if kind not in MULTI_LAYER or arch.sequence:
             h = Add()([conv(h), h]) if residual else batchnorm(arch, kind, conv(h))
-        if kind != "concat" or arch.sequence:
+        if kind not in ("concat", "branches") or arch.sequence:
             h, level = QActivation(quantized_relu(t, integer))(h), (t, integer)
         if arch.sequence:
             continue
@@ -187,6 +191,24 @@ def concat_block(h, level: tuple[int, int], filters: int, kernel: int, stride: i
     pair = [act()(QConv2D(n, kernel, strides=stride, padding=padding, kernel_quantizer=q, bias_quantizer=bq)(h))
             for n, q in ((filters, kq), (1 + filters % 2, quantized_bits(5, 1, alpha=1)))]
     return Concatenate()([pair[0]] + [h] * identity + [pair[1]]), level
+
+
+def branches_block(h, level: tuple[int, int], filters: int, kernel: int, stride: int, padding: str, t: int,
+                   integer: int, kq, bq, after_a_layer: bool):
+    """Arch's 'branches' kind: a two-layer branch, a one-layer one and h itself (for 'same' at stride 1 after a
+    first conv), all through h's own quantized_relu then, else quantized_relu(t, integer); the output and its level."""
+    identity = after_a_layer and padding == "same" and stride == 1
+    level = level if identity else (t, integer)
+    act = lambda: QActivation(quantized_relu(*level))  # noqa: E731
+    inner = act()(QConv2D(1 + filters % 2, kernel, strides=stride, padding=padding, kernel_quantizer=kq,
+                          bias_quantizer=bq)(h))
+    deep = act()(QConv2D(filters, kernel, padding="same", kernel_quantizer=kq, bias_quantizer=bq)(inner))
+    one = act()(QConv2D(1 + filters % 3, kernel, strides=stride, padding=padding,
+                        kernel_quantizer=quantized_bits(5, 1, alpha=1), bias_quantizer=bq)(h))
+    return Concatenate()([deep] + [h] * identity + [one]), level
+
+
+MULTI_LAYER = ("separable", "concat", "block", "branches")  # kinds that make more than one layer (no residual Add)
 
 
 def bn_bias(arch: Arch, kind: str, bq):
@@ -271,14 +293,16 @@ def archs(draw) -> Arch:
     convs = [(draw(st.integers(1, 4)), draw(st.sampled_from([1, 2, 3])), draw(st.sampled_from([1, 2])),
               draw(st.sampled_from(["valid", "same", "zero"])), draw(T), draw(st.integers(0, 3)),
               draw(st.sampled_from([None, "max", "avg", "avg3", "gap", "qavg", "qgap", "up"])),
-              draw(st.sampled_from(["conv", "depthwise", "separable", "concat", "block"])), draw(st.booleans()))
+              draw(st.sampled_from(["conv", "depthwise", "separable", "concat", "block", "branches"])),
+              draw(st.booleans()))
              for _ in range(n_conv)]
     denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3)),
                draw(st.sampled_from([False, True, "binary", "ternary", "po2"])), draw(st.booleans()))
               for _ in range(draw(st.integers(0, 2)))]
     batchnorm = draw(st.sampled_from([None, None, "q", "float"]))
     if batchnorm:  # hwflow folds batch norm in chains only
-        convs = [spec[:7] + ("conv" if spec[7] in ("concat", "block") else spec[7], False) for spec in convs]
+        convs = [spec[:7] + ("conv" if spec[7] in ("concat", "block", "branches") else spec[7], False)
+                 for spec in convs]
         denses = [spec[:4] + (False,) for spec in denses]
     wb = draw(st.integers(2, 8))
     bb = draw(st.integers(2, 10))
@@ -299,7 +323,7 @@ def buildable(arch: Arch) -> bool:
     sizes, channels = [arch.input_shape[0]] * (1 if arch.sequence else 2), arch.channels
     if arch.image_reshaped:
         sizes = [arch.hw // 2, 2 * arch.hw]
-    for filters, kernel, stride, padding, _, _, pool, *extra in arch.convs:
+    for index, (filters, kernel, stride, padding, _, _, pool, *extra) in enumerate(arch.convs):
         kind, residual = (extra + ["conv", False][len(extra):])[:2]
         if arch.sequence:
             kind, pool = "conv", None
@@ -307,6 +331,8 @@ def buildable(arch: Arch) -> bool:
             return False
         if kind == "concat":
             channels = filters + 1 + filters % 2 + channels * (padding == "same" and stride == 1)
+        elif kind == "branches":
+            channels = filters + 1 + filters % 3 + channels * (index > 0 and padding == "same" and stride == 1)
         elif kind == "block" and padding == "same" and stride == 1:
             pass  # the block keeps h's channels
         elif not (residual and padding == "same" and stride == 1 and kind != "separable"):  # as build

@@ -116,7 +116,7 @@ def concatenated():
     x = tf.keras.Input((4,))
     a = QActivation(quantized_relu(4, 0))(x)
     b = QActivation(quantized_relu(4, 0))(QDense(4, kernel_quantizer=Q4)(a))
-    b = QActivation(quantized_relu(4, 0))(QDense(4, kernel_quantizer=Q4)(b))  # two layers: not fused
+    b = QActivation(quantized_relu(4, 0))(QDense(4, kernel_quantizer=Q4)(b))  # two layers: a join, of a analog
     return tf.keras.Model(x, QDense(3, kernel_quantizer=Q4)(Concatenate()([a, b])))
 
 
@@ -136,7 +136,7 @@ def with_batchnorm():
 @pytest.mark.parametrize("make, message", [
     (two_layer_block, "so that their neurons copy a's levels exactly"),  # its middle activation is not a's
     (two_inputs, "has 2 inputs and 1 output"),
-    (concatenated, "do not all read one tensor through one layer"),
+    (concatenated, "carries the analog input"),
     (after_binary, "adds a binary() activation"),
     (with_batchnorm, "folds batch norm only in chains"),
 ])

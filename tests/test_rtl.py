@@ -14,7 +14,7 @@ from qkeras import QActivation, QConv2D, QDense, quantized_bits, quantized_relu
 
 import hwflow
 from hwflow.errors import HwflowError
-from hwflow.ir import Node
+from hwflow.ir import Node, is_chain
 from hwflow.rtl import tools
 from hwflow.rtl.generate import lower_stages, to_rtl
 from randmodels import (Arch, archs, buildable, build, conv_arch, dense_arch, firmware_outputs, inputs, peer_style_models,
@@ -93,6 +93,7 @@ def test_random_models(tmp_path_factory, arch: Arch, encoding: str, architecture
     model = build(arch)
     snn = hwflow.convert(model, encoding=encoding)
     lanes = min(lanes, max(int(s.weight.shape[-1]) for s in snn.synaptic_layers))
+    buffers = buffers if is_chain(snn.layers) else "frame"  # a graph runs on whole frames (tests/test_join.py)
     check(snn, model, inputs(arch, 64, arch.seed), tmp_path_factory.mktemp("rtl"), architecture, lanes, buffers)
 
 

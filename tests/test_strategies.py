@@ -158,8 +158,8 @@ def test_strategies_io_types_and_backends(tmp_path, arch, encoding, strategy, io
 @needs_verilator
 @settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
-@given(arch=archs(), encoding=st.sampled_from(["direct", "bitplane"]), strategy=st.sampled_from(["event", "folded"]),
-       lanes=st.integers(1, 9))
+@given(arch=archs(), encoding=st.sampled_from(["direct", "bitplane"]),
+       strategy=st.sampled_from(["event", "folded"]), lanes=st.integers(1, 9))
 def test_random_models(tmp_path_factory, arch: Arch, encoding: str, strategy: str, lanes: int) -> None:
     if not buildable(arch):
         return

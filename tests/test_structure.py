@@ -97,16 +97,18 @@ def test_the_cycle_finder_finds_a_circle() -> None:
 def test_every_operation_is_registered_in_one_module() -> None:
     node_classes = {cls for cls in vars_of_ops() if issubclass(cls, Node) and cls not in (Node, SynapticLayer)}
     assert {c.__name__ for c in node_classes} == set(NODES) == {"Dense", "Conv2D", "Conv1D", "MaxPool", "UpSample",
-                                                                "Flatten"}
+                                                                "Flatten", "Join"}
     assert {"QDense", "QConv2D", "QConv2DBatchnorm", "AveragePooling2D", "MaxPooling2D", "Flatten",
             "QActivation", "Dropout"} <= set(HANDLERS)
-    for cls in node_classes:  # each node executes and lowers itself
-        assert cls.execute is not Node.execute and cls.lower is not Node.lower, cls
+    for cls in node_classes:  # each node executes and lowers itself (a join: on its several inputs)
+        assert cls.execute is not Node.execute or cls.execute_inputs is not Node.execute_inputs, cls
+        assert cls.lower is not Node.lower or cls.lower_inputs is not Node.lower_inputs, cls
     for name, handler in HANDLERS.items():
         assert handler.__module__.startswith("hwflow.ops."), (name, handler.__module__)
     assert set(HLS_BLOCKS) == {"HwflowSpikeEncode", "HwflowSpikeDecode", "HwflowSpikeFlatten",
                                "HwflowBitSerialMaxPool", "HwflowIFDense", "HwflowIFConv2D",
-                               "HwflowIFLayer", "HwflowLanePool"}  # the last two: folded / event strategies
+                               "HwflowIFLayer", "HwflowLanePool",  # folded / event strategies
+                               "HwflowSpikeJoin"}
 
 
 def vars_of_ops() -> list[type]:

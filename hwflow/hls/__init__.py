@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 
 EXPORTS = {
-    "to_hls": "lower", "compile": "lower", "predict": "lower", "layer_list": "lower",
+    "to_hls": "lower", "compile": "lower", "predict": "lower", "layer_list": "lower", "stream_fifos": "lower",
     "register": "blocks",
     "write_testbench": "testbench", "csim_testbench": "testbench", "TestbenchResult": "testbench",
     "build": "vivado_build", "read_reports": "vivado_build", "BuildResult": "vivado_build",

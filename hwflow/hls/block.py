@@ -56,6 +56,7 @@ class CallArgs:
     x: str
     out_t: str
     y: str
+    others: tuple[tuple[str, str], ...] = ()  # a block of several inputs (a join): the further inputs' (type, array)
 
 
 Chunks = list[tuple[list[str], str]]  # call lines, each group followed by the process it completes

@@ -121,7 +121,10 @@ def partition(node, variable: str) -> str:
 
 
 def planes(layer) -> int:
-    """Planes of a layer's output variable: T for spike planes [T, ...], 1 for values (and the input)."""
+    """Planes of a layer's output variable: T for spike planes [T, ...], 1 for values (and the input); through
+    hls4ml's Clone (io_stream, a tensor several blocks read), its source's."""
+    while layer.class_name == "Clone":
+        layer = layer.get_input_node()
     if layer.get_attr("out_precision") != SPIKE_SPEC:
         return 1
     return int(layer.get_attr("out_shape")[0])
@@ -129,28 +132,32 @@ def planes(layer) -> int:
 
 def call_lines(node, block: HlsBlock) -> list[str]:
     """The block's call on arrays (io_parallel); for io_stream on the streams (a line-buffered block)
-    or wrapped in stream <-> array frame adapters."""
-    inp, out = node.get_input_variable(), node.get_output_variable()
+    or wrapped in stream -> array frame adapters (one per input) and an array -> stream one."""
+    inps, out = [node.get_input_variable(name) for name in node.inputs], node.get_output_variable()
     config = f"config{node.index}"
 
-    def kernel(call, in_t: str, x: str, out_t: str, y: str) -> list[str]:
-        chunks = call(node, CallArgs(config, in_t, x, out_t, y))
-        return [line for lines, process in chunks for line in (*lines, *probe(node, process))]
+    def kernel(call, in_ts: list[str], xs: list[str], out_t: str, y: str) -> list[str]:
+        args = CallArgs(config, in_ts[0], xs[0], out_t, y, others=tuple(zip(in_ts[1:], xs[1:])))
+        return [line for lines, process in call(node, args) for line in (*lines, *probe(node, process))]
 
     if not is_stream(node):
-        return kernel(block.call, inp.type.name, inp.name, out.type.name, out.name)
+        return kernel(block.call, [v.type.name for v in inps], [v.name for v in inps], out.type.name, out.name)
     if node.get_attr("line_buffer"):
-        return kernel(block.stream_call, inp.type.name, inp.name, out.type.name, out.name)
-    in_t, out_t = f"{inp.type.name}::value_type", f"{out.type.name}::value_type"
-    a_in, a_out = f"layer{node.index}_in", f"layer{node.index}_res"
-    in_planes = planes(node.get_input_node())
-    return [f"{in_t} {a_in}[{inp.size()}];",
-            partition(node, a_in),
-            f"{NAMESPACE}::stream_to_array<{inp.type.name}, {inp.size()}, {in_planes}>({inp.name}, {a_in});",
+        return kernel(block.stream_call, [inps[0].type.name], [inps[0].name], out.type.name, out.name)
+    suffixes = [""] if len(inps) == 1 else [str(i + 1) for i in range(len(inps))]
+    arrays = [f"layer{node.index}_in{s}" for s in suffixes]
+    lines = []
+    for inp, name, array in zip(inps, node.inputs, arrays):
+        lines += [f"{inp.type.name}::value_type {array}[{inp.size()}];",
+                  partition(node, array),
+                  f"{NAMESPACE}::stream_to_array<{inp.type.name}, {inp.size()}, "
+                  f"{planes(node.get_input_node(name))}>({inp.name}, {array});"]
+    out_t, a_out = f"{out.type.name}::value_type", f"layer{node.index}_res"
+    return [*lines,
             *probe(node, "read"),
             f"{out_t} {a_out}[{out.size()}];",
             partition(node, a_out),
-            *kernel(block.call, in_t, a_in, out_t, a_out),
+            *kernel(block.call, [f"{v.type.name}::value_type" for v in inps], arrays, out_t, a_out),
             f"{NAMESPACE}::array_to_stream<{out.type.name}, {out.size()}, {planes(node)}>({a_out}, {out.name});",
             *probe(node, "write")]
 

@@ -20,8 +20,9 @@ from hwflow.snn import SNN
 SEQUENTIAL_NOTE = ("{strategy} ({lanes} lanes): the blocks follow the RTL twin's schedule; a block's latency here is "
                    "{what}; hwflow.hls.measure_cycles counts the cycles of each sample in C simulation")
 NOTES = {
-    "dataflow": "dataflow: every block call is a DATAFLOW process; latency = sum of the process latencies, "
-                "II = the largest process latency (successive samples overlap across processes)",
+    "dataflow": "dataflow: every block call is a DATAFLOW process; latency = sum of the process latencies (an upper "
+                "bound where branches run side by side), II = the largest process latency (successive samples "
+                "overlap across processes)",
     "pipeline": "pipeline (R = 1, io_parallel): the network is one II = 1 pipeline; the latency is an ESTIMATE, "
                 "the cycle count of the same loop schedule at R = 1 (one cycle per adder-tree level, Horner "
                 "step and fire step); HLS chains the unrolled logic by delay at the clock period, so "
@@ -87,7 +88,8 @@ def cycle_model(snn: SNN, options: FirmwareOptions | None = None, **settings) ->
     for d in dicts[1:]:
         processes = HLS_BLOCKS[d["class_name"]].cycles(d)
         if opts.io_type == "io_stream":
-            processes = {"read": pipelined(stream_chunks(shapes[d["inputs"][0]]), STEP_DEPTH), **processes,
+            read = sum(pipelined(stream_chunks(shapes[name]), STEP_DEPTH) for name in d["inputs"])  # a join: both
+            processes = {"read": read, **processes,
                          "write": pipelined(stream_chunks(d["out_shape"]), STEP_DEPTH)}
         shapes[d["name"]] = list(d["out_shape"])
         ii = 1 if style == "pipeline" else max(1, *processes.values())

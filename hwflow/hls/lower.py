@@ -20,7 +20,7 @@ from hwflow.hls import feasibility
 from hwflow.hls.block import grid_spec, spec_cpp
 from hwflow.hls.schedule import pipeline_style
 from hwflow.hls.toolchain import require_gxx
-from hwflow.ir import Node
+from hwflow.ir import INPUT, Node, sources
 from hwflow.numerics import FLOAT64_EXACT_BITS
 from hwflow.ops.encoder import INPUT_NAME, lower_input, lower_output, reads_image
 from hwflow.options import FirmwareOptions
@@ -39,14 +39,17 @@ def layer_list(snn: SNN, options: FirmwareOptions) -> tuple[list[dict], str]:
         from hwflow.rtl.generate import check_options
         check_options(snn, options.lanes, options.strategy)
     layers, cur = lower_input(snn.encoder, options, spatial=reads_image(snn.layers))
-    for layer in snn.layers:
+    cursors = {INPUT: cur}  # what each node hands on (a DAG: the nodes its branches read)
+    for layer, src in zip(snn.layers, sources(snn.layers)):
         if not isinstance(layer, Node):
             raise HwflowError(f"layer '{getattr(layer, 'name', '?')}' of kind {type(layer).__name__} has no HLS "
                               "block; hwflow.hls lowers the nodes of hwflow.ops")
-        if cur.kind == "values" and not layer.reshapes_only:
+        inputs = [cursors[name] for name in src]
+        if any(c.kind == "values" for c in inputs) and not layer.reshapes_only:
             raise HwflowError(f"layer '{layer.name}' follows the readout; only a Flatten may follow it")
-        d, cur = layer.lower(cur, options)
+        d, cur = layer.lower_inputs(inputs, options)
         layers.append(d)
+        cursors[layer.name] = cur
     layers += lower_output(cur)
     for d in layers[1:]:
         d["partition_factor"] = options.lanes if options.sequential else 0
@@ -115,7 +118,7 @@ def to_hls(snn: SNN, output_dir: str | Path, options: FirmwareOptions | None = N
         config["HLSConfig"]["LayerName"].update({d["name"]: {"Trace": True} for d in layers[1:]})
     model = ModelGraph.from_layer_list(config, layers, inputs=[INPUT_NAME], outputs=[layers[-1]["name"]])
     for layer in model.get_layers():  # folded / event: arrays between blocks in lane-wide banks, not registers
-        if layer.get_attr("partition_factor"):
+        if layer.get_attr("partition_factor") and opts.io_type == "io_parallel":  # (a stream keeps its FIFO depth)
             layer.get_output_variable().pragma = ("partition", "cyclic", layer.get_attr("partition_factor"))
     check_explicit_types(model)
     guard_inputs(model, snn)
@@ -124,6 +127,24 @@ def to_hls(snn: SNN, output_dir: str | Path, options: FirmwareOptions | None = N
         warnings.warn(f"the output type has {out_bits} bits: the firmware is exact, but hls4ml's predict returns "
                       f"it through float64, exact only up to {FLOAT64_EXACT_BITS} bits", stacklevel=2)
     return model
+
+
+def stream_fifos(hls_model) -> list[dict]:
+    """The FIFOs between the blocks of an io_stream project (none for io_parallel): per stream, its depth in words
+    (hls4ml sizes each to its whole frame, T * H * W words, which lets a branch finish before the join that reads
+    it second), the bits of a word and of the FIFO, and the block that writes it."""
+    if hls_model.config.get_config_value("IOType") != "io_stream":
+        return []
+    fifos = []
+    for layer in hls_model.get_layers():
+        for name in layer.outputs:
+            var = layer.get_output_variable(name)
+            if var.pragma is None or var.pragma[0] != "stream" or name in (*hls_model.inputs, *hls_model.outputs):
+                continue
+            word = int(var.shape[-1]) * var.type.precision.width
+            fifos.append(dict(stream=var.name, writer=layer.name, depth=int(var.pragma[1]), word_bits=word,
+                              bits=int(var.pragma[1]) * word, source="hls4ml stream pragma of the generated project"))
+    return fifos
 
 
 def guard_inputs(hls_model, snn: SNN) -> None:

@@ -14,7 +14,9 @@
     flatten     Flatten                                 HwflowSpikeFlatten
     residual    Add()([f(a), a]) / Add()([f(a), p(a)]) -> identity (or p's) weights in f's last layer, a on
                 pass-through channels of the layers between (their blocks)
-    concatenate Concatenate of parallel one-layer branches over a (or a itself) -> one layer, weights side by side
+    concatenate Concatenate of parallel one-layer branches over a (or a itself) -> one layer, weights side by side;
+                of deeper branches -> their nodes and a join
+    join        the planes of two branches side by side           HwflowSpikeJoin
     ternary     QActivation(ternary()) -> two sign neurons per unit, +-1 one spike (the synaptic blocks)
     po2         QActivation(quantized_relu_po2) -> a neuron that fires once, at its exponent's step (the synaptic blocks)
     passthrough Dropout (and the other inference identities), Activation("linear"); batch norm (folded first)
@@ -22,8 +24,8 @@
 
 How to add one: CONTRIBUTING.md.
 """
-from hwflow.ops import (avgpool, concatenate, conv1d, conv2d, dense, depthwise, encoder, flatten, maxpool,  # noqa: F401
-                        neuron, output_function, passthrough, po2, residual, ternary, upsample, zeropadding)
+from hwflow.ops import (avgpool, concatenate, conv1d, conv2d, dense, depthwise, encoder, flatten, join,  # noqa: F401
+                        maxpool, neuron, output_function, passthrough, po2, residual, ternary, upsample, zeropadding)
 from hwflow.ops.registry import HANDLERS, HLS_BLOCKS, NODES, OPENS_INPUT, supported_layers
 
 __all__ = ["HANDLERS", "HLS_BLOCKS", "NODES", "OPENS_INPUT", "supported_layers"]

@@ -1,4 +1,5 @@
-"""Concatenate of parallel branches over one tensor, fused into one layer of IF neurons.
+"""Concatenate of parallel branches over one tensor: fused into one layer of IF neurons, or (deeper branches)
+the branches' own nodes and a join.
 
 The form (Inception's parallel convolutions, DenseNet's [a, f(a)]): Concatenate()([b_1, ..., b_n]) along the
 channels, where every b_i is either a itself, or activation(linear_i(a)): one QDense / QConv2D / QConv1D /
@@ -18,8 +19,13 @@ grid: level k in, pre-activation k 2**-frac, level k out (a different grid is re
 every channel as its branch's activation would: the same quantizer, so the same Neuron. The fused layer is a
 plain Dense / Conv2D node: every firmware block, the RTL twin and their cycle formulas run it unchanged, and an
 event-driven block pays for a branch's zero taps nothing (it pays per input spike and weight row, as any
-layer). Refused with one line: deeper branches (a graph IR), signed, binary, ternary or power-of-two
-activations on the branches or on a.
+layer). Refused with one line: signed, binary, ternary or power-of-two activations on the branches or on a.
+
+Deeper branches (any chain of single-input layers from a to the Concatenate, of any depth; a itself): every
+branch is parsed on its own from a's state into nodes of its own, the first reading a's node (Node.inputs),
+and hwflow.ops.join puts their outputs side by side (the SNN's nodes are then a DAG). Every branch must end
+in spike planes on one quantized_relu grid with one T; a Concatenate inside a branch, a branch reaching back
+before a, a branch left at the analog input (direct encoding) and signed ends are refused with one line.
 
 Several inputs joined first by one Concatenate (input_join): the joined array is the SNN's one input on the
 inputs' shared quantizer grid (InputEncoder.joins records which model input fills which channels), so the
@@ -36,11 +42,13 @@ import dataclasses
 import numpy as np
 
 from hwflow.errors import HwflowError
+from hwflow.ir import INPUT
 from hwflow.geometry import axis_paddings, out_size, pad_before
 from hwflow.ops.conv2d import Conv2D
 from hwflow.ops.dense import Dense
 from hwflow.ops.keras_layers import LINEAR_LAYERS as LINEAR
-from hwflow.ops.keras_layers import is_linear_without_activation, producer
+from hwflow.ops.keras_layers import is_linear_without_activation, producer, shape_of
+from hwflow.ops.join import join_nodes
 from hwflow.ops.registry import parses
 from hwflow.ops.synaptic import SynapticLayer
 from hwflow.rtl.block import image
@@ -50,32 +58,45 @@ FORM = ("hwflow fuses Concatenate()([b_1, ..., b_n]) along the channels where ev
         "activation(linear(a)), one QDense/QConv layer and its activation")
 
 
+def ancestry(tensor) -> list[tuple[object, list]]:
+    """(t, the layers from t to `tensor`) for `tensor` and every tensor before it through single-input layers,
+    nearest first."""
+    out, path = [(tensor, [])], []
+    while True:
+        layer = producer(tensor)
+        if type(layer).__name__ == "InputLayer" or isinstance(layer.input, list):
+            return out
+        path = [layer] + path
+        tensor = layer.input
+        out.append((tensor, path))
+
+
 def branches(layer) -> tuple[object, list[list]]:
-    """(a, the layers of each branch, [] for a itself) of a Concatenate in the fused form; a one-line
-    HwflowError for any other Concatenate."""
+    """(a, the layers of each branch from a to the Concatenate, [] for a itself) of a Concatenate along the
+    channels of branches of single-input layers from one tensor a; a one-line HwflowError for any other."""
     where = f"Concatenate '{layer.name}'"
     inputs = layer.input if isinstance(layer.input, list) else [layer.input]
     rank = len(inputs[0].shape)
     if layer.axis not in (-1, rank - 1):
         raise HwflowError(f"{where} joins along axis {layer.axis}; {FORM}, along the channels (axis -1)")
-    paths, sources = [], []
-    for tensor in inputs:
-        path, last = [], producer(tensor)
-        if type(last).__name__ in ACTIVATIONS and type(producer(last.input)).__name__ in LINEAR:
-            path = [producer(last.input), last]
-        elif type(last).__name__ in LINEAR:
-            path = [last]
-        paths.append(path)
-        sources.append(path[0].input if path else None)
-    # a: the tensor every input is, or reads through its one layer (an input made by a layer may be a itself)
-    for source in [s for s in sources if s is not None]:
-        if all(t is source or s is source for t, s in zip(inputs, sources)):
-            return source, [[] if t is source else p for t, p in zip(inputs, paths)]
-    if all(s is None for s in sources):
-        raise HwflowError(f"{where} joins no QDense/QConv layer; {FORM}")
+    lines = [ancestry(t) for t in inputs]
+    for source, _ in lines[0]:  # a: the nearest tensor every input reads
+        paths = [next((p for t, p in line if t is source), None) for line in lines]
+        if all(p is not None for p in paths):
+            return source, paths
     names = ", ".join(f"'{producer(t).name}'" for t in inputs)
-    raise HwflowError(f"{where} joins {names}, which do not all read one tensor through one layer; {FORM} "
-                      "(deeper branches, several inputs and other graphs need a graph IR)")
+    raise HwflowError(f"{where} joins {names}, which do not all read one tensor through layers of one input each; "
+                      f"hwflow converts a Concatenate of branches from one tensor (inputs that meet after layers of "
+                      "their own, and branches that join inside, are not supported)")
+
+
+def fused_form(paths: list[list]) -> bool:
+    """Whether every branch is a itself or one QDense/QConv layer and its activation (fused into one layer)."""
+    def one_layer(path: list) -> bool:
+        kinds = [type(x).__name__ for x in path]
+        return (not kinds or (len(kinds) == 1 and kinds[0] in LINEAR)
+                or (len(kinds) == 2 and kinds[0] in LINEAR and kinds[1] in ACTIVATIONS))
+    return all(one_layer(p) for p in paths) and any(paths)
 
 
 def input_join(model):
@@ -137,8 +158,8 @@ def fuse_heads(parser, heads: list) -> tuple[int, ...]:
 
 
 def branch_layers(model) -> set[int]:
-    """ids of the layers the chain skips: inside the fused Concatenate branches, the input quantizers of joined
-    inputs, the readout heads of several outputs."""
+    """ids of the layers the chain skips (parse_concatenate parses them): inside the Concatenate branches, the input
+    quantizers of joined inputs, the readout heads of several outputs."""
     joined = input_join(model)
     ids = {id(q) for q in joined[1]} if joined else set()  # the input quantizers: the Concatenate sets the input
     heads = output_heads(model)
@@ -213,33 +234,46 @@ def fuse(name: str, nodes: list[SynapticLayer], out_shape: tuple[int, ...], wher
     return dataclasses.replace(nodes[0], weight=weight, padding=pads, **fields)
 
 
-@parses("Concatenate", note="of parallel branches over one tensor a, each a QDense/QConv layer with its activation "
-                            "(one quantizer) or a itself, along the channels: fused into one layer; of the model's "
-                            "inputs (each through the same input quantizer): one joined input", opens_input=True)
+@parses("Concatenate", note="along the channels, of branches from one tensor a: one QDense/QConv layer with its "
+                            "activation (one quantizer) or a itself each: fused into one layer; deeper branches (the "
+                            "same quantized_relu at their ends): their nodes and a join (not in the RTL twin); of the "
+                            "model's inputs (each through the same input quantizer): one joined input", opens_input=True)
 def parse_concatenate(parser, layer) -> None:
-    """Parse every branch on its own from the current state, then emit the fused layer (or join the inputs)."""
+    """Parse every branch on its own from the current state, then emit the fused layer, or the branches' nodes and
+    their join (or join the inputs)."""
     where = f"Concatenate '{layer.name}'"
     if parser.encoder is None:
         join_inputs(parser, layer, where)
         return
     _, paths = branches(layer)
     if parser.offset or parser.pm1 or parser.pair:
-        raise HwflowError(f"{where} reads a signed, binary() or ternary() activation; {FORM} after a quantized_relu")
+        raise HwflowError(f"{where} reads a signed, binary() or ternary() activation; hwflow converts a Concatenate "
+                          "of branches from a quantized_relu activation")
     padding, parser.zero_padding = parser.zero_padding, None  # a ZeroPadding2D before a: every branch's
     if padding is not None and not all(paths):
         raise HwflowError(f"{where} joins the zero-padded {type(padding[0]).__name__} '{padding[0].name}' itself; "
                           "hwflow folds a zero padding only into the convolutions right after it")
-    nodes, states = [], []
+    states = []
     for path in paths:
         sub = copy.copy(parser)  # the layers so far: whether a branch reads the analog input depends on them
         sub.layers, sub.deferred, sub.zero_padding = list(parser.layers), [], padding
         for x in path:
             sub.visit(x)
+        states.append(sub)
+    if fused_form(paths):
+        fuse_branches(parser, layer, paths, states, where)
+    else:
+        join_branches(parser, layer, paths, states, where)
+
+
+def fuse_branches(parser, layer, paths: list[list], states: list, where: str) -> None:
+    """The one-layer branches (and a itself) as one layer (see the module docstring)."""
+    nodes = []
+    for path, sub in zip(paths, states):
         made = sub.layers[len(parser.layers):]
         if path and (sub.pending is not None or len(made) != 1):
             raise HwflowError(f"{where}: the branch through '{path[0].name}' has no activation; {FORM}")
         nodes.append(made[0] if path else None)
-        states.append(sub)
     made = [(n, s) for n, s in zip(nodes, states) if n is not None]
     node, state = made[0]
     for other, other_state in made[1:]:
@@ -256,6 +290,47 @@ def parse_concatenate(parser, layer) -> None:
     nodes = [n if n is not None else dataclasses.replace(identity(node, node.in_shape), neuron=neuron) for n in nodes]
     parser.layers.append(fuse(layer.name, nodes, tuple(int(d) for d in layer.output_shape[1:]), where))
     parser.grid, parser.steps = state.grid, state.steps
+
+
+def join_branches(parser, layer, paths: list[list], states: list, where: str) -> None:
+    """Deeper branches: every branch's nodes (its first reading a's node), then the Joins of their outputs
+    (hwflow.ops.join). Every branch must end in spike planes of one quantized_relu grid and T."""
+    if parser.pending is not None:
+        raise HwflowError(f"{where} has branches from '{parser.pending.name}' before its activation; a join reads "
+                          "spike planes: put the activation before the branches")
+    trunk = len(parser.layers)
+    source = parser.layers[-1].name if parser.layers else INPUT
+    made_all, heads, ends = [], [], []
+    inputs = layer.input if isinstance(layer.input, list) else [layer.input]
+    for path, sub, tensor in zip(paths, states, inputs):
+        what = f"{where}: the branch through '{path[0].name}'" if path else f"{where}: its input a itself"
+        if sub.pending is not None:
+            raise HwflowError(f"{what} ends before the activation of '{sub.pending.name}'; a join reads spike planes: "
+                              "end every branch in a QActivation('quantized_relu(bits, integer)')")
+        if len(sub.layers) < trunk or any(x is not y for x, y in zip(sub.layers, parser.layers)):
+            raise HwflowError(f"{what} changes layers before the branches (a residual from outside the branch); "
+                              "hwflow joins branches that start at a")
+        if sub.analog():
+            raise HwflowError(f"{what} carries the analog input; a join reads spike planes: use encoding='bitplane' "
+                              "or give the branch a layer of its own")
+        if sub.offset or sub.pm1 or sub.pair:
+            raise HwflowError(f"{what} ends in a signed, binary() or ternary() activation; hwflow joins branches "
+                              "that end in quantized_relu")
+        made = sub.layers[trunk:]
+        if made:
+            previous = made_all[-1].name if made_all else source
+            if previous != source and not made[0].inputs:
+                made[0].inputs = (source,)
+            made_all += made
+        heads.append(made[-1].name if made else source)
+        ends.append((sub.grid, sub.steps))
+    if any(e != ends[0] for e in ends):
+        described = ", ".join(f"{g} over {t} planes" for g, t in ends)
+        raise HwflowError(f"{where} joins branches ending on different level grids ({described}); a join puts planes "
+                          "side by side: give every branch the same quantized_relu")
+    parser.layers.extend(made_all)
+    parser.layers.extend(join_nodes(layer.name, heads, [shape_of(t.shape) for t in inputs]))
+    parser.grid, parser.steps = ends[0]
 
 
 def join_inputs(parser, layer, where: str) -> None:

@@ -12,13 +12,13 @@ import numpy as np
 
 from hwflow.errors import HwflowError
 from hwflow.hls.block import SPIKE_SPEC, Cursor, HlsBlock, grid_spec, simple_call
-from hwflow.ir import InputEncoder, Signal, level_dtype, to_planes
+from hwflow.ir import INPUT, InputEncoder, Signal, level_dtype, to_planes
 from hwflow.numerics import signed_bits
 from hwflow.ops.registry import hls_block
 from hwflow.options import FirmwareOptions
 from hwflow.rtl.block import MAX_STREAM_BITS, RtlCursor, RtlStage, clog2, image, tdata_bits
 
-INPUT_NAME = "snn_input"
+INPUT_NAME = INPUT  # the hls4ml InputLayer: the IR name of the input
 ENCODE_NAME = "snn_encode"
 DECODE_NAME = "snn_decode"
 

@@ -2,9 +2,9 @@
 
 An op lowers its IR node to an RtlStage (hwflow.ir.Node.lower_rtl): the template module, its
 parameters, the memory files its ROMs are initialised from, and its cycle formula, row by row. Stages
-are chained in order: each reads the memory of the one before it through an asynchronous read port
-(`in_addr`/`in_data` to the previous stage's `out_addr`/`out_data`); they hand over with start/done
-(whole frames) or row by row (line buffers; hwflow.rtl.generate).
+run in order: each reads the memory of its source (the stage before it in a chain; a join reads two)
+through an asynchronous read port (`in_addr`/`in_data` to the source's `out_addr`/`out_data`); they hand
+over with start/done (whole frames) or row by row (line buffers, chains only; hwflow.rtl.generate).
 """
 from __future__ import annotations
 
@@ -88,6 +88,7 @@ class RtlStage:
     port: tuple[int, int] = (1, 1)  # (address bits, data bits) of its read port (the next stage reads it)
     rows: tuple[int, int] = (1, 1)  # (rows, row width) of its output image
     output_cycles: Cycles | None = None  # the output stage's start -> done
+    sources: tuple[str, ...] = ()  # the stages whose memories it reads, in its input order (hwflow.rtl.generate)
 
     def cycles(self, planes: np.ndarray | None) -> int:
         """Start -> done, given the stage's input planes of the sample (frame buffers: no waits)."""

@@ -167,7 +167,7 @@ class RtlDesign:
             for name, lt in ref.layers.items():
                 if lt.spikes is not None:
                     planes[name] = lt.spikes
-            feeds = [planes.get(self.stages[k - 1].name) if k else None for k in range(len(self.stages))]
+            feeds = [planes.get(s.sources[0]) if s.sources else None for s in self.stages]
             for b in range(len(chunk)):
                 inputs = [None if f is None else f[b].reshape(f.shape[1], -1) for f in feeds]
                 if self.buffers == "line":
