@@ -11,7 +11,9 @@ Flatten, a 10-unit readout; 6-bit weights, quantized_relu(4, 0) activations, Ada
   inception   Concatenate()([act(conv 4 3x3 (a)), a, act(conv 4 1x1 (a))]): one fused layer of 16 channels;
   upsample    the first conv at stride 2 (4x4), UpSampling2D(2) back to 8x8, QConv2D 8 3x3 'same';
   branches    Concatenate()([act(conv 4 3x3 (act(conv 4 1x1 (a)))), a, act(conv 4 1x1 (a))]): Inception with a
-              two-layer branch, not fusable: the branches' own layers and joins (hwflow.ops.join), a DAG.
+              two-layer branch, not fusable: the branches' own layers and joins (hwflow.ops.join), a DAG;
+  downsample  the ResNet downsampling block act(Add()([conv(act(conv 8 3x3 stride 2 (a))), conv 8 1x1 stride 2 (a)]))
+              (4x4): a subsampled and joined beside the block (hwflow.ops.residual), a DAG.
 Each is converted (direct input) and simulated on the whole test set: accuracy, mismatching samples, spikes per
 sample (the pass-through channels' share apart). Then the first --samples test images run through the event RTL
 twin (8 lanes) and its ANN twin (architecture ann) in Verilator: outputs against QKeras and measured cycles, checked
@@ -52,6 +54,7 @@ BLOCKS = {
     "inception": lambda a: Concatenate()([act()(conv(4)(a)), a, act()(conv(4, 1)(a))]),
     "upsample": None,  # see model()
     "branches": lambda a: Concatenate()([act()(conv(4)(act()(conv(4, 1)(a)))), a, act()(conv(4, 1)(a))]),
+    "downsample": lambda a: act()(Add()([conv(8)(act()(conv(8, strides=2)(a))), conv(8, 1, strides=2)(a)])),
 }
 
 
@@ -59,7 +62,7 @@ def model(block: str) -> tf.keras.Model:
     """The benchmark's CNN with `block` (see the module docstring)."""
     inp = tf.keras.Input((8, 8, 1))
     x = QActivation(quantized_relu(5, 1))(inp)
-    if block == "upsample":
+    if block == "upsample":  # (BLOCKS['upsample'] is None: its first conv is the block's)
         h = act()(conv(8)(UpSampling2D(2)(act()(conv(8, strides=2)(x)))))
     else:
         h = BLOCKS[block](act()(conv(8)(x)))

@@ -42,6 +42,9 @@ class Arch:
     #              'branches' (images): Concatenate()([act(conv_2(act(conv_1(h)))), h, act(conv'(h))]), conv_2 'same'
     #              at stride 1, conv' another window-alike QConv2D with 5-bit weights, h itself only for 'same' at
     #              stride 1 after a first conv (h then spikes; act is h's quantizer): a join (hwflow.ops.join);
+    #              'down' (images, 'same', after a first conv, else a 'conv'): the ResNet downsampling block
+    #              Add()([conv_2(act(conv_1(h))), conv1x1(h)]), conv_1 and the 1x1 projection at the stride, act h's
+    #              quantizer (a stride: h joined beside the block, subsampled; stride 1: pass-through channels);
     #              'block' (images, 'same' at stride 1, else a 'conv'): the ResNet basic block
     #              Add()([conv_2(act(conv_1(h))), h]), act h's own quantizer, conv_2 keeping h's channels;
     #              residual: Add()([conv(a), a]) where the shapes allow it ('same', stride 1; the conv keeps a's
@@ -116,10 +119,17 @@ def build(arch: Arch) -> tf.keras.Model:
             h = (ZeroPadding1D((1, 0)) if arch.sequence else ZeroPadding2D(((1, 0), (0, 1))))(h)
         padding = "valid" if padding == "zero" else padding
         kind = "conv" if kind == "block" and (arch.sequence or (padding, stride) != ("same", 1)) else kind
+        kind = "conv" if kind == "down" and (arch.sequence or padding != "same" or index == 0) else kind
         if kind == "concat" and not arch.sequence:
             h, level = concat_block(h, level, filters, kernel, stride, padding, t, integer, kq, bq)
         elif kind == "branches" and not arch.sequence:
             h, level = branches_block(h, level, filters, kernel, stride, padding, t, integer, kq, bq, index > 0)
+        elif kind == "down":
+            inner = QActivation(quantized_relu(*level))(QConv2D(filters, kernel, strides=stride, padding="same",
+                                                               kernel_quantizer=kq, bias_quantizer=bq)(h))
+            h = Add()([QConv2D(filters, kernel, padding="same", kernel_quantizer=kq, bias_quantizer=bq)(inner),
+                       QConv2D(filters, 1, strides=stride, kernel_quantizer=quantized_bits(5, 1, alpha=1),
+                               bias_quantizer=bq)(h)])
         elif kind == "block":
             inner = QActivation(quantized_relu(*level))(QConv2D(filters, kernel, padding="same", kernel_quantizer=kq,
                                                                bias_quantizer=bq)(h))
@@ -130,7 +140,7 @@ def build(arch: Arch) -> tf.keras.Model:
                            padding="causal" if kind == "separable" and padding == "same" else padding)
         else:
             conv = conv_layer(kind, filters, kernel, stride, padding, kq, bn_bias(arch, kind, bq))
-        if kind not in MULTI_LAYER or arch.sequence:
+        if kind not in BLOCK_KINDS or arch.sequence:
             h = Add()([conv(h), h]) if residual else batchnorm(arch, kind, conv(h))
         if kind not in ("concat", "branches") or arch.sequence:
             h, level = QActivation(quantized_relu(t, integer))(h), (t, integer)
@@ -208,7 +218,8 @@ def branches_block(h, level: tuple[int, int], filters: int, kernel: int, stride:
     return Concatenate()([deep] + [h] * identity + [one]), level
 
 
-MULTI_LAYER = ("separable", "concat", "block", "branches")  # kinds that make more than one layer (no residual Add)
+BLOCK_KINDS = ("concat", "block", "branches", "down")  # kinds built as a block of several layers
+MULTI_LAYER = ("separable",) + BLOCK_KINDS  # kinds that make more than one layer (no residual Add)
 
 
 def bn_bias(arch: Arch, kind: str, bq):
@@ -293,7 +304,7 @@ def archs(draw) -> Arch:
     convs = [(draw(st.integers(1, 4)), draw(st.sampled_from([1, 2, 3])), draw(st.sampled_from([1, 2])),
               draw(st.sampled_from(["valid", "same", "zero"])), draw(T), draw(st.integers(0, 3)),
               draw(st.sampled_from([None, "max", "avg", "avg3", "gap", "qavg", "qgap", "up"])),
-              draw(st.sampled_from(["conv", "depthwise", "separable", "concat", "block", "branches"])),
+              draw(st.sampled_from(["conv", "depthwise", "separable", "concat", "block", "branches", "down"])),
               draw(st.booleans()))
              for _ in range(n_conv)]
     denses = [(draw(st.integers(1, 12)), draw(T), draw(st.integers(0, 3)),
@@ -301,8 +312,7 @@ def archs(draw) -> Arch:
               for _ in range(draw(st.integers(0, 2)))]
     batchnorm = draw(st.sampled_from([None, None, "q", "float"]))
     if batchnorm:  # hwflow folds batch norm in chains only
-        convs = [spec[:7] + ("conv" if spec[7] in ("concat", "block", "branches") else spec[7], False)
-                 for spec in convs]
+        convs = [spec[:7] + ("conv" if spec[7] in BLOCK_KINDS else spec[7], False) for spec in convs]
         denses = [spec[:4] + (False,) for spec in denses]
     wb = draw(st.integers(2, 8))
     bb = draw(st.integers(2, 10))

@@ -1,17 +1,20 @@
 """Residuals over several layers (the ResNet basic block Add()([conv(act(conv(a))), a])) and projection shortcuts
-(Add()([f(a), conv_s(a)])): the layers between carry a on pass-through channels and the last one adds the skip;
-exact in the SNN, the HLS C simulation and the RTL twin; what cannot pass is one line."""
+(Add()([f(a), conv_s(a)])): the layers between carry a on pass-through channels, or (a stride, a pool or another
+quantizer on the path) a join puts a beside the last layer's input; the last one adds the skip; exact in the SNN,
+the HLS C simulation and the RTL twin; what cannot be carried is one line."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from qkeras import QConv1D, quantized_relu
-from tensorflow.keras.layers import Add, Dropout, MaxPooling2D
+from tensorflow.keras.layers import Add, Dropout, MaxPooling2D, UpSampling2D
 
 import hwflow
 from hwflow.errors import HwflowError
-from hwflow.ir import from_planes
+from hwflow.ir import from_planes, is_chain
+from hwflow.ops.join import Join
+from hwflow.ops.synaptic import SynapticLayer
 from hwflow.rtl import tools
 from randmodels import grid_inputs
 from test_concatenate import Q6, SHAPE, conv, dense, exact_snn, graph, relu
@@ -92,19 +95,58 @@ def test_spikes_split_into_the_activation_and_its_pass_through() -> None:
     assert snn.trace(x).layers[first.name].spike_count == spikes.sum()
 
 
+def lifted(body):
+    """body after a first 1x1 layer (so that a is spike planes under direct encoding too)."""
+    return lambda a: body(relu()(conv(2, 1)(a) if len(a.shape) == 4 else dense(2)(a)))
+
+
+JOINED = {  # residuals the pass-through cannot carry: a joined beside the block (hwflow.ops.join)
+    "ResNet downsampling block (3x3 stride 2, strided 1x1 projection)": ((8, 6, 2), lifted(lambda a: relu()(Add()([
+        conv(3, 3, padding="same")(relu()(conv(3, 3, strides=2, padding="same")(a))), conv(3, 1, strides=2, q=Q6)(a)])))),
+    "a max pool and an upsampling on the path": ((8, 6, 2), lifted(lambda a: relu()(Add()([
+        conv(2, 3, padding="same")(UpSampling2D(2)(MaxPooling2D(2)(relu()(conv(3, 1)(a))))), a])))),
+    "another quantizer on the path": ((7,), lifted(lambda a: relu()(Add()([
+        dense(2)(relu()(dense(4)(relu(3, 0)(dense(5)(a))))), a])))),
+}
+
+
+@pytest.mark.parametrize("name", list(JOINED))
+@pytest.mark.parametrize("encoding", ["direct", "bitplane"])
+def test_residuals_the_pass_through_cannot_carry_join_the_skip(name: str, encoding: str) -> None:
+    """The layers between keep their own outputs (no pass-through channels), a join puts a (subsampled for a strided
+    1x1 projection) after the last layer's input, and that layer adds the skip from the joined channels."""
+    shape, body = JOINED[name]
+    snn = exact_snn(graph(shape, body), shape, encoding)
+    assert not is_chain(snn.layers) and not any(s.pass_channels for s in snn.synaptic_layers)
+    join = next(layer for layer in snn.layers if isinstance(layer, Join))
+    last = snn.layers[snn.layers.index(join) + 1]
+    assert isinstance(last, SynapticLayer) and last.in_shape == join.out_shape
+    subsampled = [layer for layer in snn.layers if layer.name.endswith("_subsample")]
+    assert len(subsampled) == ("downsampling" in name) and all(s.strides == (2, 2) for s in subsampled)
+
+
 @pytest.mark.parametrize("body, message", [
     (lambda a: relu()(Add()([conv(2, 3, padding="same")(relu(3, 1)(conv(2, 3, padding="same")(a))), a])),
-     "so that their neurons copy a's levels exactly"),
-    (lambda a: relu()(Add()([conv(2, 3, strides=1, padding="same")(MaxPooling2D(1)(relu()(conv(2, 3, padding="same")(
-        a)))), a])), "'max_pooling2d.*' \\(maxpool\\) lies on the path"),
+     "share one quantized_relu"),
     (lambda a: relu()(Add()([conv(2, 2, strides=2, padding="same")(relu()(conv(2, 3, strides=2, padding="same")(
-        a))), conv(2, 1, strides=4)(a)])), "has strides \\(2, 2\\)"),
+        a))), conv(2, 1, strides=4)(a)])), "differ in size"),
+    (lambda a: relu()(Add()([conv(2, 3, padding="same")(relu()(conv(3, 3, strides=2, padding="same")(a))),
+                             conv(2, 3, strides=2, padding="same")(a)])), "a 3x3 kernel at strides"),
     (lambda a: (lambda s: relu()(Add()([conv(2, 3, padding="same")(relu()(conv(2, 3, padding="same")(s))), s])))(
         relu()(conv(1, 1)(a))), "adds 1 channels to the 2 of .* \\(Keras broadcasts them\\)"),
 ])
-def test_what_cannot_pass_through_is_one_line(body, message: str) -> None:
+def test_what_cannot_pass_through_or_join_is_one_line(body, message: str) -> None:
     with pytest.raises(HwflowError, match=message) as err:
         hwflow.convert(graph(SHAPE, body), encoding="bitplane")
+    assert "\n" not in str(err.value)
+
+
+def test_a_skip_from_the_analog_input_cannot_join_is_one_line() -> None:
+    """Direct encoding: a is the analog input, which the pass-through carries but a join cannot (a pool between)."""
+    body = lambda a: relu()(Add()([conv(2, 3, padding="same")(MaxPooling2D(1)(relu()(conv(2, 3, padding="same")(  # noqa: E731
+        a)))), a]))
+    with pytest.raises(HwflowError, match="skip starts at the analog input") as err:
+        hwflow.convert(graph(SHAPE, body), encoding="direct")
     assert "\n" not in str(err.value)
 
 
@@ -131,3 +173,20 @@ def test_firmware_and_rtl_of_long_residuals_are_exact(tmp_path) -> None:
     hwflow.hls.compile(ann)
     y = csim_batches(ann, x).astype(np.float32).reshape(len(x), -1)
     assert count_mismatches(y, model.predict(x, verbose=0)) == 0
+
+
+@pytest.mark.firmware
+@pytest.mark.skipif(tools.find(tools.VERILATOR) is None, reason="Verilator is needed for RTL simulation")
+def test_firmware_and_rtl_of_a_downsampling_block_are_exact(tmp_path) -> None:
+    """The ResNet downsampling block (its skip subsampled and joined): Vitis io_stream event (trace, C simulation ==
+    SNN == QKeras, counted cycles == the RTL twin's measured ones), Vivado io_parallel latency, the RTL's ANN twin."""
+    from test_rtl import check as rtl_check
+    from test_strategies import check_stream_and_latency
+
+    shape, body = JOINED["ResNet downsampling block (3x3 stride 2, strided 1x1 projection)"]
+    model = graph(shape, body, seed=2)
+    snn = hwflow.convert(model, encoding="bitplane")
+    x = grid_inputs(shape, 40, seed=4, saturated=0.2)
+    check_stream_and_latency(tmp_path, model, snn, x, lanes=2)
+    _, ann = rtl_check(snn, model, x, tmp_path / "ann", "ann", 3)
+    assert len(set(ann.cycles.tolist())) == 1

@@ -20,8 +20,19 @@ through neuron gets a's level k as pre-activation k 2**-frac, on its own grid wh
 quantizer, and fires k again, exactly (round half to even and the clip leave an on-grid value alone). So the
 skip path travels as spikes through the layers between, at the cost of C more neurons (and their synapses and
 spikes, which the counts include) per layer, instead of a FIFO beside them; every firmware block and the RTL
-twin run the widened layers unchanged. The layers between must be QDense/QConv layers (no pool, flatten or
-reshape) of stride 1 that keep a's image size, each with a's own unsigned quantizer; else one line says why.
+twin run the widened layers unchanged. The pass-through needs the layers between to be QDense/QConv layers
+(no pool, flatten or reshape) of stride 1 that keep a's image size, each with a's own unsigned quantizer.
+
+Where it cannot (a stride, a pool or another quantizer on the path; a strided projection: the ResNet
+downsampling block Add()([conv(act(conv_s2(a))), conv1x1_s2(a)])), the skip goes beside the block instead
+(join_skip): the layers between keep their own outputs, a join (hwflow.ops.join) puts a's planes after
+L_n's input m, and L_n adds I (or p's kernel) from those channels, the same merged weights as above. A
+strided 1x1 projection reads a[o s] at output pixel o, so a is first subsampled by a 1x1 max pool of that
+stride (one tap: the bit-serial OR copies it) and p becomes a 1x1 kernel of stride 1 on it. This needs a
+and m on one quantized_relu grid with one T (their planes then line up step by step in L_n's Horner
+integration) and the same pixels, and a to be spikes (not the analog input of encoding='direct'); a
+larger strided projection kernel is refused with one line. The cost is a's frame held while the block
+runs (the RTL twin's memory, hls4ml's stream FIFOs), not neurons.
 
 The layers are a QDense, QConv2D, QConv1D or depthwise/separable convolution (or a batch-norm folding
 QDenseBatchnorm, QConv2DBatchnorm, QDepthwiseConv2DBatchnorm: its folded weights) without an activation of
@@ -37,9 +48,12 @@ import dataclasses
 import numpy as np
 
 from hwflow.errors import HwflowError
+from hwflow.ir import INPUT
 from hwflow.geometry import axis_paddings, pad_before
 from hwflow.ops.conv2d import Conv2D
 from hwflow.ops.dense import Dense
+from hwflow.ops.join import Join
+from hwflow.ops.maxpool import MaxPool
 from hwflow.ops import ternary
 from hwflow.ops.concatenate import aligned, identity, input_join, merged_window
 from hwflow.ops.keras_layers import is_linear_without_activation, producer
@@ -86,7 +100,7 @@ def parse_add(parser, layer) -> None:
         node.weight = node.weight.copy()
         node.weight[identity_index(node, where)] += 1 << node.weight_frac
         return
-    fold_skip(parser, node, source, proj, where)
+    fold_skip(parser, node, source, proj, layer.name, where)
 
 
 # ---------------------------------------------------------------- residuals over several layers, projections
@@ -174,7 +188,7 @@ def skip_node(parser, index: int, grid, steps: int, proj, node: SynapticLayer, w
     return identity(node, parser.layers[index].out_shape if index >= 0 else parser.encoder.shape)
 
 
-def pass_through(layer: SynapticLayer, channels: int, first: int, widen: bool, where: str) -> SynapticLayer:
+def pass_through(layer: SynapticLayer, channels: int, first: int, widen: bool) -> SynapticLayer:
     """The layer with `channels` more outputs that copy its input channels first.. (identity weights at the tap
     of the output's own position); widen: it also gets that many more input channels (zero weights)."""
     w = layer.weight
@@ -186,10 +200,6 @@ def pass_through(layer: SynapticLayer, channels: int, first: int, widen: bool, w
     if isinstance(layer, Dense):
         w[rows, cols] = 1 << layer.weight_frac
     else:
-        if tuple(layer.strides) != (1, 1) or image(layer.in_shape)[:2] != image(layer.out_shape)[:2]:
-            raise HwflowError(f"{where}: '{layer.name}' between the skip's start and the Add has strides "
-                              f"{tuple(layer.strides)} from {layer.in_shape} to {layer.out_shape}; the skip path passes "
-                              "through layers of stride 1 that keep the image size ('same')")
         (h, wd, _), (kh, kw) = image(layer.in_shape), layer.weight.shape[:2]
         ty, tx = (pad_before(n, k, 1, pad) for n, k, pad in zip((h, wd), (kh, kw), axis_paddings(layer.padding)))
         w[ty, tx, rows, cols] = 1 << layer.weight_frac
@@ -200,36 +210,83 @@ def pass_through(layer: SynapticLayer, channels: int, first: int, widen: bool, w
                                out_shape=grow(layer.out_shape, channels), pass_channels=layer.pass_channels + channels)
 
 
-def fold_skip(parser, node: SynapticLayer, source, proj, where: str) -> None:
+def carried(between: list, grid) -> bool:
+    """Whether pass-through channels can carry a through `between`: QDense/QConv layers of stride 1 that keep the
+    image size, each with a's own unsigned quantizer (its neurons then copy a's levels exactly)."""
+    for layer in between:
+        plain = (isinstance(layer, SynapticLayer) and layer.neuron is not None and not layer.neuron.offset
+                 and not layer.neuron.sign and layer.neuron.po2_bounds is None and layer.neuron.divisor == 1)
+        if not plain or layer.neuron.grid != grid:
+            return False
+        if not isinstance(layer, Dense) and (tuple(layer.strides) != (1, 1)
+                                             or image(layer.in_shape)[:2] != image(layer.out_shape)[:2]):
+            return False
+    return True
+
+
+def join_skip(parser, node: SynapticLayer, index: int, skip: SynapticLayer, grid, steps: int, name: str,
+              where: str) -> SynapticLayer:
+    """The skip beside the block: a's planes (subsampled for a strided 1x1 projection) joined after the pending
+    layer's own input (hwflow.ops.join); the skip as a layer of stride 1 reading those joined channels."""
+    if parser.offset or parser.pm1 or parser.pair or parser.analog():
+        raise HwflowError(f"{where}: '{node.name}' reads a signed, binary(), ternary() or analog input; the skip "
+                          "joins quantized_relu planes")
+    if index < 0 and parser.encoder.encoding == "direct":
+        raise HwflowError(f"{where}: its skip starts at the analog input, which a join cannot carry beside the block; "
+                          "use encoding='bitplane'")
+    if (grid, steps) != (parser.grid, parser.steps):
+        raise HwflowError(f"{where}: its skip a ({grid}, {steps} planes) and the input of '{node.name}' ({parser.grid}, "
+                          f"{parser.steps} planes) differ; hwflow joins them beside the block when they share one "
+                          "quantized_relu")
+    main = parser.layers[-1].name if parser.layers else INPUT
+    source = parser.layers[index].name if index >= 0 else INPUT
+    shape = tuple(parser.layers[index].out_shape) if index >= 0 else tuple(parser.encoder.shape)
+    if isinstance(skip, Conv2D) and tuple(skip.strides) != (1, 1):
+        (h, w, _), (kh, kw) = image(shape), skip.weight.shape[:2]
+        pads = [pad_before(n, k, st, pad) for n, k, st, pad in zip((h, w), (kh, kw), skip.strides,
+                                                                   axis_paddings(skip.padding))]
+        if (kh, kw) != (1, 1) or any(pads) or len(shape) != 3:
+            raise HwflowError(f"{where}: its projection '{skip.name}' is a {kh}x{kw} kernel at strides "
+                              f"{tuple(skip.strides)}; hwflow joins a strided projection of a 1x1 kernel on an image")
+        sub = MaxPool(name=f"{name}_subsample", in_shape=shape, out_shape=tuple(skip.out_shape[:-1]) + shape[-1:],
+                      pool=(1, 1), strides=tuple(skip.strides), padding="valid", inputs=(source,))
+        parser.layers.append(sub)
+        source, shape = sub.name, sub.out_shape
+        skip = dataclasses.replace(skip, strides=(1, 1), padding="valid", in_shape=shape)
+    if tuple(shape[:-1]) != tuple(node.in_shape[:-1]):
+        raise HwflowError(f"{where}: its skip a {shape} and the input of '{node.name}' {tuple(node.in_shape)} differ "
+                          "in size; the join beside the block needs the same pixels")
+    joined = tuple(node.in_shape[:-1]) + (node.in_shape[-1] + shape[-1],)
+    parser.layers.append(Join(name=f"{name}_join", in_shape=joined, out_shape=joined, inputs=(main, source)))
+    return skip
+
+
+def fold_skip(parser, node: SynapticLayer, source, proj, name: str, where: str) -> None:
     """Add()([f(a), a]) or Add()([f(a), p(a)]) with f over several layers, or a projection p: see the module
-    docstring. The layers between a and the Add carry a on pass-through channels; the pending layer adds the skip
-    (identity or p's weights) from them."""
+    docstring. The layers between a and the Add carry a on pass-through channels, or (where they cannot) a join
+    puts a beside the last layer's input; the pending layer adds the skip (identity or p's weights) from them."""
     index = node_index(parser, source, where)
     between = parser.layers[index + 1:]
     grid, steps = grid_at(parser, index)
     if grid.signed:
         raise HwflowError(f"{where}: its skip path starts at a signed activation; hwflow passes unsigned "
                           "(quantized_relu) levels through a block")
-    for layer in between:
-        plain = (isinstance(layer, SynapticLayer) and layer.neuron is not None and not layer.neuron.offset
-                 and not layer.neuron.sign and layer.neuron.po2_bounds is None and layer.neuron.divisor == 1)
-        if not plain or layer.neuron.grid != grid:
-            raise HwflowError(f"{where}: '{layer.name}' ({layer.kind}) lies on the path from a to the Add; the skip "
-                              f"passes through QDense/QConv layers whose activation is a's own quantizer (grid {grid}), "
-                              "so that their neurons copy a's levels exactly")
     skip = skip_node(parser, index, grid, steps, proj, node, where)
     channels = image(skip.in_shape)[-1]
     if skip.out_shape[-1] != node.out_shape[-1]:
         raise HwflowError(f"{where} adds {skip.out_shape[-1]} channels to the {node.out_shape[-1]} of '{node.name}' "
                           "(Keras broadcasts them); a fused residual needs as many channels on both paths")
-    first = 0
-    for k, layer in enumerate(between):
-        parser.layers[index + 1 + k] = pass_through(layer, channels, first, widen=k > 0, where=where)
-        first = layer.weight.shape[-1]
+    if between and carried(between, grid) and tuple(getattr(skip, "strides", (1, 1))) == (1, 1):
+        first = 0
+        for k, layer in enumerate(between):
+            parser.layers[index + 1 + k] = pass_through(layer, channels, first, widen=k > 0)
+            first = layer.weight.shape[-1]
+    elif between:
+        skip = join_skip(parser, node, index, skip, grid, steps, name, where)
     own = node.weight.shape[-2]
     weight_frac, bias_frac = max(node.weight_frac, skip.weight_frac), max(node.bias_frac, skip.bias_frac)
     (w, b), (ws, bs) = (aligned(n, weight_frac, bias_frac) for n in (node, skip))
-    at = own if between else 0  # the skip reads the pass-through channels, or a itself
+    at = own if between else 0  # the skip reads the pass-through or joined channels, or a itself
     grown = own + (channels if between else 0)
     if isinstance(node, Dense):
         weight = np.zeros((grown, w.shape[-1]), np.int64)
