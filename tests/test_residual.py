@@ -134,7 +134,7 @@ def with_batchnorm():
 
 
 @pytest.mark.parametrize("make, message", [
-    (two_layer_block, "so that their neurons copy a's levels exactly"),  # its middle activation is not a's
+    (two_layer_block, "skip starts at the analog input"),  # its middle activation is not a's: a join, of a analog
     (two_inputs, "has 2 inputs and 1 output"),
     (concatenated, "carries the analog input"),
     (after_binary, "adds a binary() activation"),
