@@ -91,6 +91,10 @@ def test_the_dag_lists_each_branch_reading_a_and_joins_left_to_right() -> None:
     assert joins[0].inputs[1] == lift and joins[1].inputs[0] == joins[0].name and joins[2].inputs[0] == joins[1].name
     assert sum(src == (lift,) for src in sources(snn.layers)) == 3  # the 1x1 -> 3x3, the pool, the 1x1 branch
     assert "(reads" in snn.summary()
+    # io_stream: a join's frame adapters hold both input arrays and its output array (T planes of 6 x 5 pixels)
+    from hwflow.hls.lower import feasible
+    buffers = feasible(snn, FirmwareOptions.of(io_type="io_stream", strategy="latency")).buffers
+    assert [buffers[j.name] for j in joins] == [4 * 30 * (2 + 2 + 4), 4 * 30 * (4 + 1 + 5), 4 * 30 * (5 + 2 + 7)]
 
 
 def test_a_saved_dag_loads_with_what_each_node_reads(tmp_path) -> None:

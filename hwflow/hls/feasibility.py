@@ -154,7 +154,7 @@ def value_bits(d: dict) -> int:
 
 
 def buffer_bits(d: dict, in_bits: int, options: FirmwareOptions) -> int:
-    """Bits of activations the block keeps (see the module docstring); in_bits: its input's bits."""
+    """Bits of activations the block keeps (see the module docstring); in_bits: its inputs' bits (a join's: both)."""
     if options.io_type != "io_stream":
         return value_bits(d)
     if not d.get("line_buffer"):
@@ -208,7 +208,7 @@ def check(snn, options: FirmwareOptions, dicts: list[dict], style: str) -> Feasi
     blocks, buffers, bits = {}, {}, {dicts[0]["name"]: in_bits}
     for d in dicts[1:]:
         check_limits(d, options, fixes)
-        buffers[d["name"]] = buffer_bits(d, bits[d["inputs"][0]], options)
+        buffers[d["name"]] = buffer_bits(d, sum(bits[name] for name in d["inputs"]), options)
         bits[d["name"]] = value_bits(d)
         blocks[d["name"]] = estimate(d, options, pipeline, buffers[d["name"]])
     hint = "use strategy 'event' or 'folded'" if not options.sequential else "use fewer lanes"
