@@ -19,14 +19,14 @@ def layer_chain(model) -> list:
     """The model's layers as a single chain: Sequential, or functional with the forms hwflow fuses -- a residual
     Add()([f(a), a]) or Add()([f(a), p(a)]) (hwflow.ops.residual: the chain holds the Add, a projection p is left
     off), a Concatenate of branches from one tensor (hwflow.ops.concatenate: the chain holds the Concatenate, the
-    branches are left off and parsed by it), several inputs joined first by one Concatenate, several outputs made by one linear
-    layer each from the same activation."""
+    branches are left off and parsed by it), several inputs joined first by one Concatenate, several outputs made
+    from the same activation by readout heads of the same depth (hwflow.ops.concatenate.fuse_heads)."""
     n_in, n_out = len(model.inputs), len(model.outputs)
     if (n_out != 1 and concatenate.output_heads(model) is None) or (n_in != 1 and concatenate.input_join(model) is None):
         raise HwflowError(f"model '{model.name}' has {n_in} input{'s' * (n_in != 1)} and {n_out} output"
                           f"{'s' * (n_out != 1)}; hwflow converts a chain (with residual Adds and Concatenates of "
                           "branches from one tensor) from one input, or several joined first by one Concatenate, "
-                          "to one output, or several made by one linear layer each from the same tensor")
+                          "to one output, or several made by readout heads of one depth from the same tensor")
     inside = concatenate.branch_layers(model) | residual.off_chain(model)
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer" and id(layer) not in inside]
     for prev, layer in zip(layers, layers[1:]):

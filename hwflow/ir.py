@@ -201,7 +201,8 @@ class Node:
 
 def sources(layers: list[Node]) -> list[tuple[str, ...]]:
     """What each node reads, by name (INPUT: the input encoder): its `inputs`, or the node listed before it."""
-    return [getattr(layer, "inputs", ()) or ((layers[i - 1].name,) if i else (INPUT,)) for i, layer in enumerate(layers)]
+    return [getattr(layer, "inputs", ()) or ((layers[i - 1].name,) if i else (INPUT,))
+            for i, layer in enumerate(layers)]
 
 
 def is_chain(layers: list[Node]) -> bool:

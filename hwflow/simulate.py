@@ -30,7 +30,7 @@ def run(encoder: InputEncoder, layers: list[Node], levels: np.ndarray, trace: bo
             lt.spikes = signal.planes
         result.layers[layer.name] = lt
         signals[layer.name] = signal
-        for name in [n for n in src if last[n] == i]:
+        for name in {n for n in src if last[n] == i}:
             del signals[name]
     result.output = signal.output if signal.output is not None else signal.grid.values(signal.as_levels())
     return result

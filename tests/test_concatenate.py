@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 from qkeras import (QActivation, QConv1D, QConv2D, QDense, QDepthwiseConv2D, quantized_bits, quantized_relu,
                     quantized_relu_po2)
-from tensorflow.keras.layers import Concatenate, Flatten, ZeroPadding2D
+from tensorflow.keras.layers import Concatenate, Dropout, Flatten, ZeroPadding2D
 
 import hwflow
 from hwflow.errors import HwflowError
@@ -311,6 +311,75 @@ def test_conv_heads_after_a_zero_padding() -> None:
     xs = grid_inputs((5, 4, 2), 200, seed=6, saturated=0.1)
     for got, want in zip(snn.predict(xs), model.predict(xs, verbose=0), strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def deep_heads_model(image: bool, seed: int = 0) -> tf.keras.Model:
+    """A trunk and two readout heads with a hidden layer of their own each (the same quantized_relu; other widths,
+    weight grids, a Dropout), as a model of two outputs."""
+    shape = (5, 4, 2) if image else (6,)
+    x = tf.keras.Input(shape)
+    h = relu(3, 0)(conv(3, 3, padding="same")(relu()(x)) if image else dense(5)(relu()(x)))
+    heads = ([conv(2, 1)(relu()(conv(2, 3, padding="same")(h))), conv(1, 3, q=Q6, padding="same")(relu()(conv(3, 1)(h)))]
+             if image else [dense(3)(relu()(dense(4)(h))),
+                            QDense(1, kernel_quantizer=Q6, bias_quantizer=Q6)(relu()(dense(2)(Dropout(0.1)(h))))])
+    return on_grid(tf.keras.Model(x, heads), seed)
+
+
+@pytest.mark.parametrize("image", [False, True], ids=["dense heads", "conv heads"])
+@pytest.mark.parametrize("encoding", ["direct", "bitplane"])
+def test_deeper_readout_heads_are_fused_level_by_level(image: bool, encoding: str) -> None:
+    """Heads with a hidden layer each: one hidden layer of both heads' units side by side, then one readout whose
+    weights are blocks (each head reads only its own hidden units); exact, lowered to the HLS blocks and RTL stages."""
+    from hwflow.hls.lower import layer_list
+    from hwflow.options import FirmwareOptions
+    from hwflow.rtl.generate import lower_stages
+
+    model = deep_heads_model(image)
+    snn = hwflow.convert(model, encoding=encoding)
+    hidden, readout = snn.layers[-2:]
+    assert (hidden.name, readout.name) == ("output_heads_1", "output_heads") and snn.output_splits == (
+        (2, 1) if image else (3, 1))
+    own = 2 if image else 4  # the first head's hidden units
+    assert hidden.out_shape[-1] == own + (3 if image else 2) and readout.weight.shape[-2] == hidden.out_shape[-1]
+    assert not readout.weight[..., :own, snn.output_splits[0]:].any()
+    assert not readout.weight[..., own:, :snn.output_splits[0]].any()
+    shape = tuple(model.inputs[0].shape[1:])
+    x = grid_inputs(shape, 300, seed=2, saturated=0.1)
+    for got, want in zip(snn.predict(x), model.predict(x, verbose=0), strict=True):
+        np.testing.assert_array_equal(got, want)
+    layer_list(snn, FirmwareOptions.of(strategy="event", lanes=1))
+    lower_stages(snn, 1, "event")
+
+
+@pytest.mark.parametrize("heads, message", [
+    (lambda h: [dense(3)(relu()(dense(4)(h))), dense(1)(h)], "have heads of \\[1, 2\\] layers"),
+    (lambda h: [dense(3)(relu()(dense(4)(h))), dense(1)(relu(3, 0)(dense(2)(h)))], "differ in kind or activation"),
+    (lambda h: [dense(3)(relu()(dense(4)(h))), dense(1)(Flatten()(relu()(dense(2)(h))))], "has a pool, reshape"),
+], ids=["different depths", "different activations", "a Flatten in a head"])
+def test_deeper_heads_it_cannot_fuse_are_one_line(heads, message: str) -> None:
+    x = tf.keras.Input((6,))
+    h = relu()(dense(5)(relu()(x)))
+    with pytest.raises(HwflowError, match=message) as err:
+        hwflow.convert(tf.keras.Model(x, heads(h)))
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.firmware
+@pytest.mark.skipif(tools.find(tools.VERILATOR) is None, reason="Verilator is needed for RTL simulation")
+def test_firmware_and_rtl_of_deeper_heads_are_exact(tmp_path) -> None:
+    """Dense heads with hidden layers: the latency C simulation (Vivado io_parallel) and the event RTL output the
+    heads side by side, == snn.logits == QKeras's outputs joined; the RTL's cycles on the formula."""
+    model = deep_heads_model(image=False, seed=5)
+    snn = hwflow.convert(model, encoding="bitplane")
+    x = grid_inputs((6,), 40, seed=7, saturated=0.2)
+    want = np.concatenate(model.predict(x, verbose=0), axis=-1)
+    latency = hwflow.hls.to_hls(snn, tmp_path / "latency", strategy="latency", backend="Vivado")
+    latency.compile()
+    np.testing.assert_array_equal(hwflow.hls.predict(latency, snn, x), want)
+    design = hwflow.to_rtl(snn, tmp_path / "rtl", architecture="event", lanes=2)
+    result = design.simulate(x)
+    np.testing.assert_array_equal(result.output, want)
+    np.testing.assert_array_equal(result.cycles, design.cycle_model(x))
 
 
 @pytest.mark.firmware

@@ -137,6 +137,8 @@ def test_branch_spikes_are_the_regularizers_count() -> None:
     (lambda a: Concatenate()([relu()(conv(2, 1)(relu()(conv(2, 1)(a)))), a]), "carries the analog input"),
     (lambda a: Concatenate()([QActivation(quantized_bits(4, 1, alpha=1))(conv(2, 1)(relu()(conv(2, 1)(a)))),
                               QActivation(quantized_bits(4, 1, alpha=1))(conv(1, 1)(a))]), "signed"),
+    (lifted(lambda a: Concatenate()([a, a])), "with itself"),
+    (lifted(lambda a: Concatenate()([a, Dropout(0.5)(a)])), "with itself"),
     (lambda a: Concatenate()([relu()(conv(2, 1)(Concatenate()([relu()(conv(2, 1)(a)), a]))),
                               relu()(conv(1, 1)(relu()(conv(2, 1)(a))))]), "do not all read one tensor"),
     (lifted(lambda a: relu()(Add()([conv(2, 1)(relu()(conv(2, 1)(Concatenate()([

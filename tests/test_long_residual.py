@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from qkeras import QConv1D, quantized_relu
-from tensorflow.keras.layers import Add, Dropout, MaxPooling2D, UpSampling2D
+from tensorflow.keras.layers import Add, Dropout, Flatten, MaxPooling2D, UpSampling2D
 
 import hwflow
 from hwflow.errors import HwflowError
@@ -43,6 +43,11 @@ BODIES = {  # name: (input shape, body)
         conv(2, 3, padding="same")(s), s])))(conv(2, 3, padding="same", activation=quantized_relu(4, 1))(a))),
     "from a Dropout": (SHAPE, lambda a: (lambda s: relu()(Add()([
         conv(2, 3, padding="same")(relu()(conv(2, 3, padding="same")(s))), s])))(Dropout(0.2)(relu()(conv(2, 1)(a))))),
+    "strided last layer, strided 1x1 projection": (SHAPE, lambda a: relu()(Add()([
+        conv(3, 3, strides=2, padding="same")(relu()(conv(2, 3, padding="same")(a))), conv(3, 1, strides=2)(a)]))),
+    "strided last layer, strided 3x3 projection": (SHAPE, lambda a: relu()(Add()([
+        conv(3, 3, strides=2, padding="same")(relu()(conv(2, 3, padding="same")(a))),
+        conv(3, 3, strides=2, padding="same")(a)]))),
     "dense": ((7,), lambda a: relu()(Add()([dense(7)(relu()(dense(5)(relu()(dense(4)(a))))), a]))),
     "conv1d": ((9, 2), lambda a: relu()(Add()([
         QConv1D(2, 3, padding="same", kernel_quantizer=Q6, bias_quantizer=Q6)(
@@ -141,12 +146,16 @@ def test_what_cannot_pass_through_or_join_is_one_line(body, message: str) -> Non
     assert "\n" not in str(err.value)
 
 
-def test_a_skip_from_the_analog_input_cannot_join_is_one_line() -> None:
-    """Direct encoding: a is the analog input, which the pass-through carries but a join cannot (a pool between)."""
-    body = lambda a: relu()(Add()([conv(2, 3, padding="same")(MaxPooling2D(1)(relu()(conv(2, 3, padding="same")(  # noqa: E731
-        a)))), a]))
+@pytest.mark.parametrize("shape, body", [
+    (SHAPE, lambda a: relu()(Add()([conv(2, 3, padding="same")(MaxPooling2D(1)(relu()(conv(2, 3, padding="same")(
+        a)))), a]))),
+    ((3, 2), lambda a: (lambda f: relu()(Add()([dense(6)(Flatten()(f)), f])))(Flatten()(a))),
+], ids=["from the input, a pool between", "from a Flatten of the input, a Flatten between"])
+def test_a_skip_from_the_analog_input_cannot_join_is_one_line(shape, body) -> None:
+    """Direct encoding: a is the analog input (or a reshape of it), which the pass-through carries but a join
+    cannot."""
     with pytest.raises(HwflowError, match="skip starts at the analog input") as err:
-        hwflow.convert(graph(SHAPE, body), encoding="direct")
+        hwflow.convert(graph(shape, body), encoding="direct")
     assert "\n" not in str(err.value)
 
 

@@ -30,9 +30,10 @@ before a, a branch left at the analog input (direct encoding) and signed ends ar
 Several inputs joined first by one Concatenate (input_join): the joined array is the SNN's one input on the
 inputs' shared quantizer grid (InputEncoder.joins records which model input fills which channels), so the
 network after it is a chain as any other; snn.predict joins the model's list of inputs itself.
-Several outputs made by one linear layer each from the same activation (output_heads): the Concatenate of those
-heads, fused the same way into one readout layer; snn.predict splits its output into the model's list
-(SNN.output_splits), and the firmware outputs the heads side by side.
+Several outputs made by readout heads from the same activation (output_heads): the heads side by side, fused the
+same way level by level (fuse_heads; a later level reads each head's own channels, so its weights are blocks); one
+readout layer at the end; snn.predict splits its output into the model's list (SNN.output_splits), and the
+firmware outputs the heads side by side.
 """
 from __future__ import annotations
 
@@ -125,36 +126,61 @@ def input_join(model):
 
 
 def output_heads(model):
-    """(h, the head layers) of a model of several outputs, each made by one QDense/QConv layer without activation
-    reading the same tensor h (parallel readout heads); None for any other model."""
+    """(h, each head's layers) of a model of several outputs, each made from the same tensor h by a chain of layers of
+    one input whose last is a QDense/QConv layer without activation (readout heads, with hidden layers of their
+    own or not); None for any other model."""
     if len(model.outputs) < 2:
         return None
-    heads = [producer(t) for t in model.outputs]
-    if not all(is_linear_without_activation(h) for h in heads):
+    lines = [ancestry(t) for t in model.outputs]
+    for source, _ in lines[0]:
+        paths = [next((p for t, p in line if t is source), None) for line in lines]
+        if all(p for p in paths):
+            break
+    else:
         return None
-    source = heads[0].input
-    if any(h.input is not source for h in heads) or len({type(h).__name__ for h in heads}) != 1:
+    if not all(is_linear_without_activation(p[-1]) for p in paths) or len({type(p[-1]).__name__ for p in paths}) != 1:
         return None
-    return source, heads
+    return source, paths
 
 
-def fuse_heads(parser, heads: list) -> tuple[int, ...]:
-    """The parallel readout heads as one readout layer (their units side by side), pending in the parser; the
-    heads' sizes (SNN.output_splits)."""
-    where = f"outputs {', '.join(repr(h.name) for h in heads)}"
+def fuse_heads(parser, paths: list[list]) -> tuple[int, ...]:
+    """The readout heads as one network of fused layers, pending in the parser: level by level, the heads' layers
+    side by side (the first level reads h; a later one reads its own head's channels: hwflow.ops.concatenate.fuse
+    with by_head), the readouts last; the heads' sizes (SNN.output_splits). The heads need the same depth, layers
+    of one kind per level and one unsigned quantized_relu per level (one neuron fires every head's units)."""
+    where = f"outputs {', '.join(repr(p[-1].name) for p in paths)}"
     if parser.pending is not None:
         raise HwflowError(f"{where} read '{parser.pending.name}' before its activation; hwflow fuses readout heads "
                           "that read an activation")
     padding, parser.zero_padding = parser.zero_padding, None  # a ZeroPadding2D before the heads: each head's
-    nodes = []
-    for head in heads:
+    levels = []
+    for path in paths:
         sub = copy.copy(parser)
         sub.layers, sub.deferred, sub.zero_padding = list(parser.layers), [], padding
-        sub.visit(head)
-        nodes.append(sub.pending)
-    out_shape = tuple(nodes[0].out_shape[:-1]) + (sum(n.out_shape[-1] for n in nodes),)
-    parser.pending = fuse("output_heads", nodes, out_shape, where)
-    return tuple(int(n.out_shape[-1]) for n in nodes)
+        for layer in path:
+            sub.visit(layer)
+        made = sub.layers[len(parser.layers):] + [sub.pending]
+        if any(not isinstance(n, SynapticLayer) for n in made) or sub.deferred:
+            raise HwflowError(f"{where}: the head of '{path[-1].name}' has a pool, reshape or padding of its own; "
+                              "hwflow fuses heads of QDense/QConv layers and their activations")
+        levels.append(made)
+    if len({len(made) for made in levels}) != 1:
+        raise HwflowError(f"{where} have heads of {sorted({len(m) for m in levels})} layers; hwflow fuses readout "
+                          "heads of the same depth")
+    fused = []
+    for depth, nodes in enumerate(zip(*levels)):
+        neuron, kind = nodes[0].neuron, type(nodes[0])
+        plain = neuron is None or not (neuron.offset or neuron.sign or neuron.po2_bounds is not None)
+        if any(n.neuron != neuron or type(n) is not kind for n in nodes) or not plain:
+            raise HwflowError(f"{where}: their layers {', '.join(repr(n.name) for n in nodes)} differ in kind or "
+                              "activation, or spike signed, binary(), ternary() or po2 levels; hwflow fuses heads "
+                              "whose layers share one quantized_relu per level")
+        out_shape = tuple(nodes[0].out_shape[:-1]) + (sum(n.out_shape[-1] for n in nodes),)
+        name = "output_heads" if neuron is None else f"output_heads_{depth + 1}"
+        fused.append(fuse(name, list(nodes), out_shape, where, by_head=depth > 0))
+    parser.layers.extend(fused[:-1])
+    parser.pending = fused[-1]
+    return tuple(int(made[-1].out_shape[-1]) for made in levels)
 
 
 def branch_layers(model) -> set[int]:
@@ -163,7 +189,7 @@ def branch_layers(model) -> set[int]:
     joined = input_join(model)
     ids = {id(q) for q in joined[1]} if joined else set()  # the input quantizers: the Concatenate sets the input
     heads = output_heads(model)
-    ids |= {id(h) for h in heads[1]} if heads else set()
+    ids |= {id(x) for path in heads[1] for x in path} if heads else set()
     for layer in model.layers:
         if type(layer).__name__ == "Concatenate" and (joined is None or layer is not joined[0]):
             ids.update(id(x) for path in branches(layer)[1] for x in path)
@@ -214,29 +240,36 @@ def merged_window(nodes: list[Conv2D], where: str) -> tuple[list[tuple[int, int]
     return [tuple(x) for x in offsets], tuple(size), tuple(pads)
 
 
-def fuse(name: str, nodes: list[SynapticLayer], out_shape: tuple[int, ...], where: str) -> SynapticLayer:
-    """One layer whose output channels are the nodes' side by side (see the module docstring)."""
+def fuse(name: str, nodes: list[SynapticLayer], out_shape: tuple[int, ...], where: str,
+         by_head: bool = False) -> SynapticLayer:
+    """One layer whose output channels are the nodes' side by side (see the module docstring); by_head: node i
+    reads its own slice of the input channels, the slices in the nodes' order (its weights a block of the
+    layer's, the rest zero), else every node reads all of them."""
     weight_frac = max(n.weight_frac for n in nodes)
     bias_frac = max(n.bias_frac for n in nodes)
     parts = [aligned(n, weight_frac, bias_frac) for n in nodes]
     bias = np.concatenate([b for _, b in parts])
+    rows = [w.shape[-2] for w, _ in parts]
+    starts = np.cumsum([0] + rows[:-1]) if by_head else [0] * len(parts)
+    n_in = sum(rows) if by_head else rows[0]
     fields = dict(name=name, out_shape=tuple(out_shape), weight_frac=weight_frac, bias=bias, bias_frac=bias_frac,
-                  natural_frac=None, membrane_bound=None)
+                  natural_frac=None, membrane_bound=None, in_shape=tuple(nodes[0].in_shape[:-1]) + (n_in,))
     if isinstance(nodes[0], Dense):
-        fields["weight"] = np.concatenate([w for w, _ in parts], axis=-1)
-        return dataclasses.replace(nodes[0], **fields)
-    offsets, (kh, kw), pads = merged_window(nodes, where)
-    weight = np.zeros((kh, kw, parts[0][0].shape[2], len(bias)), dtype=np.int64)
+        offsets, size = [()] * len(parts), ()
+    else:
+        offsets, size, fields["padding"] = merged_window(nodes, where)
+    weight = np.zeros(size + (n_in, len(bias)), dtype=np.int64)
     col = 0
-    for (w, _), (dy, dx) in zip(parts, offsets):
-        weight[dy:dy + w.shape[0], dx:dx + w.shape[1], :, col:col + w.shape[-1]] = w
+    for (w, _), at, start in zip(parts, offsets, starts):
+        window = tuple(slice(o, o + k) for o, k in zip(at, w.shape[:-2]))
+        weight[window + (slice(start, start + w.shape[-2]), slice(col, col + w.shape[-1]))] = w
         col += w.shape[-1]
-    return dataclasses.replace(nodes[0], weight=weight, padding=pads, **fields)
+    return dataclasses.replace(nodes[0], weight=weight, **fields)
 
 
 @parses("Concatenate", note="along the channels, of branches from one tensor a: one QDense/QConv layer with its "
                             "activation (one quantizer) or a itself each: fused into one layer; deeper branches (the "
-                            "same quantized_relu at their ends): their nodes and a join (not in the RTL twin); of the "
+                            "same quantized_relu at their ends): their nodes and a join; of the "
                             "model's inputs (each through the same input quantizer): one joined input", opens_input=True)
 def parse_concatenate(parser, layer) -> None:
     """Parse every branch on its own from the current state, then emit the fused layer, or the branches' nodes and
@@ -324,6 +357,10 @@ def join_branches(parser, layer, paths: list[list], states: list, where: str) ->
             made_all += made
         heads.append(made[-1].name if made else source)
         ends.append((sub.grid, sub.steps))
+    twice = next((h for k, h in enumerate(heads) if h in heads[:k]), None)
+    if twice is not None:
+        raise HwflowError(f"{where} joins the output of '{twice}' with itself (the same tensor twice, or through a "
+                          "Dropout); hwflow joins branches of different tensors")
     if any(e != ends[0] for e in ends):
         described = ", ".join(f"{g} over {t} planes" for g, t in ends)
         raise HwflowError(f"{where} joins branches ending on different level grids ({described}); a join puts planes "

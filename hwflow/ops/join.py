@@ -84,8 +84,8 @@ class Join(Node):
                               f"{second.steps} planes; it joins spike planes of equal T")
         shape = tuple(self.out_shape)
         rtl = None
-        if options.sequential:  # the RTL twin's stage: its words and its cycles
-            _, rtl = self.lower_rtl_inputs([first.rtl, second.rtl], options.lanes, options.strategy)
+        if options.sequential:  # the RTL twin's schedule: the output in words of `lanes` channels
+            rtl = RtlCursor(self.name, first.rtl.kind, image(shape), first.steps, options.lanes, first.rtl.bits)
         d = dict(class_name=SPIKE_JOIN.class_name, name=self.name, inputs=[first.name, second.name],
                  planes=first.steps, pixels=math.prod(shape[:-1]), n_chan1=first.shape[-1], n_chan2=second.shape[-1],
                  sequential=int(options.sequential), word1=first.rtl.word if rtl else 1,

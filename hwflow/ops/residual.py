@@ -228,10 +228,11 @@ def join_skip(parser, node: SynapticLayer, index: int, skip: SynapticLayer, grid
               where: str) -> SynapticLayer:
     """The skip beside the block: a's planes (subsampled for a strided 1x1 projection) joined after the pending
     layer's own input (hwflow.ops.join); the skip as a layer of stride 1 reading those joined channels."""
-    if parser.offset or parser.pm1 or parser.pair or parser.analog():
-        raise HwflowError(f"{where}: '{node.name}' reads a signed, binary(), ternary() or analog input; the skip "
-                          "joins quantized_relu planes")
-    if index < 0 and parser.encoder.encoding == "direct":
+    if parser.offset or parser.pm1 or parser.pair:
+        raise HwflowError(f"{where}: '{node.name}' reads a signed, binary() or ternary() input; the skip joins "
+                          "quantized_relu planes")
+    direct = parser.encoder.encoding == "direct"
+    if direct and not any(isinstance(x, SynapticLayer) for x in parser.layers[:index + 1]):
         raise HwflowError(f"{where}: its skip starts at the analog input, which a join cannot carry beside the block; "
                           "use encoding='bitplane'")
     if (grid, steps) != (parser.grid, parser.steps):
@@ -276,7 +277,7 @@ def fold_skip(parser, node: SynapticLayer, source, proj, name: str, where: str) 
     if skip.out_shape[-1] != node.out_shape[-1]:
         raise HwflowError(f"{where} adds {skip.out_shape[-1]} channels to the {node.out_shape[-1]} of '{node.name}' "
                           "(Keras broadcasts them); a fused residual needs as many channels on both paths")
-    if between and carried(between, grid) and tuple(getattr(skip, "strides", (1, 1))) == (1, 1):
+    if between and carried(between, grid):
         first = 0
         for k, layer in enumerate(between):
             parser.layers[index + 1 + k] = pass_through(layer, channels, first, widen=k > 0)
