@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 class InputEncoder:
     """How samples enter the SNN: levels on `grid`, sent analog (one plane) or as bit planes.
 
-    joins: a model of several inputs joined by a Concatenate on the channels (hwflow.ops.concatenate.input_join):
+    joins: a model of several inputs joined by a Concatenate on the channels, straight or after layers of their own
+    (hwflow.ops.concatenate.input_join):
     for each slot of the concatenation, (the model input's index, its channels); the SNN and its firmware take
     the joined array, and `join` makes it from the model's list of inputs."""
 

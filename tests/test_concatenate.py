@@ -11,6 +11,7 @@ from tensorflow.keras.layers import Concatenate, Dropout, Flatten, ZeroPadding2D
 
 import hwflow
 from hwflow.errors import HwflowError
+from hwflow.ir import INPUT
 from hwflow.ops.conv2d import Conv2D
 from hwflow.ops.dense import Dense
 from hwflow.rtl import tools
@@ -187,6 +188,61 @@ def test_inputs_it_cannot_join_are_one_line(make, message: str) -> None:
     assert "\n" not in str(err.value)
 
 
+def inputs_with_layers(image: bool, seed: int = 0) -> tf.keras.Model:
+    """Two inputs, each through its quantizer and layers of its own (one and two layers), meeting in a Concatenate,
+    then a layer and a readout."""
+    shapes = [(5, 4, 2), (5, 4, 1)] if image else [(6,), (4,)]
+    xs = [tf.keras.Input(shape) for shape in shapes]
+    if image:
+        branches = [relu()(conv(3, 3, padding="same")(relu()(xs[0]))),
+                    relu()(conv(2, 1)(relu()(conv(2, 3, padding="same")(relu()(xs[1])))))]
+        out = dense(3)(Flatten()(relu()(conv(2, 3)(Concatenate()(branches)))))
+    else:
+        branches = [relu()(dense(5)(relu()(xs[0]))), relu()(dense(3)(relu()(dense(2)(relu()(xs[1])))))]
+        out = dense(3)(Concatenate()(branches))
+    return on_grid(tf.keras.Model(xs, out), seed)
+
+
+@pytest.mark.parametrize("image", [False, True], ids=["vectors", "images"])
+@pytest.mark.parametrize("encoding", ["direct", "bitplane"])
+def test_inputs_that_meet_after_layers_of_their_own_are_exact(image: bool, encoding: str) -> None:
+    """Each input's first layer reads its channels of the joined input (zero weights on the other's), its branch's
+    output joins the other's: the SNN (a DAG from one joined input) == QKeras; lowered to HLS blocks and RTL stages."""
+    from hwflow.hls.lower import layer_list
+    from hwflow.options import FirmwareOptions
+    from hwflow.rtl.generate import lower_stages
+
+    model = inputs_with_layers(image)
+    snn = hwflow.convert(model, encoding=encoding)
+    firsts = [layer for layer in snn.layers if layer.inputs == (INPUT,)] + [snn.layers[0]]
+    channels = (2, 1) if image else (6, 4)
+    assert snn.encoder.shape[-1] == sum(channels) and all(f.in_shape == snn.encoder.shape for f in firsts)
+    assert not firsts[1].weight[..., channels[0]:, :].any() and not firsts[0].weight[..., :channels[0], :].any()
+    xs = [grid_inputs(tuple(x.shape[1:]), 300, seed=k, saturated=0.1) for k, x in enumerate(model.inputs)]
+    y = model.predict(xs, verbose=0)
+    np.testing.assert_array_equal(snn.predict(xs), y)
+    np.testing.assert_array_equal(snn.trace(xs).output, y)
+    layer_list(snn, FirmwareOptions.of(strategy="event", lanes=1))
+    lower_stages(snn, 1, "event")
+
+
+@pytest.mark.parametrize("shapes, make, message", [
+    ([(6,), (4,)], lambda xs: Concatenate()([relu()(dense(3)(relu()(xs[0]))), relu()(xs[1])]),
+     "joins input '.*' as it is with inputs that have layers of their own"),
+    ([(5, 4, 2), (3,)], lambda xs: Concatenate()([relu()(dense(3)(Flatten()(relu()(xs[0])))),
+                                                  relu()(dense(2)(relu()(xs[1])))]),
+     r"joins inputs of shapes \[\(5, 4, 2\), \(3,\)\]; .* the same size but for the channels"),
+    ([(5, 4, 2), (5, 4, 1)], lambda xs: Concatenate()([relu()(dense(3)(Flatten()(relu()(xs[0])))),
+                                                       relu()(dense(2)(Flatten()(relu()(xs[1]))))]),
+     "the layers of an input start with '.*' \\(Flatten\\); hwflow reads each input's channels"),
+], ids=["a bare input", "inputs of other sizes", "a Flatten first"])
+def test_inputs_with_layers_it_cannot_join_are_one_line(shapes, make, message: str) -> None:
+    xs = [tf.keras.Input(shape) for shape in shapes]
+    with pytest.raises(HwflowError, match=message) as err:
+        hwflow.convert(tf.keras.Model(xs, dense(2)(make(xs))))
+    assert "\n" not in str(err.value)
+
+
 def test_the_wrong_inputs_are_one_line() -> None:
     snn = hwflow.convert(joined_inputs([(4,), (3,)]))
     x = grid_inputs((4,), 5, seed=1)
@@ -257,6 +313,23 @@ def test_firmware_and_rtl_of_joined_inputs_are_exact(tmp_path) -> None:
     rtl_check(snn, model, xs, tmp_path / "event", "event", 2)
     with pytest.raises(HwflowError, match="has 3 inputs; hwflow builds the hls4ml ANN baseline of single-input"):
         ann_to_hls(model, tmp_path / "hls4ml")
+
+
+@pytest.mark.firmware
+@pytest.mark.skipif(tools.find(tools.VERILATOR) is None, reason="Verilator is needed for RTL simulation")
+def test_firmware_and_rtl_of_inputs_with_layers_are_exact(tmp_path) -> None:
+    """Two image inputs with layers of their own: the Vitis io_stream event firmware (C simulation) and the event RTL
+    take the joined array through their one input port, == SNN == QKeras on the model's list of inputs."""
+    from test_rtl import check as rtl_check
+
+    model = inputs_with_layers(image=True, seed=4)
+    snn = hwflow.convert(model, encoding="bitplane")
+    xs = [grid_inputs(tuple(x.shape[1:]), 30, seed=k, saturated=0.2) for k, x in enumerate(model.inputs)]
+    stream = hwflow.hls.to_hls(snn, tmp_path / "stream", strategy="event", lanes=2, io_type="io_stream",
+                               backend="Vitis")
+    stream.compile()
+    firmware_outputs(model, snn, xs, hwflow.hls.predict(stream, snn, xs))
+    rtl_check(snn, model, xs, tmp_path / "event", "event", 2)
 
 
 def heads_model(image: bool, joined: bool = False, seed: int = 0) -> tf.keras.Model:

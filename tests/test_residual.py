@@ -104,14 +104,6 @@ def two_layer_block():
     return tf.keras.Model(x, Flatten()(Add()([QConv2D(2, 3, padding="same", kernel_quantizer=Q4)(h), a])))
 
 
-def two_inputs():
-    """Two inputs that meet after a layer each (not joined first): a graph."""
-    x, y = tf.keras.Input((4,)), tf.keras.Input((4,))
-    q = [QActivation(quantized_relu(4, 0))(QDense(2, kernel_quantizer=Q4)(QActivation(quantized_relu(4, 0))(t)))
-         for t in (x, y)]
-    return tf.keras.Model([x, y], QDense(3, kernel_quantizer=Q4)(Concatenate()(q)))
-
-
 def concatenated():
     x = tf.keras.Input((4,))
     a = QActivation(quantized_relu(4, 0))(x)
@@ -135,7 +127,6 @@ def with_batchnorm():
 
 @pytest.mark.parametrize("make, message", [
     (two_layer_block, "skip starts at the analog input"),  # its middle activation is not a's: a join, of a analog
-    (two_inputs, "has 2 inputs and 1 output"),
     (concatenated, "carries the analog input"),
     (after_binary, "adds a binary() activation"),
     (with_batchnorm, "folds batch norm only in chains"),

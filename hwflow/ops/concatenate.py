@@ -27,9 +27,10 @@ and hwflow.ops.join puts their outputs side by side (the SNN's nodes are then a 
 in spike planes on one quantized_relu grid with one T; a Concatenate inside a branch, a branch reaching back
 before a, a branch left at the analog input (direct encoding) and signed ends are refused with one line.
 
-Several inputs joined first by one Concatenate (input_join): the joined array is the SNN's one input on the
-inputs' shared quantizer grid (InputEncoder.joins records which model input fills which channels), so the
-network after it is a chain as any other; snn.predict joins the model's list of inputs itself.
+Several inputs joined by one Concatenate (input_join): the joined array is the SNN's one input on the inputs' shared
+quantizer grid (InputEncoder.joins records which model input fills which channels); snn.predict joins the model's
+list of inputs itself. Inputs that meet after layers of their own (join_input_branches): each input's first layer
+reads its channels of the joined array (zero weights on the others', the same sums), and the branches join as above.
 Several outputs made by readout heads from the same activation (output_heads): the heads side by side, fused the
 same way level by level (fuse_heads; a later level reads each head's own channels, so its weights are blocks); one
 readout layer at the end; snn.predict splits its output into the model's list (SNN.output_splits), and the
@@ -101,27 +102,28 @@ def fused_form(paths: list[list]) -> bool:
 
 
 def input_join(model):
-    """(the Concatenate, its input quantizer layers, InputEncoder.joins) of a model whose several inputs meet first in
-    one Concatenate on the channels, each straight or through its own QActivation (the input quantizer); None for
-    any other model."""
+    """(the Concatenate, its input quantizer layers, InputEncoder.joins, each input's layers after its quantizer) of a
+    model whose several inputs meet in one Concatenate on the channels, each straight, through its own QActivation (the
+    input quantizer) or through layers of one input each after it; None for any other model."""
     if len(model.inputs) < 2:
         return None
     for layer in model.layers:
         if type(layer).__name__ != "Concatenate" or layer.axis not in (-1, len(layer.output_shape) - 1):
             continue
-        quantizers, joins = [], []
+        quantizers, joins, paths = [], [], []
         for tensor in layer.input:
-            first = producer(tensor)
-            if type(first).__name__ == "QActivation" and type(producer(first.input)).__name__ == "InputLayer":
-                quantizers.append(first)
-                tensor = first.input
-            index = next((i for i, t in enumerate(model.inputs) if t is tensor), None)
+            start, path = ancestry(tensor)[-1]  # the furthest tensor it reads through layers of one input
+            index = next((i for i, t in enumerate(model.inputs) if t is start), None)
             if index is None:
                 break
-            joins.append((index, int(tensor.shape[-1])))
+            if path and type(path[0]).__name__ == "QActivation":
+                quantizers.append(path[0])
+                path = path[1:]
+            joins.append((index, int(start.shape[-1])))
+            paths.append(path)
         else:
             if sorted(i for i, _ in joins) == list(range(len(model.inputs))) and len(quantizers) in (0, len(joins)):
-                return layer, quantizers, tuple(joins)
+                return layer, quantizers, tuple(joins), paths
     return None
 
 
@@ -187,7 +189,8 @@ def branch_layers(model) -> set[int]:
     """ids of the layers the chain skips (parse_concatenate parses them): inside the Concatenate branches, the input
     quantizers of joined inputs, the readout heads of several outputs."""
     joined = input_join(model)
-    ids = {id(q) for q in joined[1]} if joined else set()  # the input quantizers: the Concatenate sets the input
+    ids = {id(x) for x in joined[1] + [x for path in joined[3] for x in path]} if joined else set()  # the Concatenate
+    # sets the input and parses each input's layers
     heads = output_heads(model)
     ids |= {id(x) for path in heads[1] for x in path} if heads else set()
     for layer in model.layers:
@@ -269,8 +272,9 @@ def fuse(name: str, nodes: list[SynapticLayer], out_shape: tuple[int, ...], wher
 
 @parses("Concatenate", note="along the channels, of branches from one tensor a: one QDense/QConv layer with its "
                             "activation (one quantizer) or a itself each: fused into one layer; deeper branches (the "
-                            "same quantized_relu at their ends): their nodes and a join; of the "
-                            "model's inputs (each through the same input quantizer): one joined input", opens_input=True)
+                            "same quantized_relu at their ends): their nodes and a join; of the model's inputs (each "
+                            "through the same input quantizer, and layers of its own or none): one joined input",
+         opens_input=True)
 def parse_concatenate(parser, layer) -> None:
     """Parse every branch on its own from the current state, then emit the fused layer, or the branches' nodes and
     their join (or join the inputs)."""
@@ -377,7 +381,7 @@ def join_inputs(parser, layer, where: str) -> None:
         raise HwflowError(f"model '{parser.model.name}' has no input quantizer before {where}; add "
                           "QActivation('quantized_relu(bits, integer)') as its first layer or pass input_quantizer= "
                           "to hwflow.convert")
-    _, quantizers, joins = joined
+    _, quantizers, joins, paths = joined
     if quantizers and parser.input_quantizer is not None:
         raise HwflowError(f"model '{parser.model.name}' quantizes its inputs itself ('{quantizers[0].name}'); leave "
                           "input_quantizer out")
@@ -393,5 +397,38 @@ def join_inputs(parser, layer, where: str) -> None:
         raise HwflowError(f"model '{parser.model.name}' has no input quantizer before {where}; put the same "
                           "QActivation('quantized_relu(bits, integer)') on every input or pass input_quantizer= to "
                           "hwflow.convert")
-    parser.set_input(quantizer, tuple(int(d) for d in layer.output_shape[1:]), what)
+    shapes = [shape_of(parser.model.inputs[i].shape) for i, _ in joins]
+    if any(shape[:-1] != shapes[0][:-1] for shape in shapes):
+        raise HwflowError(f"{where} joins inputs of shapes {shapes}; hwflow takes several inputs as one joined array: "
+                          "give them the same size but for the channels")
+    parser.set_input(quantizer, shapes[0][:-1] + (sum(n for _, n in joins),), what)
     parser.encoder.joins = joins
+    if any(paths):
+        join_input_branches(parser, layer, paths, where)
+
+
+def join_input_branches(parser, layer, paths: list[list], where: str) -> None:
+    """Inputs with layers of their own before the Concatenate: each input's first layer reads its channels of the
+    joined input (its weights there, zeros on the other inputs' channels: exact, the same sums), and its branch's
+    output joins the others' (join_branches)."""
+    if not all(paths):
+        bare = next(parser.model.inputs[i].name for (i, _), path in zip(parser.encoder.joins, paths) if not path)
+        raise HwflowError(f"{where} joins input '{bare}' as it is with inputs that have layers of their own; give "
+                          "every input a layer before the Concatenate, or join them all first")
+    states, start = [], 0
+    for path, (_, channels) in zip(paths, parser.encoder.joins):
+        sub = copy.copy(parser)
+        sub.layers, sub.deferred, sub.zero_padding = [], [], None
+        for x in path:
+            sub.visit(x)
+        first = sub.layers[0] if sub.layers else sub.pending
+        if not isinstance(first, SynapticLayer):
+            raise HwflowError(f"{where}: the layers of an input start with '{path[0].name}' "
+                              f"({type(path[0]).__name__}); hwflow reads each input's channels of the joined input "
+                              "through a QDense/QConv layer first")
+        weight = np.zeros(first.weight.shape[:-2] + (parser.encoder.shape[-1], first.weight.shape[-1]), np.int64)
+        weight[..., start:start + channels, :] = first.weight
+        first.weight, first.in_shape = weight, tuple(first.in_shape[:-1]) + (parser.encoder.shape[-1],)
+        start += channels
+        states.append(sub)
+    join_branches(parser, layer, paths, states, where)

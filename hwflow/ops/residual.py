@@ -150,7 +150,7 @@ def node_index(parser, tensor, where: str) -> int:
     while HANDLERS.get(type(layer).__name__) in IDENTITIES:  # Dropout and the like: the tensor before them
         layer = producer(layer.input)
     joined = input_join(parser.model)
-    if joined is not None and layer is joined[0]:
+    if joined is not None and layer is joined[0] and not any(joined[3]):  # the joined input itself
         return -1
     if type(layer).__name__ == "QActivation" and type(producer(layer.input)).__name__ != "InputLayer":
         layer = producer(layer.input)  # the activation of a linear layer (or pool) is that layer's node
