@@ -434,3 +434,81 @@ def rounding_cases(snn: hwflow.SNN, x: np.ndarray) -> dict[str, int]:
             top_count = (win == win.max(axis=3, keepdims=True)).sum(axis=3)
             cases["pool_ties"] += int(((top_count > 1) & (win.max(axis=3) > 0)).sum())
     return cases
+
+
+# ------------------------------------------------------------ random graphs (hypothesis)
+
+@dataclass
+class GraphArch:
+    """A random graph of the forms hwflow joins or fuses: several inputs (joined first, or after layers of their
+    own), a trunk layer, a Concatenate of branches (of depth 0: the tensor itself), several readout heads (hidden
+    layers of their own or none). One quantized_relu(t, integer) after every layer; weights on the 1/8 grid."""
+
+    seed: int
+    image: bool  # inputs (size, size, channels) and 3x3 'same' convolutions, else vectors and dense layers
+    size: int
+    channels: list[int]  # per model input
+    input_layers: int  # layers of each input's own before they join (0: joined first)
+    branches: list[int]  # depths of the Concatenate's branches after the trunk ([]: none)
+    heads: int  # readout heads (1: one output)
+    head_layers: int  # hidden layers of each head
+    t: int
+    integer: int
+    input_bits: int
+
+    def shapes(self) -> list[tuple[int, ...]]:
+        return [(self.size, self.size, c) if self.image else (self.size * c,) for c in self.channels]
+
+
+def build_graph(arch: GraphArch) -> tf.keras.Model:
+    """The QKeras model of a GraphArch."""
+    q4 = quantized_bits(4, 0, alpha=1)
+    width = iter(np.random.default_rng(arch.seed).integers(1, 5, 64))
+
+    def layer(h, units=None, activation=True):
+        n = int(units or next(width))
+        out = (QConv2D(n, 3 if n % 2 else 1, padding="same", kernel_quantizer=q4, bias_quantizer=q4)(h)
+               if len(h.shape) == 4 else QDense(n, kernel_quantizer=q4, bias_quantizer=q4)(h))
+        return QActivation(quantized_relu(arch.t, arch.integer))(out) if activation else out
+
+    def chain(h, depth: int):
+        for _ in range(depth):
+            h = layer(h)
+        return h
+
+    xs = [tf.keras.Input(shape) for shape in arch.shapes()]
+    qs = [QActivation(quantized_relu(arch.input_bits, 1))(x) for x in xs]
+    h = Concatenate()([chain(q, arch.input_layers) for q in qs]) if len(xs) > 1 else qs[0]
+    h = layer(h)
+    if arch.branches:
+        h = Concatenate()([chain(h, depth) for depth in arch.branches])
+    h = Flatten()(h) if arch.image else h
+    outs = [layer(chain(h, arch.head_layers), units=k + 1, activation=False) for k in range(arch.heads)]
+    return on_grid(tf.keras.Model(xs if len(xs) > 1 else xs[0], outs if len(outs) > 1 else outs[0]), arch.seed)
+
+
+def graph_inputs(arch: GraphArch, n: int, seed: int) -> list[np.ndarray] | np.ndarray:
+    """Tie-heavy inputs on the input grid (quantized_relu(input_bits, 1)): zeros and the top level; the model's list."""
+    rng = np.random.default_rng(seed)
+    top = 2**arch.input_bits - 1
+    xs = []
+    for shape in arch.shapes():
+        k = rng.integers(0, top + 1, (n,) + shape)
+        k[rng.random(k.shape) < 0.2] = 0
+        k[rng.random(k.shape) < 0.1] = top
+        xs.append((k * 2.0 ** (1 - arch.input_bits)).astype(np.float32))
+    return xs if len(xs) > 1 else xs[0]
+
+
+@st.composite
+def graph_archs(draw) -> GraphArch:
+    """Random GraphArchs: 1-3 inputs (joined first or after 1-2 layers each), 0-3 branches of depth 0-2 (at least one
+    layer among them), 1-3 heads of 0-1 hidden layers, T 1-8, both kinds of tensors."""
+    inputs = draw(st.integers(1, 3))
+    branches = draw(st.lists(st.integers(0, 2), min_size=0, max_size=3))
+    branches = branches if len(branches) > 1 and any(branches) else []
+    return GraphArch(seed=draw(st.integers(0, 2**31)), image=draw(st.booleans()), size=draw(st.integers(2, 5)),
+                     channels=draw(st.lists(st.integers(1, 3), min_size=inputs, max_size=inputs)),
+                     input_layers=draw(st.integers(0, 2)) if inputs > 1 else 0, branches=branches,
+                     heads=draw(st.integers(1, 3)), head_layers=draw(st.integers(0, 1)), t=draw(st.integers(1, 8)),
+                     integer=draw(st.integers(0, 2)), input_bits=draw(st.integers(1, 6)))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 import tensorflow as tf
 from qkeras import QActivation, QConv2D, quantized_bits, quantized_relu
 from tensorflow.keras.layers import Add, Concatenate, Dropout, MaxPooling2D, UpSampling2D
@@ -12,9 +14,10 @@ import hwflow
 from hwflow.errors import HwflowError
 from hwflow.ir import INPUT, is_chain, sources
 from hwflow.ops.join import Join
+from hwflow.hls.lower import layer_list
 from hwflow.options import FirmwareOptions
 from hwflow.rtl import tools
-from randmodels import firmware_outputs, grid_inputs
+from randmodels import GraphArch, build_graph, firmware_outputs, graph_archs, graph_inputs, grid_inputs
 from test_concatenate import SHAPE, conv, dense, exact_snn, graph, relu
 
 Q6 = quantized_bits(6, 2, alpha=1)
@@ -198,3 +201,25 @@ def test_join_firmware_and_rtl_are_exact(tmp_path) -> None:
     ann_model.compile()
     np.testing.assert_array_equal(csim_batches(ann_model, x).astype(np.float32).reshape(-1, 3),
                                   model.predict(x, verbose=0))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arch=graph_archs(), encoding=st.sampled_from(["direct", "bitplane"]))
+def test_random_graphs_are_exact(arch: GraphArch, encoding: str) -> None:
+    """Hypothesis over graphs: joined inputs (first, or after layers of their own), Concatenate branches (fused or
+    joined), readout heads (deep or not), T 1-8, tie-heavy inputs: the SNN (levels and plane by plane) == QKeras,
+    output by output; lowered to the HLS blocks and the RTL stages. Under direct encoding a branch of depth 0 is the
+    trunk's spikes (the trunk layer reads the analog input)."""
+    from hwflow.rtl.generate import lower_stages
+
+    model = build_graph(arch)
+    snn = hwflow.convert(model, encoding=encoding)
+    x = graph_inputs(arch, 64, arch.seed)
+    want = model.predict(x, verbose=0)
+    outs, got = (want, snn.predict(x)) if arch.heads > 1 else ([want], [snn.predict(x)])
+    for g, ref in zip(got, outs, strict=True):
+        np.testing.assert_array_equal(g, ref)
+    joined = np.concatenate([o.reshape(len(o), -1) for o in outs], axis=1)
+    np.testing.assert_array_equal(snn.trace(x).output.reshape(joined.shape), joined)
+    layer_list(snn, FirmwareOptions.of(strategy="event", lanes=1))
+    lower_stages(snn, 1, "event")
