@@ -30,6 +30,11 @@ itself cannot run (an OpError in model.predict) has no reference and is counted 
 architectures from a fixed seed (derandomized), so a run with the same --models and --max-draws is repeatable
 (Hypothesis's sequence depends on its example budget, so runs with different budgets draw different models).
 Writes reports/fuzz.json (--name: another file, for a probe beside the recorded run).
+
+--graphs draws the test suite's random graphs instead (tests/randmodels.py `graph_archs`): 1-3 inputs joined first
+or after 1-2 layers of their own, a trunk layer, a Concatenate of 2-3 branches of depth 0-2 (fused or joined), 1-3
+readout heads of 0-1 hidden layers, dense or 3x3/1x1 convolutional, T 1-8, 1-6-bit inputs; the SNN's outputs,
+the heads side by side, must equal the model's.
 """
 from __future__ import annotations
 
@@ -44,10 +49,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from common import REPORTS, machine, save  # noqa: E402
 
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from randmodels import MULTI_LAYER, archs, build, buildable, inputs, reference  # noqa: E402
+from randmodels import (MULTI_LAYER, archs, build, build_graph, buildable, graph_archs, graph_inputs,  # noqa: E402
+                        inputs, reference)
 from tqdm import tqdm  # noqa: E402
 
 import hwflow  # noqa: E402
@@ -75,6 +82,21 @@ def kinds(arch) -> list[str]:
     return out
 
 
+def graph_kinds(arch) -> list[str]:
+    """The forms a random graph exercises (for the report's counts)."""
+    out = [f"{len(arch.channels)} inputs" + (" with layers" if arch.input_layers else "")] * (len(arch.channels) > 1)
+    out += ["branches joined" if any(d > 1 for d in arch.branches) or 0 in arch.branches else "branches fused"] * bool(
+        arch.branches)
+    out += [f"{arch.heads} heads" + (" with hidden layers" if arch.head_layers else "")] * (arch.heads > 1)
+    return out + ["images" if arch.image else "vectors"]
+
+
+def side_by_side(outputs) -> np.ndarray:
+    """A model's outputs (a list for several) as one array [samples, values], as snn.logits gives them."""
+    outputs = outputs if isinstance(outputs, list) else [outputs]
+    return np.concatenate([np.asarray(o).reshape(len(o), -1) for o in outputs], axis=1)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", type=int, default=10_000, help="distinct models to compare (over all shards)")
@@ -84,6 +106,7 @@ def main() -> None:
                    help="I/N: compare only distinct draws I, I+N, I+2N, ... (fuzz_shardIofN.json)")
     p.add_argument("--merge", type=int, metavar="N", help="add up NAME_shard*ofN.json into NAME.json, and stop")
     p.add_argument("--name", default="fuzz", help="result file reports/NAME.json (a probe beside the recorded run)")
+    p.add_argument("--graphs", action="store_true", help="draw random graphs (randmodels.graph_archs)")
     args = p.parse_args()
     if args.merge:
         merge(args.merge, args.name)
@@ -102,7 +125,7 @@ def main() -> None:
 
     @settings(max_examples=args.max_draws or 2 * args.models, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
-    @given(arch=archs(), encoding=st.sampled_from(["direct", "bitplane"]))
+    @given(arch=graph_archs() if args.graphs else archs(), encoding=st.sampled_from(["direct", "bitplane"]))
     def one(arch, encoding: str) -> None:
         if tally["models"] >= target:
             return
@@ -115,10 +138,10 @@ def main() -> None:
             return
         tally["draws"] += 1
         tf.keras.backend.clear_session()  # one model at a time: Keras's graph does not grow
-        if not buildable(arch):
+        if not args.graphs and not buildable(arch):
             tally["skipped_unbuildable"] += 1
             return
-        model = build(arch)
+        model = build_graph(arch) if args.graphs else build(arch)
         try:
             snn = hwflow.convert(model, encoding=encoding)
         except hwflow.HwflowError as exc:  # a refusal (e.g. a float average TF rounds otherwise): listed, not compared
@@ -129,7 +152,7 @@ def main() -> None:
         if not snn.tf_float32_exact:  # TF's float32 pass may round: not a reference to compare with
             tally["inexact_tf_models"] += 1
             return
-        x = inputs(arch, args.samples, arch.seed)
+        x = graph_inputs(arch, args.samples, arch.seed) if args.graphs else inputs(arch, args.samples, arch.seed)
         try:
             expected = reference(model).predict(x, verbose=0)
         except tf.errors.OpError as exc:  # TensorFlow itself cannot run it (oneDNN kernels): no reference
@@ -137,12 +160,12 @@ def main() -> None:
             if len(tf_errors) < 3:
                 tf_errors.append(f"{arch}: {exc.message.splitlines()[0]}")
             return
-        bad = count_mismatches(snn.predict(x), expected)
+        bad = count_mismatches(side_by_side(snn.predict(x)), side_by_side(expected))
         tally["models"] += 1
         bar.update(1)
-        tally["samples"] += len(x)
+        tally["samples"] += len(expected[0] if isinstance(expected, list) else expected)
         tally["mismatching_samples"] += bad
-        covered.update(kinds(arch) + [encoding])
+        covered.update((graph_kinds(arch) if args.graphs else kinds(arch)) + [encoding])
         if bad and len(failures) < 5:
             failures.append(f"{arch} {encoding}: {bad} samples")
 
