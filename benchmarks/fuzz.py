@@ -32,9 +32,9 @@ architectures from a fixed seed (derandomized), so a run with the same --models 
 Writes reports/fuzz.json (--name: another file, for a probe beside the recorded run).
 
 --graphs draws the test suite's random graphs instead (tests/randmodels.py `graph_archs`): 1-3 inputs joined first
-or after 1-2 layers of their own, a trunk layer, a Concatenate of 2-3 branches of depth 0-2 (fused or joined), 1-3
-readout heads of 0-1 hidden layers, dense or 3x3/1x1 convolutional, T 1-8, 1-6-bit inputs; the SNN's outputs,
-the heads side by side, must equal the model's.
+or after 1-2 layers of their own, a trunk layer, a Concatenate of 2-3 branches of depth 1-2 and at most one of
+depth 0 (fused or joined), 1-3 readout heads of 0-1 hidden layers, dense or 3x3/1x1 convolutional, T 1-8, 1-6-bit
+inputs; the SNN's outputs, the heads side by side, must equal the model's.
 """
 from __future__ import annotations
 
