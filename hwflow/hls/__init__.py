@@ -7,6 +7,7 @@
     hwflow.hls.csim_testbench(prj_dir)            # g++ build + run: TestbenchResult(mismatches=0, ...)
     hwflow.hls.build(prj_dir, synth=True)         # hls4ml's build_prj.tcl in Vivado/Vitis HLS + reports
     hwflow.hls.cycle_model(snn).summary()         # latency / II per block (hls_templates/CYCLES.md)
+    hwflow.hls.stream_fifos(hls_model)            # io_stream: the FIFOs between blocks, their depths and bits
     hwflow.hls.trace_compare(snn, x, prj_dir)     # firmware trace vs snn.trace, step by step
     hwflow.hls.measure_cycles(trace_model, x)     # cycles per sample counted in C simulation (a trace build)
 
