@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 import tensorflow as tf
-from qkeras import QActivation, QConv2D, quantized_bits, quantized_relu
+from qkeras import QActivation, quantized_bits
 from tensorflow.keras.layers import Add, Concatenate, Dropout, MaxPooling2D, UpSampling2D
 
 import hwflow
