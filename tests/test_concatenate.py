@@ -443,13 +443,20 @@ def test_firmware_and_rtl_of_deeper_heads_are_exact(tmp_path) -> None:
     """Dense heads with hidden layers: the latency C simulation (Vivado io_parallel) and the event RTL output the
     heads side by side, == snn.logits == QKeras's outputs joined; the RTL's cycles on the formula."""
     model = deep_heads_model(image=False, seed=5)
+    check_heads_firmware(tmp_path, model, grid_inputs((6,), 40, seed=7, saturated=0.2),
+                         dict(strategy="latency", backend="Vivado"), dict(architecture="event", lanes=2))
+
+
+def check_heads_firmware(tmp_path, model: tf.keras.Model, x, hls: dict, rtl: dict) -> None:
+    """The C simulation (firmware settings `hls`) and the RTL (`rtl`) of a model of several outputs: the heads side by
+    side, == snn.logits == QKeras's outputs joined; the RTL's cycles on its formula."""
     snn = hwflow.convert(model, encoding="bitplane")
-    x = grid_inputs((6,), 40, seed=7, saturated=0.2)
     want = np.concatenate(model.predict(x, verbose=0), axis=-1)
-    latency = hwflow.hls.to_hls(snn, tmp_path / "latency", strategy="latency", backend="Vivado")
-    latency.compile()
-    np.testing.assert_array_equal(hwflow.hls.predict(latency, snn, x), want)
-    design = hwflow.to_rtl(snn, tmp_path / "rtl", architecture="event", lanes=2)
+    np.testing.assert_array_equal(snn.logits(x), want)
+    firmware = hwflow.hls.to_hls(snn, tmp_path / "hls", **hls)
+    firmware.compile()
+    np.testing.assert_array_equal(hwflow.hls.predict(firmware, snn, x), want)
+    design = hwflow.to_rtl(snn, tmp_path / "rtl", **rtl)
     result = design.simulate(x)
     np.testing.assert_array_equal(result.output, want)
     np.testing.assert_array_equal(result.cycles, design.cycle_model(x))
@@ -461,18 +468,9 @@ def test_firmware_and_rtl_of_readout_heads_are_exact(tmp_path) -> None:
     """Two joined inputs, two conv heads: the folded C simulation (Vivado io_stream) and the folded RTL output the
     heads side by side, == snn.logits == QKeras's outputs joined."""
     model = heads_model(image=True, joined=True, seed=3)
-    snn = hwflow.convert(model, encoding="bitplane")
-    xs = [grid_inputs((5, 4, 2), 30, seed=k, saturated=0.1) for k in range(2)]
-    want = np.concatenate(model.predict(xs, verbose=0), axis=-1)
-    np.testing.assert_array_equal(snn.logits(xs), want)
-    folded = hwflow.hls.to_hls(snn, tmp_path / "folded", strategy="folded", lanes=3, io_type="io_stream",
-                               backend="Vivado")
-    folded.compile()
-    np.testing.assert_array_equal(hwflow.hls.predict(folded, snn, xs), want)
-    design = hwflow.to_rtl(snn, tmp_path / "rtl", architecture="folded", lanes=3)
-    result = design.simulate(xs)
-    np.testing.assert_array_equal(result.output, want)
-    np.testing.assert_array_equal(result.cycles, design.cycle_model(xs))
+    check_heads_firmware(tmp_path, model, [grid_inputs((5, 4, 2), 30, seed=k, saturated=0.1) for k in range(2)],
+                         dict(strategy="folded", lanes=3, io_type="io_stream", backend="Vivado"),
+                         dict(architecture="folded", lanes=3))
 
 
 @pytest.mark.firmware
